@@ -132,7 +132,7 @@ func validIPv6(s string) bool {
 		}
 		gap, i = true, 2
 		if i == len(s) {
-			return true // "::"
+			return false // "::" alone is the unspecified address, not someone's
 		}
 	}
 	for i < len(s) {

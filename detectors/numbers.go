@@ -33,13 +33,18 @@ func (st *scan) number() int {
 	k := 1
 	st.runs[0] = st.digitRun(w, w.start, w.end, 0)
 	bracketed := false
-	if c, bw := decodeBefore(s, w.start); c == '(' && w.end < len(s) {
+	if w.start > 0 && (s[w.start-1] == '(' || s[w.start-1] == 0x88) && w.end < len(s) {
+		c, bw := decodeBefore(s, w.start)
+		if c != '(' {
+			goto group
+		}
 		if c2, aw := decode(s, w.end); c2 == ')' {
 			st.runs[0].start -= bw
 			st.runs[0].end += aw
 			bracketed = true
 		}
 	}
+group:
 	for pos := st.runs[0].end; k < maxRuns && !st.runs[k-1].x && pos < len(s); {
 		p := pos
 		c, cw := decode(s, p)
@@ -82,6 +87,10 @@ func (st *scan) number() int {
 		bracketed = open > 0
 	}
 
+	if st.runs[k-1].d1 < 8 {
+		return st.runs[k-1].end // too short for any number we look for
+	}
+
 	// A '+' makes the number international; a number right after "1." or
 	// before ".5" or "@" is part of a decimal, a version or an address.
 	first, last := st.runs[0], st.runs[k-1]
@@ -112,6 +121,11 @@ func (st *scan) number() int {
 			if a > 0 && !matchedBefore && b != a+1 || b == k && !suffixOK {
 				continue
 			}
+			// Nor may a grouped match stop where the next group goes on in
+			// the same pattern ("138 1234 5678 9012").
+			if b < k && b-a > 1 && st.runs[b].len() == st.runs[b-1].len() {
+				continue
+			}
 			at := -1
 			if a == 0 {
 				at = plusAt
@@ -132,14 +146,10 @@ func (st *scan) number() int {
 // digitRun stores the digits of w in st.dig from off on.
 func (st *scan) digitRun(w *word, start, end, off int) run {
 	r := run{start: start, end: end, d0: off, d1: off + w.n}
-	for i := 0; i < w.n; i++ {
-		c := w.c[i]
-		if c == 'x' {
-			c = 'X'
-		}
-		st.dig[off+i] = c
+	copy(st.dig[off:], w.c[:w.n])
+	if last := w.c[w.n-1]; last == 'X' || last == 'x' {
+		st.dig[r.d1-1], r.x = 'X', true
 	}
-	r.x = w.c[w.n-1] == 'X' || w.c[w.n-1] == 'x'
 	return r
 }
 

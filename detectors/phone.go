@@ -82,7 +82,7 @@ func isCNMobile(d []byte) bool {
 	case 1:
 		return true
 	case 2:
-		return cnPlan.mobileRe.Match(d)
+		return matchDigits(cnPlan.mobileRe, d)
 	}
 	return false
 }
@@ -95,7 +95,7 @@ func isCNFixed(nsn []byte) bool {
 		return false
 	}
 	loadCNPlan()
-	return cnPlan.fixedRe.Match(nsn)
+	return matchDigits(cnPlan.fixedRe, nsn)
 }
 
 // isCNService reports whether d is a 400 or 800 service number.
@@ -104,7 +104,19 @@ func isCNService(d []byte) bool {
 		return false
 	}
 	loadCNPlan()
-	return cnPlan.serviceRe.Match(d)
+	return matchDigits(cnPlan.serviceRe, d)
+}
+
+// matchBufs hold copies of candidates for the regexp engine, which keeps a
+// reference to its input and so would move the scanner's buffers to the heap.
+var matchBufs = sync.Pool{New: func() any { return new([24]byte) }}
+
+func matchDigits(re *regexp.Regexp, d []byte) bool {
+	b := matchBufs.Get().(*[24]byte)
+	n := copy(b[:], d)
+	ok := n == len(d) && re.Match(b[:n])
+	matchBufs.Put(b)
+	return ok
 }
 
 // isIntlPhone reports whether d (digits after a '+') is a valid number of

@@ -208,6 +208,17 @@ func (st *scan) run() {
 		case trigNone:
 			i++
 		case trigWord:
+			// Most words are plain ASCII letters, which are personal data
+			// only as part of something else (an e-mail address, found
+			// at its '@'; a one-letter plate office, 京A 12345): skip them.
+			j := i
+			for j < len(s) && asciiClass[s[j]] >= clUpper {
+				j++
+			}
+			if j-i > 1 && (j == len(s) || trigger[s[j]] != trigWord && s[j] != 0xEF) {
+				i = j
+				continue
+			}
 			i = st.word(i)
 		case trigAt:
 			i = st.email(i)
@@ -225,7 +236,25 @@ func (st *scan) run() {
 
 // readWord reads the word starting at i into w.
 func readWord(s string, i int, w *word) {
-	w.start, w.n, w.nd, w.nl = i, 0, 0, 0
+	w.start = i
+	// Most words are ASCII: count them through the class table and copy.
+	j, nd := i, 0
+	for j < len(s) {
+		k := asciiClass[s[j]]
+		if k == clNone {
+			break
+		}
+		if k == clDigit {
+			nd++
+		}
+		j++
+	}
+	if j == len(s) || s[j] != 0xEF {
+		w.end, w.n, w.nd, w.nl = j, j-i, nd, j-i-nd
+		copy(w.c[:], s[i:j])
+		return
+	}
+	w.n, w.nd, w.nl = 0, 0, 0
 	for i < len(s) {
 		c := s[i]
 		width := 1

@@ -307,6 +307,9 @@ var validatorSet = map[string]Validator{
 	},
 	"cn_mobile": func(v string) bool {
 		d, ok := compact(v)
+		if ok && len(d) == 15 && string(d[:4]) == "0086" {
+			d = d[4:]
+		}
 		if ok && len(d) == 13 && d[0] == '8' && d[1] == '6' {
 			d = d[2:]
 		}
@@ -366,7 +369,7 @@ func compact(v string) ([]byte, bool) {
 		c, w := decode(v, i)
 		i += w
 		switch {
-		case c == ' ' || c == '-' || c == '.':
+		case c == ' ' || c == '-' || c == '.' || c == '+':
 			continue
 		case c >= 'a' && c <= 'z':
 			c -= 'a' - 'A'
