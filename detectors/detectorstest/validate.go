@@ -441,22 +441,37 @@ var ibanLengths = map[string]int{
 	"TL": 23, "TN": 24, "TR": 26, "UA": 29, "VA": 22, "VG": 24, "XK": 20,
 }
 
-// ibanStructures gives the BBAN structure of some countries as a pattern of
-// n (digit), a (capital letter) and c (either), one letter per position.
+// ibanStructures gives the BBAN structure of some countries in the IBAN
+// registry's notation: a count and n (digits), a (capital letters) or c
+// (either), e.g. "4a14n".
 var ibanStructures = map[string]string{
-	"AE": "nnnnnnnnnnnnnnnnnnn",
-	"AT": "nnnnnnnnnnnnnnnn",
-	"BE": "nnnnnnnnnnnn",
-	"BG": "aaaannnnnncccccccc",
-	"CH": "nnnnnccccccccccccc",
-	"DE": "nnnnnnnnnnnnnnnnnn",
-	"ES": "nnnnnnnnnnnnnnnnnnnn",
-	"FR": "nnnnnnnnnncccccccccccnn",
-	"GB": "aaaannnnnnnnnnnnnn",
-	"GI": "aaaaccccccccccccccc",
-	"IE": "aaaannnnnnnnnnnnnn",
-	"NL": "aaaannnnnnnnnn",
-	"SA": "nncccccccccccccccccc",
+	"AE": "3n16n", "AT": "5n11n", "BE": "3n7n2n", "BG": "4a4n2n8c", "CH": "5n12c",
+	"DE": "8n10n", "ES": "4n4n1n1n10n", "FR": "5n5n11c2n", "GB": "4a6n8n",
+	"GI": "4a15c", "IE": "4a6n8n", "NL": "4a10n", "SA": "2n18c",
+}
+
+// matchStructure reports whether bban follows the registry structure st.
+func matchStructure(bban, st string) bool {
+	for st != "" {
+		i := 0
+		for i < len(st) && st[i] >= '0' && st[i] <= '9' {
+			i++
+		}
+		n, _ := strconv.Atoi(st[:i])
+		class := st[i]
+		st = st[i+1:]
+		if n > len(bban) {
+			return false
+		}
+		for _, c := range []byte(bban[:n]) {
+			digit := c >= '0' && c <= '9'
+			if class == 'n' && !digit || class == 'a' && digit {
+				return false
+			}
+		}
+		bban = bban[n:]
+	}
+	return bban == ""
 }
 
 // ValidIBAN reports whether s is an IBAN, compact or in groups separated by
@@ -475,14 +490,8 @@ func ValidIBAN(s string) bool {
 			return false
 		}
 	}
-	if st, ok := ibanStructures[s[:2]]; ok {
-		for i := 0; i < len(st); i++ {
-			c := s[4+i]
-			isD := c >= '0' && c <= '9'
-			if st[i] == 'n' && !isD || st[i] == 'a' && isD {
-				return false
-			}
-		}
+	if st, ok := ibanStructures[s[:2]]; ok && !matchStructure(s[4:], st) {
+		return false
 	}
 	// Move the first four characters to the end, expand letters to 10–35 and
 	// take the remainder mod 97 nine digits at a time.

@@ -350,14 +350,24 @@ func (g *Gen) TWID() string {
 
 // Passport returns a PRC ordinary passport number: E + 8 digits, E + a letter
 // other than I/O + 7 digits, or G + 8 digits.
+//
+// E + letter + 7 digits has the shape of a two-letter HK ID without brackets;
+// numbers that also pass the HK check are not drawn, so a label never depends
+// on which of the two a reader takes it for.
 func (g *Gen) Passport() string {
-	switch g.weighted(50, 35, 15) {
-	case 0:
-		return "E" + strconv.Itoa(g.between(1, 9)) + g.digits(7)
-	case 1:
-		return "E" + string(upperNoIO[g.intn(len(upperNoIO))]) + g.digits(7)
-	default:
-		return "G" + strconv.Itoa(g.between(1, 9)) + g.digits(7)
+	for {
+		var p string
+		switch g.weighted(50, 35, 15) {
+		case 0:
+			p = "E" + strconv.Itoa(g.between(1, 9)) + g.digits(7)
+		case 1:
+			p = "E" + string(upperNoIO[g.intn(len(upperNoIO))]) + g.digits(7)
+		default:
+			p = "G" + strconv.Itoa(g.between(1, 9)) + g.digits(7)
+		}
+		if !ValidHKID(p) {
+			return p
+		}
 	}
 }
 
