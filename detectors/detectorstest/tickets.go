@@ -25,7 +25,7 @@ func CleanTickets(seed int64, size int) string { return New(seed).tickets(size, 
 
 // piiPerLine is the chance that a ticket line carries personal data; with
 // lines of about 60 bytes it gives about three values per KB.
-const piiPerLine = 0.17
+const piiPerLine = 0.25
 
 func (g *Gen) tickets(size int, pii bool) Case {
 	var b builder

@@ -162,11 +162,14 @@ func luhnSum(s string) int {
 func TestCards(t *testing.T) {
 	g := New(3)
 	inRange := map[string]func(string) bool{
-		"unionpay":   func(s string) bool { return strings.HasPrefix(s, "62") && len(s) >= 16 && len(s) <= 19 },
-		"visa":       func(s string) bool { return s[0] == '4' && len(s) == 16 },
-		"mastercard": func(s string) bool { p, _ := strconv.Atoi(s[:4]); return len(s) == 16 && (p >= 5100 && p <= 5599 || p >= 2221 && p <= 2720) },
-		"amex":       func(s string) bool { return (s[:2] == "34" || s[:2] == "37") && len(s) == 15 },
-		"jcb":        func(s string) bool { p, _ := strconv.Atoi(s[:4]); return p >= 3528 && p <= 3589 && len(s) == 16 },
+		"unionpay": func(s string) bool { return strings.HasPrefix(s, "62") && len(s) >= 16 && len(s) <= 19 },
+		"visa":     func(s string) bool { return s[0] == '4' && len(s) == 16 },
+		"mastercard": func(s string) bool {
+			p, _ := strconv.Atoi(s[:4])
+			return len(s) == 16 && (p >= 5100 && p <= 5599 || p >= 2221 && p <= 2720)
+		},
+		"amex": func(s string) bool { return (s[:2] == "34" || s[:2] == "37") && len(s) == 15 },
+		"jcb":  func(s string) bool { p, _ := strconv.Atoi(s[:4]); return p >= 3528 && p <= 3589 && len(s) == 16 },
 	}
 	for _, brand := range CardBrands {
 		lengths := map[int]bool{}
