@@ -1,10 +1,11 @@
 package detectorstest
 
-// template is a sentence with placeholders: {v} a value of typ (drawn in the
-// form variant names, if any), {x} a look-alike of one of kinds (any kind if
-// nil), {name} a person's name, {addr} an address, {bank} a bank, {date},
-// {clock} and {order} look-alikes. Names and addresses are field-only types
-// and are not labelled in free text.
+// template is a sentence with placeholders: {v} a value of typ (of the
+// variant, if any: "legacy" 15-digit IDs, "service" 400/800 numbers), {x} a
+// look-alike of one of kinds (any kind if nil), {name} a person's name,
+// {addr} an address, {bank} a bank, {date}, {clock} and {order} look-alikes.
+// Names and addresses are field-only types and are not labelled in free
+// text. Positive templates get typ and variant from their group in init.
 type template struct {
 	typ     string
 	variant string
@@ -13,17 +14,21 @@ type template struct {
 	sample  bool // sample.jsonl uses this template
 }
 
-// typeWeights is how often each positive type is drawn, in all templates and
-// in sample mode.
+// typeWeights is how often each group of positive templates is drawn, in all
+// templates and in sample mode. A group is named for its entity type, except
+// legacy_id (15-digit resident IDs) and service_number (400/800 numbers,
+// cn_landline), which are rarer than their type's other forms.
 var typeWeights = []struct {
-	typ            string
+	group          string
 	all, sampleOne int
 }{
 	{"cn_mobile", 22, 30},
-	{"cn_resident_id", 15, 22},
+	{"cn_resident_id", 13, 22},
+	{"legacy_id", 2, 0},
 	{"bank_card", 12, 15},
 	{"email", 10, 13},
-	{"cn_landline", 9, 8},
+	{"cn_landline", 7, 8},
+	{"service_number", 2, 0},
 	{"hk_id", 5, 6},
 	{"tw_id", 5, 6},
 	{"cn_passport", 4, 0},
@@ -67,10 +72,12 @@ var positiveTemplates = map[string][]template{
 		{text: "传真{v}"},
 		{text: "家里电话是{v}"},
 		{text: "Tel {v} (office)"},
-		{variant: "service", text: "客服热线{v}"},
-		{variant: "service", text: "请拨打全国服务热线{v}"},
-		{variant: "service", text: "hotline {v}"},
-		{variant: "service", text: "售后电话：{v}"},
+	},
+	"service_number": {
+		{text: "客服热线{v}"},
+		{text: "请拨打全国服务热线{v}"},
+		{text: "hotline {v}"},
+		{text: "售后电话：{v}"},
 	},
 	"cn_resident_id": {
 		{text: "身份证号：{v}", sample: true},
@@ -84,10 +91,12 @@ var positiveTemplates = map[string][]template{
 		{text: "national ID {v} on the account"},
 		{text: "公民身份号码{v}"},
 		{text: "请核对身份证号{v}是否正确"},
-		{variant: "legacy", text: "旧身份证号（15位）：{v}"},
-		{variant: "legacy", text: "一代身份证{v}"},
-		{variant: "legacy", text: "old 15-digit ID card {v}"},
-		{variant: "legacy", text: "身份证号{v}（15位老证）"},
+	},
+	"legacy_id": {
+		{text: "旧身份证号（15位）：{v}"},
+		{text: "一代身份证{v}"},
+		{text: "old 15-digit ID card {v}"},
+		{text: "身份证号{v}（15位老证）"},
 	},
 	"bank_card": {
 		{text: "card number {v} was declined", sample: true},
@@ -209,9 +218,16 @@ var negativeTemplates = []template{
 }
 
 func init() {
-	for typ, ts := range positiveTemplates {
+	groups := map[string]struct{ typ, variant string }{
+		"legacy_id":      {"cn_resident_id", "legacy"},
+		"service_number": {"cn_landline", "service"},
+	}
+	for group, ts := range positiveTemplates {
 		for i := range ts {
-			ts[i].typ = typ
+			ts[i].typ, ts[i].variant = group, ""
+			if g, ok := groups[group]; ok {
+				ts[i].typ, ts[i].variant = g.typ, g.variant
+			}
 		}
 	}
 }
@@ -224,7 +240,7 @@ func (g *Gen) posTemplate(sample bool) *template {
 			weights[i] = tw.sampleOne
 		}
 	}
-	ts := positiveTemplates[typeWeights[g.weighted(weights...)].typ]
+	ts := positiveTemplates[typeWeights[g.weighted(weights...)].group]
 	for {
 		t := &ts[g.intn(len(ts))]
 		if !sample || t.sample {
