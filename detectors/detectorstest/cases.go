@@ -138,18 +138,14 @@ func (b *builder) done() Case {
 	return Case{Text: b.sb.String(), Spans: spans}
 }
 
-// clause is one template to write: a positive one (typ != "") fills {v} with
-// a value of typ, a negative one fills {x} with a look-alike.
-type clause struct {
-	t *template
-}
-
 func (g *Gen) newCase(sample bool) Case {
-	var cs []clause
+	// Each clause is a template: a positive one fills {v} with a value of
+	// its type, a negative one fills {x} with a look-alike.
+	var cs []*template
 	if g.chance(0.4) {
-		cs = append(cs, clause{g.negTemplate(sample)})
+		cs = append(cs, g.negTemplate(sample))
 		if !sample && g.chance(0.15) {
-			cs = append(cs, clause{g.negTemplate(sample)})
+			cs = append(cs, g.negTemplate(sample))
 		}
 	} else {
 		k := 1 + g.weighted(70, 25, 5)
@@ -157,10 +153,10 @@ func (g *Gen) newCase(sample bool) Case {
 			k = 1 + g.weighted(75, 25)
 		}
 		for range k {
-			cs = append(cs, clause{g.posTemplate(sample)})
+			cs = append(cs, g.posTemplate(sample))
 		}
 		if !sample && g.chance(0.2) {
-			cs = append(cs, clause{g.negTemplate(sample)})
+			cs = append(cs, g.negTemplate(sample))
 			g.r.Shuffle(len(cs), func(i, j int) { cs[i], cs[j] = cs[j], cs[i] })
 		}
 	}
@@ -173,7 +169,7 @@ func (g *Gen) newCase(sample bool) Case {
 		if i > 0 {
 			b.text(sep)
 		}
-		g.write(&b, c.t, sample)
+		g.write(&b, c, sample)
 	}
 	return b.done()
 }

@@ -185,7 +185,7 @@ type Customer struct {
 // Customer returns a customer record with the given id.
 func (g *Gen) Customer(id int) Customer {
 	reg := pick(g, regions)
-	birth := g.birthDate()
+	birth := g.BirthDate()
 	female := g.chance(0.5)
 	c := Customer{
 		ID:        id,

@@ -14,16 +14,13 @@ import (
 // plan accepts one; every loop here succeeds within a few dozen tries.
 const maxTries = 100000
 
-// birthDate returns a date of birth between 1945-01-01 and 2007-12-31.
-func (g *Gen) birthDate() time.Time {
+// BirthDate returns a date of birth between 1945-01-01 and 2007-12-31.
+func (g *Gen) BirthDate() time.Time {
 	start := time.Date(1945, 1, 1, 0, 0, 0, 0, time.UTC)
 	end := time.Date(2007, 12, 31, 0, 0, 0, 0, time.UTC)
 	days := int(end.Sub(start).Hours() / 24)
 	return start.AddDate(0, 0, g.intn(days+1))
 }
-
-// BirthDate returns a date of birth between 1945 and 2007.
-func (g *Gen) BirthDate() time.Time { return g.birthDate() }
 
 // ricCheck returns the ISO 7064 MOD 11-2 check character for the first 17
 // digits of a resident ID.
@@ -59,7 +56,7 @@ func (g *Gen) residentID(reg region, birth time.Time, female bool) string {
 // ResidentID returns an 18-digit mainland resident ID with a real region
 // code, a real birth date and a valid check character (sometimes X).
 func (g *Gen) ResidentID() string {
-	return g.residentID(pick(g, regions), g.birthDate(), g.chance(0.5))
+	return g.residentID(pick(g, regions), g.BirthDate(), g.chance(0.5))
 }
 
 // LegacyResidentID returns a 15-digit first-generation resident ID (region,
