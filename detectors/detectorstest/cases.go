@@ -341,6 +341,10 @@ func (g *Gen) render(typ, variant string, sample bool) string {
 	case "bank_card":
 		c := g.BankCard()
 		if sample {
+			// The sample's cards have 16 or 19 digits.
+			for len(c) != 16 && len(c) != 19 {
+				c = g.BankCard()
+			}
 			return c
 		}
 		switch g.weighted(70, 18, 5, 3, 4) {

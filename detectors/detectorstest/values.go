@@ -157,7 +157,7 @@ func (g *Gen) Card(brand string) string {
 	switch brand {
 	case "unionpay":
 		prefix = pick(g, unionPayBINs)
-		n = []int{16, 16, 16, 17, 18, 19, 19, 19}[g.intn(8)]
+		n = []int{16, 19, 17, 18}[g.weighted(55, 35, 5, 5)]
 	case "visa":
 		prefix = "4" + g.digits(5)
 	case "mastercard":
