@@ -285,7 +285,7 @@ func TestMasks(t *testing.T) {
 	}
 	a := newActor(tbl, nil, nil)
 	cases := []struct {
-		t      detectors.Type
+		t        detectors.Type
 		in, want string
 	}{
 		{detectors.CNMobile, "13812345678", "138****5678"},
