@@ -27,52 +27,85 @@ var contextWords = [numBuiltin][]string{
 }
 
 // hasContext reports whether a context word of type t occurs shortly before
-// [start, end) in s, or shortly after it. ASCII words match case-insensitively
-// and only as whole words; Han words match anywhere.
+// [start, end) in s, or shortly after it.
 func hasContext(s string, start, end int, t Type) bool {
-	if int(t) >= len(contextWords) {
-		return false
-	}
-	words := contextWords[t]
-	if len(words) == 0 {
-		return false
-	}
-	lo := start - contextBefore
-	if lo < 0 {
-		lo = 0
-	}
-	hi := end + contextAfter
-	if hi > len(s) {
-		hi = len(s)
-	}
-	for _, w := range words {
-		if containsWord(s, lo, start, w) || containsWord(s, end, hi, w) {
-			return true
-		}
-	}
-	return false
+	return contextDistance(s, start, end, t) >= 0
 }
 
-// containsWord reports whether w occurs in s[lo:hi]; for an ASCII w it folds
-// case and requires that no letter touches the match.
-func containsWord(s string, lo, hi int, w string) bool {
-	ascii := w[0] < 0x80
-	for i := lo; i+len(w) <= hi; i++ {
-		if !equalFold(s[i:i+len(w)], w) {
+// contextIndex lists each type's context words by their first byte (lower
+// case), so a window is read once instead of once per word.
+var contextIndex = func() (idx [numBuiltin]*[256][]string) {
+	for t, words := range contextWords {
+		if len(words) == 0 {
 			continue
 		}
-		if !ascii {
-			return true
+		idx[t] = new([256][]string)
+		for _, w := range words {
+			idx[t][w[0]] = append(idx[t][w[0]], w)
 		}
-		if i > 0 && isLetter(s[i-1]) {
-			continue
+	}
+	return idx
+}()
+
+// contextDistance returns how many bytes separate [start, end) from the
+// nearest context word of type t within reach, or -1 when there is none.
+// ASCII words match case-insensitively and only as whole words; Han words
+// match anywhere.
+func contextDistance(s string, start, end int, t Type) int {
+	if int(t) >= len(contextIndex) || contextIndex[t] == nil {
+		return -1
+	}
+	idx := contextIndex[t]
+	best := -1
+	// Before the match, nearest first: the first word found is the
+	// nearest but for a longer word that ends closer, which a few more
+	// positions settle.
+	for i := start - 1; i >= max(start-contextBefore, 0); i-- {
+		if best >= 0 && start-i > best+8 {
+			break
 		}
-		if j := i + len(w); j < len(s) && isLetter(s[j]) && isLetter(w[len(w)-1]) {
-			continue
+		for _, w := range idx[lowerByte(s[i])] {
+			if i+len(w) <= start && wordAt(s, i, w) {
+				if d := start - (i + len(w)); best < 0 || d < best {
+					best = d
+				}
+			}
 		}
+	}
+	for i := end; i < min(end+contextAfter, len(s)); i++ {
+		if best >= 0 && i-end >= best {
+			break
+		}
+		for _, w := range idx[lowerByte(s[i])] {
+			if i+len(w) <= len(s) && wordAt(s, i, w) {
+				return i - end
+			}
+		}
+	}
+	return best
+}
+
+func lowerByte(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// wordAt reports whether w occurs at s[i]; for an ASCII w it folds case and
+// requires that no letter touches the match.
+func wordAt(s string, i int, w string) bool {
+	if !equalFold(s[i:i+len(w)], w) {
+		return false
+	}
+	if w[0] >= 0x80 {
 		return true
 	}
-	return false
+	if i > 0 && isLetter(s[i-1]) && isLetter(w[0]) {
+		return false
+	}
+	j := i + len(w)
+	return j >= len(s) || !isLetter(s[j]) || !isLetter(w[len(w)-1])
 }
 
 func isLetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }

@@ -1,5 +1,7 @@
 package detectors
 
+import "strings"
+
 // E-mail and IP addresses.
 
 // localChar reports whether c may appear in the local part of an address.
@@ -19,8 +21,8 @@ func (st *scan) email(at int) int {
 	for j < at && s[j] == '.' {
 		j++
 	}
-	if j == at || j > 0 && (localChar(s[j-1]) || isWordBefore(s, j)) {
-		return at + 1
+	if j == at || j > 0 && (localChar(s[j-1]) || isWordBefore(s, j)) || s[at-1] == '.' || strings.Contains(s[j:at], "..") {
+		return at + 1 // RFC 5322: a dot neither ends the local part nor doubles
 	}
 	end, labels, tld := 0, 0, 0
 	for p := at + 1; ; {

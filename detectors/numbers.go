@@ -212,15 +212,46 @@ func (st *scan) classify(a, b, k, plusAt int) bool {
 	if n == 18 && idGrouping(rs) && validResident18(d) {
 		return st.found(CNResidentID, start, end, confStrong)
 	}
+	card := n >= 12 && n <= 19 && cardGrouping(rs) && validCard(d)
 	// A 15-digit legacy ID is only a date and a region: without a context
-	// word it is as likely an order number.
-	if n == 15 && (single || lens(rs, 6, 6, 3)) && validResident15(d) && hasContext(st.s, start, end, CNResidentID) {
-		return st.found(CNResidentID, start, end, confInContext)
+	// word it is as likely an order number, and an Amex number may look
+	// like one: the nearer context word decides.
+	if n == 15 && (single || lens(rs, 6, 6, 3)) && validResident15(d) {
+		if dist := contextDistance(st.s, start, end, CNResidentID); dist >= 0 {
+			if c := contextDistance(st.s, start, end, BankCard); card && c >= 0 && c < dist {
+				return st.found(BankCard, start, end, confInContext)
+			}
+			return st.found(CNResidentID, start, end, confInContext)
+		}
 	}
-	if n >= 12 && n <= 19 && cardGrouping(rs) && validCard(d) {
+	if card {
+		// Cards of the rare lengths, and numbers laid out like a resident
+		// ID that failed the ID checks, are far more often order numbers
+		// and bad IDs that pass Luhn by chance (one in ten does): only a
+		// context word makes them cards.
+		common := n == 14 || n == 15 || n == 16 || n == 19
+		if (!common || idShaped(d)) && !hasContext(st.s, start, end, BankCard) {
+			return false
+		}
 		return st.found(BankCard, start, end, confPlan)
 	}
 	return false
+}
+
+// idShaped reports whether an 18- or 15-digit number is laid out like a
+// resident ID: a region, then something like a date (look-alikes with an
+// unknown province or an impossible date such as the 32nd count too).
+func idShaped(d []byte) bool {
+	var y, m, day int
+	switch len(d) {
+	case 18:
+		y, m, day = num(d[6:10]), num(d[10:12]), num(d[12:14])
+	case 15:
+		y, m, day = 1900+num(d[6:8]), num(d[8:10]), num(d[10:12])
+	default:
+		return false
+	}
+	return d[0] >= '1' && d[0] <= '8' && y >= 1900 && y < 2100 && m <= 19 && day <= 39
 }
 
 // found emits a finding of t, raising its confidence when a context word is

@@ -36,7 +36,6 @@ func loadCNPlan() {
 		if md == nil {
 			panic("detectors: libphonenumber metadata has no CN region")
 		}
-		anchored := func(p string) *regexp.Regexp { return regexp.MustCompile(`^(?:` + p + `)$`) }
 		cnPlan.mobileRe = anchored(md.GetMobile().GetNationalNumberPattern())
 		cnPlan.fixedRe = anchored(md.GetFixedLine().GetNationalNumberPattern())
 		// Of the toll-free and shared-cost ranges only 400 and 800 numbers
@@ -121,11 +120,102 @@ func matchDigits(re *regexp.Regexp, d []byte) bool {
 
 // isIntlPhone reports whether d (digits after a '+') is a valid number of
 // some country other than China; for +86 the scanner uses the CN checks,
-// which report cn_mobile and cn_landline.
+// which report cn_mobile and cn_landline. The check is libphonenumber's
+// (a region's general pattern and possible lengths, then one of its number
+// types), run on precompiled patterns without allocating.
 func isIntlPhone(d []byte) bool {
-	if len(d) < 8 || len(d) > 15 || d[0] == '0' {
+	if len(d) < 8 || len(d) > 20 || d[0] == '0' {
 		return false
 	}
-	n, err := phonenumbers.Parse("+"+string(d), "ZZ")
-	return err == nil && n.GetCountryCode() != 86 && phonenumbers.IsValidNumber(n)
+	for n := 1; n <= 3; n++ {
+		cc := num(d[:n])
+		if cc == 86 {
+			return false
+		}
+		regions := intlRegions(cc)
+		if regions == nil {
+			continue
+		}
+		nsn := d[n:]
+		for _, r := range regions {
+			if r.valid(nsn) {
+				return true
+			}
+		}
+		return false // calling codes are prefix-free
+	}
+	return false
 }
+
+// regionPlan is one region's numbering plan, compiled.
+type regionPlan struct {
+	lengths uint32 // bit n: a national number of n digits is possible
+	general *regexp.Regexp
+	types   []*regexp.Regexp
+}
+
+func (r *regionPlan) valid(nsn []byte) bool {
+	if len(nsn) >= 32 || r.lengths&(1<<len(nsn)) == 0 || !matchDigits(r.general, nsn) {
+		return false
+	}
+	for _, t := range r.types {
+		if matchDigits(t, nsn) {
+			return true
+		}
+	}
+	return false
+}
+
+var intlPlans struct {
+	sync.Mutex
+	byCode map[int][]*regionPlan // compiled on first use of a calling code
+	known  map[int][]*phonenumbers.PhoneMetadata
+}
+
+// intlRegions returns the compiled plans of calling code cc, nil if no
+// region uses it.
+func intlRegions(cc int) []*regionPlan {
+	intlPlans.Lock()
+	defer intlPlans.Unlock()
+	if intlPlans.known == nil {
+		coll, err := phonenumbers.MetadataCollection()
+		if err != nil {
+			panic("detectors: libphonenumber metadata: " + err.Error())
+		}
+		intlPlans.known = map[int][]*phonenumbers.PhoneMetadata{}
+		intlPlans.byCode = map[int][]*regionPlan{}
+		for _, m := range coll.GetMetadata() {
+			c := int(m.GetCountryCode())
+			intlPlans.known[c] = append(intlPlans.known[c], m)
+		}
+	}
+	if p, ok := intlPlans.byCode[cc]; ok {
+		return p
+	}
+	var plans []*regionPlan
+	for _, m := range intlPlans.known[cc] {
+		g := m.GetGeneralDesc()
+		if g.GetNationalNumberPattern() == "" {
+			continue
+		}
+		r := &regionPlan{general: anchored(g.GetNationalNumberPattern())}
+		for _, l := range g.GetPossibleLength() {
+			if l > 0 && l < 32 {
+				r.lengths |= 1 << l
+			}
+		}
+		for _, t := range []*phonenumbers.PhoneNumberDesc{
+			m.GetPremiumRate(), m.GetTollFree(), m.GetSharedCost(), m.GetVoip(), m.GetPersonalNumber(),
+			m.GetPager(), m.GetUan(), m.GetVoicemail(), m.GetFixedLine(), m.GetMobile(),
+		} {
+			if p := t.GetNationalNumberPattern(); p != "" && p != "NA" {
+				r.types = append(r.types, anchored(p))
+			}
+		}
+		plans = append(plans, r)
+	}
+	intlPlans.byCode[cc] = plans
+	return plans
+}
+
+func anchored(p string) *regexp.Regexp { return regexp.MustCompile(`^(?:` + p + `)$`) }

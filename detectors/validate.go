@@ -47,7 +47,7 @@ func validResident18(d []byte) bool {
 			return false
 		}
 	}
-	if !provinces[num(d[0:2])] || num(d[2:6]) == 0 {
+	if !validRegion(d) {
 		return false
 	}
 	if !validDate(num(d[6:10]), num(d[10:12]), num(d[12:14])) {
@@ -62,8 +62,15 @@ func validResident15(d []byte) bool {
 	if len(d) != 15 || !allDigits(d) {
 		return false
 	}
-	return provinces[num(d[0:2])] && num(d[2:6]) != 0 &&
-		validDate(1900+num(d[6:8]), num(d[8:10]), num(d[10:12]))
+	return validRegion(d) && validDate(1900+num(d[6:8]), num(d[8:10]), num(d[10:12]))
+}
+
+// validRegion checks the six-digit region code at the start of an ID: a
+// known province and a city and county within it; residence permits for
+// Hong Kong, Macao and Taiwan residents use the bare province (810000).
+func validRegion(d []byte) bool {
+	p := num(d[0:2])
+	return provinces[p] && (num(d[2:6]) != 0 || p >= 71)
 }
 
 // validDate reports whether y-m-d is a real date between 1900-01-01 and today.
@@ -224,7 +231,70 @@ func validIBAN(d []byte) bool {
 	if ibanLengths[[2]byte{d[0], d[1]}] != len(d) {
 		return false
 	}
+	if f, ok := bbanFormats[[2]byte{d[0], d[1]}]; ok && !bbanMatches(f, d[4:]) {
+		return false
+	}
 	return mod97(d[4:], d[:4]) == 1
+}
+
+// bbanFormats is the structure of each country's basic bank account number
+// as the SWIFT IBAN Registry gives it (via python-stdnum's iban.dat): runs
+// of n digits, a upper-case letters, c letters or digits.
+var bbanFormats = map[[2]byte]string{
+	{'A', 'L'}: "8n16c", {'A', 'D'}: "8n12c", {'A', 'T'}: "16n", {'A', 'Z'}: "4a20c",
+	{'B', 'H'}: "4a14c", {'B', 'E'}: "12n", {'B', 'A'}: "16n", {'B', 'R'}: "23n1a1c",
+	{'B', 'G'}: "4a6n8c", {'C', 'R'}: "18n", {'H', 'R'}: "17n", {'C', 'Y'}: "8n16c",
+	{'C', 'Z'}: "20n", {'D', 'K'}: "14n", {'F', 'O'}: "14n", {'G', 'L'}: "14n",
+	{'D', 'O'}: "4c20n", {'E', 'E'}: "16n", {'F', 'I'}: "14n", {'F', 'R'}: "10n11c2n",
+	{'G', 'E'}: "2a16n", {'D', 'E'}: "18n", {'G', 'I'}: "4a15c", {'G', 'R'}: "7n16c",
+	{'G', 'T'}: "4c20c", {'H', 'U'}: "24n", {'I', 'S'}: "22n", {'I', 'E'}: "4a14n",
+	{'I', 'L'}: "19n", {'I', 'T'}: "1a10n12c", {'J', 'O'}: "4a4n18c", {'K', 'Z'}: "3n13c",
+	{'X', 'K'}: "16n", {'K', 'W'}: "4a22c", {'L', 'V'}: "4a13c", {'L', 'B'}: "4n20c",
+	{'L', 'I'}: "5n12c", {'L', 'T'}: "16n", {'L', 'U'}: "3n13c", {'M', 'K'}: "3n10c2n",
+	{'M', 'T'}: "4a5n18c", {'M', 'R'}: "23n", {'M', 'U'}: "4a19n3a", {'M', 'D'}: "20c",
+	{'M', 'C'}: "10n11c2n", {'M', 'E'}: "18n", {'N', 'L'}: "4a10n", {'N', 'O'}: "11n",
+	{'P', 'K'}: "4a16c", {'P', 'S'}: "4a21c", {'P', 'L'}: "24n", {'P', 'T'}: "21n",
+	{'Q', 'A'}: "4a21c", {'R', 'O'}: "4a16c", {'L', 'C'}: "4a24c", {'S', 'M'}: "1a10n12c",
+	{'S', 'T'}: "21n", {'S', 'A'}: "2n18c", {'R', 'S'}: "18n", {'S', 'K'}: "20n",
+	{'S', 'I'}: "15n", {'E', 'S'}: "20n", {'S', 'E'}: "20n", {'C', 'H'}: "5n12c",
+	{'T', 'L'}: "19n", {'T', 'N'}: "20n", {'T', 'R'}: "6n16c", {'A', 'E'}: "19n",
+	{'G', 'B'}: "4a14n", {'V', 'G'}: "4a16n",
+}
+
+// bbanMatches checks b against a format of bbanFormats.
+func bbanMatches(f string, b []byte) bool {
+	i := 0
+	for j := 0; j < len(f); {
+		n := 0
+		for j < len(f) && isDigit(f[j]) {
+			n = n*10 + int(f[j]-'0')
+			j++
+		}
+		class := f[j]
+		j++
+		for ; n > 0; n-- {
+			if i >= len(b) {
+				return false
+			}
+			c := b[i]
+			i++
+			switch class {
+			case 'n':
+				if !isDigit(c) {
+					return false
+				}
+			case 'a':
+				if !isUpper(c) {
+					return false
+				}
+			default:
+				if !isDigit(c) && !isUpper(c) {
+					return false
+				}
+			}
+		}
+	}
+	return i == len(b)
 }
 
 // mod97 computes the ISO 7064 MOD 97-10 remainder of a‖b with letters
