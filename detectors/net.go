@@ -92,8 +92,8 @@ func isHex(c byte) bool { return isDigit(c) || c|0x20 >= 'a' && c|0x20 <= 'f' }
 // resumes.
 func (st *scan) ipv6(i int) int {
 	s := st.s
-	if i < st.v6Until {
-		return i + 1
+	if i < st.v6Until || i+1 >= len(s) || !isHex(s[i+1]) && s[i+1] != ':' {
+		return i + 1 // a colon followed by a space or a letter ends no address
 	}
 	j := i
 	for j > 0 && i-j < 40 && (isHex(s[j-1]) || s[j-1] == ':') {

@@ -29,6 +29,9 @@ func (st *scan) number() int {
 			return end
 		}
 	}
+	if w.n < 8 && !groupGoesOn(s, w.end) {
+		return w.end // a short number on its own: an amount, a date part, a time
+	}
 
 	k := 1
 	st.runs[0] = st.digitRun(w, w.start, w.end, 0)
@@ -141,6 +144,22 @@ group:
 		}
 	}
 	return last.end
+}
+
+// groupGoesOn reports whether the number ending at i may continue with
+// another group: a separator or a closing bracket follows.
+func groupGoesOn(s string, i int) bool {
+	if i >= len(s) {
+		return false
+	}
+	switch s[i] {
+	case ' ', '-', ')':
+		return i+1 < len(s)
+	case 0xEF, 0xE3, 0xC2: // full-width forms, ideographic and no-break spaces
+		c, _ := decode(s, i)
+		return c == ' ' || c == '-' || c == ')'
+	}
+	return false
 }
 
 // digitRun stores the digits of w in st.dig from off on.

@@ -205,14 +205,20 @@ func intlRegions(cc int) []*regionPlan {
 			}
 		}
 		for _, t := range []*phonenumbers.PhoneNumberDesc{
-			m.GetPremiumRate(), m.GetTollFree(), m.GetSharedCost(), m.GetVoip(), m.GetPersonalNumber(),
-			m.GetPager(), m.GetUan(), m.GetVoicemail(), m.GetFixedLine(), m.GetMobile(),
+			// the common types first; any match makes the number valid
+			m.GetMobile(), m.GetFixedLine(), m.GetTollFree(), m.GetPremiumRate(), m.GetSharedCost(),
+			m.GetVoip(), m.GetPersonalNumber(), m.GetPager(), m.GetUan(), m.GetVoicemail(),
 		} {
 			if p := t.GetNationalNumberPattern(); p != "" && p != "NA" {
 				r.types = append(r.types, anchored(p))
 			}
 		}
-		plans = append(plans, r)
+		if m.GetMainCountryForCode() {
+			// The main region (the US for +1) holds most numbers: try it first.
+			plans = append([]*regionPlan{r}, plans...)
+		} else {
+			plans = append(plans, r)
+		}
 	}
 	intlPlans.byCode[cc] = plans
 	return plans

@@ -207,6 +207,9 @@ func (st *scan) run() {
 		switch trigger[s[i]] {
 		case trigNone:
 			i++
+			for i < len(s) && trigger[s[i]] == trigNone {
+				i++
+			}
 		case trigWord:
 			// Most words are plain ASCII letters, which are personal data
 			// only as part of something else (an e-mail address, found
