@@ -93,6 +93,10 @@ type Client struct {
 	d        *discovered
 	lastErr  error
 	lastFail time.Time
+
+	probeMu    sync.Mutex
+	probeAt    time.Time
+	probeError error
 }
 
 type discovered struct {
@@ -102,8 +106,9 @@ type discovered struct {
 	endSession string
 }
 
-// retryDiscovery is how long a failed discovery is remembered, so a dead
-// provider costs one timeout per interval, not one per request.
+// retryDiscovery is how long a failed discovery (or reachability probe) is
+// remembered, so a dead provider costs one timeout per interval, not one
+// per request; and how long a successful probe is trusted.
 const retryDiscovery = 5 * time.Second
 
 // NewClient checks cfg and returns a Client. It makes no network call.
@@ -192,13 +197,48 @@ func (c *Client) discover(ctx context.Context) (*discovered, error) {
 		})
 	}
 	c.d, c.lastErr = d, nil
+	c.probeMu.Lock()
+	c.probeAt, c.probeError = c.cfg.Now(), nil
+	c.probeMu.Unlock()
 	return d, nil
+}
+
+// probe checks that the provider answers before a browser is sent there,
+// so an agent sees the gateway's own "try again shortly" page rather than a
+// browser error when the provider is down. Results are reused for a few
+// seconds either way.
+func (c *Client) probe(ctx context.Context) error {
+	c.probeMu.Lock()
+	defer c.probeMu.Unlock()
+	now := c.cfg.Now()
+	if now.Sub(c.probeAt) < retryDiscovery {
+		return c.probeError
+	}
+	c.probeAt, c.probeError = now, nil
+	wellKnown := strings.TrimSuffix(c.cfg.Issuer, "/") + "/.well-known/openid-configuration"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, wellKnown, nil)
+	if err == nil {
+		var resp *http.Response
+		if resp, err = c.cfg.HTTPClient.Do(req); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				err = errors.New(resp.Status)
+			}
+		}
+	}
+	if err != nil {
+		c.probeError = fmt.Errorf("%w: %s: %w", ErrProviderUnavailable, wellKnown, err)
+	}
+	return c.probeError
 }
 
 // AuthCodeURL returns the provider URL that starts flow f.
 func (c *Client) AuthCodeURL(ctx context.Context, f *Flow) (string, error) {
 	d, err := c.discover(ctx)
 	if err != nil {
+		return "", err
+	}
+	if err := c.probe(ctx); err != nil {
 		return "", err
 	}
 	return d.oauth.AuthCodeURL(f.State, oidc.Nonce(f.Nonce), oauth2.S256ChallengeOption(f.Verifier)), nil

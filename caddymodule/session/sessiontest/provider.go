@@ -39,8 +39,14 @@ type Provider struct {
 	// Down, when set, makes every endpoint answer 503.
 	Down atomic.Bool
 
-	// TokenRequests counts requests to the token endpoint.
+	// TokenRequests counts requests to the token endpoint, answered or not.
 	TokenRequests atomic.Int64
+
+	// NoEndSession leaves end_session_endpoint out of discovery.
+	NoEndSession bool
+
+	// Now is the provider's clock for issuing tokens; time.Now when nil.
+	Now func() time.Time
 
 	srv *httptest.Server
 	t   testing.TB
@@ -98,6 +104,9 @@ func newKey(t testing.TB) *rsa.PrivateKey {
 
 func (p *Provider) guard(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/token" {
+			p.TokenRequests.Add(1)
+		}
 		if p.Down.Load() {
 			http.Error(w, "down for the test", http.StatusServiceUnavailable)
 			return
@@ -110,14 +119,17 @@ func (p *Provider) guard(h http.Handler) http.Handler {
 func (p *Provider) Close() { p.srv.Close() }
 
 func (p *Provider) discovery(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, map[string]any{
+	doc := map[string]any{
 		"issuer":                                p.Issuer,
 		"authorization_endpoint":                p.Issuer + "/authorize",
 		"token_endpoint":                        p.Issuer + "/token",
 		"jwks_uri":                              p.Issuer + "/jwks",
-		"end_session_endpoint":                  p.Issuer + "/logout",
 		"id_token_signing_alg_values_supported": []string{"RS256"},
-	})
+	}
+	if !p.NoEndSession {
+		doc["end_session_endpoint"] = p.Issuer + "/logout"
+	}
+	writeJSON(w, doc)
 }
 
 func (p *Provider) jwks(w http.ResponseWriter, _ *http.Request) {
@@ -158,7 +170,6 @@ func (p *Provider) Authorize(authURL string, claims map[string]any) string {
 }
 
 func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
-	p.TokenRequests.Add(1)
 	if err := r.ParseForm(); err != nil {
 		tokenError(w, http.StatusBadRequest, "invalid_request")
 		return
@@ -201,7 +212,7 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 		tokenError(w, http.StatusBadRequest, "unsupported_grant_type")
 		return
 	}
-	now := time.Now()
+	now := p.now()
 	ttl := p.AccessTokenTTL
 	if ttl == 0 {
 		ttl = time.Hour
@@ -233,6 +244,13 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+func (p *Provider) now() time.Time {
+	if p.Now != nil {
+		return p.Now()
+	}
+	return time.Now()
+}
+
 // RevokeRefreshTokens makes every refresh token issued so far invalid.
 func (p *Provider) RevokeRefreshTokens() {
 	p.mu.Lock()
@@ -252,7 +270,7 @@ func (p *Provider) SetClaims(claims map[string]any) {
 
 // AccessToken returns a JWT access token for the API audience.
 func (p *Provider) AccessToken(claims map[string]any, ttl time.Duration) string {
-	now := time.Now()
+	now := p.now()
 	c := map[string]any{"iss": p.Issuer, "aud": []string{p.APIAudience}, "iat": now.Unix(), "exp": now.Add(ttl).Unix(), "client_id": p.ClientID}
 	for k, v := range claims {
 		c[k] = v
