@@ -350,10 +350,10 @@ func TestOIDCTamperedAndForeignCookies(t *testing.T) {
 	flip := []byte(good)
 	flip[len(flip)/2] ^= 0x01
 	for name, v := range map[string]string{
-		"bit flipped":          string(flip),
-		"truncated":            good[:len(good)-5],
-		"other client's":       otherClient,
-		"foreign key's":        foreignKey,
+		"bit flipped":    string(flip),
+		"truncated":      good[:len(good)-5],
+		"other client's": otherClient,
+		"foreign key's":  foreignKey,
 		"flow cookie as session": func() string {
 			nb := newBrowser(t, o)
 			nb.do("GET", "/", nil)
