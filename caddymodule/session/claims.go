@@ -140,14 +140,14 @@ type ClaimMapping struct {
 // Identity is who an authenticated request comes from, in gateway terms.
 type Identity struct {
 	// ID is the stable user id (the subject unless configured otherwise).
-	ID string `json:"id"`
+	ID string
 	// Name is the display name, possibly empty.
-	Name string `json:"name,omitempty"`
+	Name string
 	// Email is the e-mail address, possibly empty.
-	Email string `json:"email,omitempty"`
+	Email string
 	// Roles are the gateway roles, sorted; empty for an agent with no
 	// mapped role.
-	Roles []string `json:"roles,omitempty"`
+	Roles []string
 }
 
 // Identity extracts an Identity from claims. A missing or non-string user

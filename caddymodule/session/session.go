@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -23,18 +24,18 @@ import (
 type Session struct {
 	Identity
 	// Login is when the agent logged in; the absolute lifetime counts from it.
-	Login int64 `json:"login"`
+	Login int64
 	// Seen is when the session was last used (to a granularity of the
 	// touch interval); the idle timeout counts from it.
-	Seen int64 `json:"seen"`
+	Seen int64
 	// TokenExpiry is when the provider's tokens expire; the gateway
 	// refreshes at or after it when it holds a refresh token.
-	TokenExpiry int64 `json:"texp,omitempty"`
+	TokenExpiry int64
 	// RefreshToken renews the provider's tokens (and re-reads roles).
-	RefreshToken string `json:"rt,omitempty"`
+	RefreshToken string
 	// IDToken is the last ID token, kept as id_token_hint for logout at the
 	// provider. Dropped when the cookie would grow too large.
-	IDToken string `json:"idt,omitempty"`
+	IDToken string
 }
 
 // Policy bounds how long a session lives.
@@ -98,11 +99,7 @@ const maxCookie = 3900
 // is still too large, Seal fails rather than have the browser silently
 // drop the cookie.
 func (s *Session) Seal(c *Codec, purpose string) (string, error) {
-	b, err := json.Marshal(s)
-	if err != nil {
-		return "", fmt.Errorf("session: encoding: %w", err)
-	}
-	v := c.Seal(purpose, b)
+	v := c.Seal(purpose, s.marshal())
 	if len(v) > maxCookie && s.IDToken != "" {
 		lean := *s
 		lean.IDToken = ""
@@ -121,10 +118,97 @@ func Open(c *Codec, purpose, value string) (*Session, error) {
 		return nil, err
 	}
 	s := new(Session)
-	if err := json.Unmarshal(b, s); err != nil {
+	if err := s.unmarshal(b); err != nil {
 		return nil, fmt.Errorf("session: decoding: %w", err)
 	}
 	return s, nil
+}
+
+// sessionFormat starts the plaintext of a session cookie. The encoding is
+// a plain length-prefixed one rather than JSON because it is decoded on
+// every request and JSON was most of the per-request cost; it is only ever
+// read after authenticated decryption.
+const sessionFormat = 1
+
+func (s *Session) marshal() []byte {
+	b := make([]byte, 0, 64+len(s.ID)+len(s.Name)+len(s.Email)+len(s.RefreshToken)+len(s.IDToken))
+	b = append(b, sessionFormat)
+	b = binary.AppendVarint(b, s.Login)
+	b = binary.AppendVarint(b, s.Seen)
+	b = binary.AppendVarint(b, s.TokenExpiry)
+	for _, f := range []string{s.ID, s.Name, s.Email, s.RefreshToken, s.IDToken} {
+		b = appendString(b, f)
+	}
+	b = binary.AppendUvarint(b, uint64(len(s.Roles)))
+	for _, r := range s.Roles {
+		b = appendString(b, r)
+	}
+	return b
+}
+
+func appendString(b []byte, s string) []byte {
+	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
+}
+
+var errTruncated = errors.New("truncated or malformed session")
+
+func (s *Session) unmarshal(b []byte) error {
+	if len(b) == 0 || b[0] != sessionFormat {
+		return errTruncated
+	}
+	d := decoder{b: b[1:]}
+	s.Login, s.Seen, s.TokenExpiry = d.varint(), d.varint(), d.varint()
+	for _, f := range []*string{&s.ID, &s.Name, &s.Email, &s.RefreshToken, &s.IDToken} {
+		*f = d.string()
+	}
+	if n := d.uvarint(); n > 0 && n <= uint64(len(d.b)) {
+		s.Roles = make([]string, n)
+		for i := range s.Roles {
+			s.Roles[i] = d.string()
+		}
+	} else if n != 0 {
+		d.bad = true
+	}
+	if d.bad || len(d.b) != 0 {
+		return errTruncated
+	}
+	return nil
+}
+
+type decoder struct {
+	b   []byte
+	bad bool
+}
+
+func (d *decoder) varint() int64 {
+	v, n := binary.Varint(d.b)
+	if n <= 0 {
+		d.bad, d.b = true, nil
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) uvarint() uint64 {
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.bad, d.b = true, nil
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) string() string {
+	n := d.uvarint()
+	if n > uint64(len(d.b)) {
+		d.bad, d.b = true, nil
+		return ""
+	}
+	s := string(d.b[:n])
+	d.b = d.b[n:]
+	return s
 }
 
 // Flow is one login attempt in progress, carried in a short-lived encrypted
@@ -132,15 +216,15 @@ func Open(c *Codec, purpose, value string) (*Session, error) {
 // replica sharing the key can finish it.
 type Flow struct {
 	// State ties the callback to this browser (login CSRF protection).
-	State string `json:"state"`
+	State string
 	// Nonce ties the ID token to this flow (token replay protection).
-	Nonce string `json:"nonce"`
+	Nonce string
 	// Verifier is the PKCE code verifier (RFC 7636, S256).
-	Verifier string `json:"pkce"`
+	Verifier string
 	// Return is the same-origin path to send the agent to afterwards.
-	Return string `json:"ret"`
+	Return string
 	// Created is when the flow started, in Unix seconds.
-	Created int64 `json:"created"`
+	Created int64
 }
 
 // FlowTTL is how long an agent has to finish logging in at the provider.

@@ -3,6 +3,7 @@ package session
 import (
 	"bytes"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -183,4 +184,21 @@ func TestFlowStateAndReplay(t *testing.T) {
 	if !u.Use(f.State, now) || u.Use(f.State, now.Add(time.Minute)) {
 		t.Fatal("a state was usable twice")
 	}
+}
+
+func FuzzSessionDecode(f *testing.F) {
+	s := &Session{Identity: Identity{ID: "a", Name: "张三", Roles: []string{"online_agent", "supervisor"}}, Login: 1, Seen: 2, TokenExpiry: 3, RefreshToken: "rt", IDToken: "idt"}
+	f.Add(s.marshal())
+	f.Add([]byte{sessionFormat})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var got Session
+		if err := got.unmarshal(b); err != nil {
+			return
+		}
+		// Whatever decodes must survive a round trip unchanged.
+		var back Session
+		if err := back.unmarshal(got.marshal()); err != nil || !reflect.DeepEqual(back, got) {
+			t.Fatalf("round trip of %x: %+v became %+v (%v)", b, got, back, err)
+		}
+	})
 }
