@@ -1,0 +1,445 @@
+package rewrite
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"hash"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/piigate/piigate/config"
+	"github.com/piigate/piigate/detectors"
+)
+
+// A Tokenizer turns a value into a reversible token (the tokens feature
+// provides one). Without it, tokenize redacts: failing closed.
+type Tokenizer interface {
+	Tokenize(dst []byte, t detectors.Type, value []byte) ([]byte, error)
+}
+
+// actor applies actions to values.
+type actor struct {
+	table     *config.Table
+	hashPool  *sync.Pool // of hash.Hash, HMAC-SHA256 under the hash key
+	tokenizer Tokenizer
+}
+
+func newActor(table *config.Table, hashKey []byte, tok Tokenizer) *actor {
+	a := &actor{table: table, tokenizer: tok}
+	if len(hashKey) > 0 {
+		key := append([]byte(nil), hashKey...)
+		a.hashPool = &sync.Pool{New: func() any { return hmac.New(sha256.New, key) }}
+	}
+	return a
+}
+
+// apply appends what an agent receives for value (decoded text) of type t
+// under action act. It returns ok=false for drop: the caller removes the
+// value (or, inside a text, leaves nothing).
+func (a *actor) apply(dst []byte, t detectors.Type, act config.Action, value []byte) ([]byte, error) {
+	switch act {
+	case config.Plain:
+		return append(dst, value...), nil
+	case config.Mask:
+		return a.mask(dst, t, value), nil
+	case config.Hash:
+		if a.hashPool == nil {
+			return redact(dst, t), nil
+		}
+		return a.hash(dst, t, value), nil
+	case config.Tokenize:
+		if a.tokenizer == nil {
+			return redact(dst, t), nil
+		}
+		return a.tokenizer.Tokenize(dst, t, value)
+	case config.Drop:
+		return dst, nil
+	default:
+		return redact(dst, t), nil
+	}
+}
+
+// redact appends the placeholder for t: [cn_mobile].
+func redact(dst []byte, t detectors.Type) []byte {
+	dst = append(dst, '[')
+	dst = append(dst, t.String()...)
+	return append(dst, ']')
+}
+
+// hash appends "hash:<type>:<22 base64url characters>", an HMAC-SHA256 of
+// the type and the value's canonical form, so that 138-1234-5678 and
+// +8613812345678 give the same pseudonym while the value stays hidden.
+func (a *actor) hash(dst []byte, t detectors.Type, value []byte) []byte {
+	h := a.hashPool.Get().(hash.Hash)
+	defer a.hashPool.Put(h)
+	h.Reset()
+	var canon [128]byte
+	h.Write([]byte(t.String()))
+	h.Write([]byte{0})
+	h.Write(canonical(canon[:0], t, value))
+	var sum [sha256.Size]byte
+	dst = append(dst, "hash:"...)
+	dst = append(dst, t.String()...)
+	dst = append(dst, ':')
+	return base64.RawURLEncoding.AppendEncode(dst, h.Sum(sum[:0])[:16])
+}
+
+// canonical is the form hashed: for number-like types the significant
+// characters (full width folded, separators and the +86 prefix dropped,
+// upper case); for e-mail, lower case; otherwise the value itself.
+func canonical(dst []byte, t detectors.Type, v []byte) []byte {
+	switch t {
+	case detectors.Email:
+		for _, c := range v {
+			if c >= 'A' && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			dst = append(dst, c)
+		}
+		return dst
+	case detectors.PersonName, detectors.Address, detectors.BirthDate:
+		return append(dst, v...)
+	}
+	for i := 0; i < len(v); {
+		r, w := utf8.DecodeRune(v[i:])
+		i += w
+		if r >= 0xFF01 && r <= 0xFF5E {
+			r -= 0xFEE0
+		}
+		switch {
+		case r >= '0' && r <= '9', r >= 'A' && r <= 'Z':
+			dst = append(dst, byte(r))
+		case r >= 'a' && r <= 'z':
+			dst = append(dst, byte(r-'a'+'A'))
+		case r >= utf8.RuneSelf && !(r == 0x3000 || r == 0xB7):
+			dst = utf8.AppendRune(dst, r)
+		}
+	}
+	if t == detectors.CNMobile || t == detectors.CNLandline {
+		switch {
+		case len(dst) == 15 && string(dst[:4]) == "0086":
+			dst = dst[4:]
+		case len(dst) == 13 && string(dst[:2]) == "86":
+			dst = dst[2:]
+		}
+	}
+	return dst
+}
+
+// The mask conventions. The three number formats keep what the national
+// conventions show (GB/T 35273 and JR/T 0171 examples: a mobile's first 3
+// and last 4 digits, an ID's region and last 4, a card's IIN and last 4);
+// they are the only masks that show more than half of a value, and only
+// when the value has its type's length. Every other mask, and every mask an
+// admin configures, shows at most half of the significant characters.
+type keep struct{ first, last int }
+
+var conventional = map[detectors.Type]keep{
+	detectors.CNMobile:     {3, 4},
+	detectors.CNResidentID: {6, 4},
+	detectors.BankCard:     {6, 4},
+}
+
+var defaultKeep = map[detectors.Type]keep{
+	detectors.CNLandline: {3, 2},
+	detectors.HKID:       {3, 0},
+	detectors.TWID:       {2, 2},
+	detectors.CNPassport: {2, 2},
+	detectors.IntlPhone:  {3, 2},
+	detectors.IBAN:       {4, 4},
+	detectors.BirthDate:  {4, 0},
+}
+
+const maskRune = '*'
+
+// mask appends value with its significant characters hidden, format-aware:
+// separators, brackets and prefixes stay where they were.
+func (a *actor) mask(dst []byte, t detectors.Type, v []byte) []byte {
+	switch t {
+	case detectors.Email:
+		return a.maskEmail(dst, v)
+	case detectors.PersonName:
+		return maskName(dst, v)
+	case detectors.Address:
+		return maskAddress(dst, v)
+	case detectors.IPAddress:
+		return maskIP(dst, v)
+	case detectors.CNLicensePlate:
+		return maskPlate(dst, v)
+	}
+	skip := prefixLen(t, v)
+	n := countSignificant(v[skip:])
+	k, conv := conventional[t]
+	spec, custom := a.table.Mask(t)
+	switch {
+	case custom:
+		k = halve(keep{spec.KeepFirst, spec.KeepLast}, n)
+	case conv && canonicalLength(t, n):
+	case conv:
+		k = halve(k, n)
+	default:
+		d, ok := defaultKeep[t]
+		if !ok {
+			d = keep{n / 4, n / 4}
+		}
+		k = halve(d, n)
+	}
+	dst = append(dst, v[:skip]...)
+	return maskRange(dst, v[skip:], k, n)
+}
+
+// halve reduces k until it shows at most half of n characters, taking
+// from the end first.
+func halve(k keep, n int) keep {
+	for k.first+k.last > n/2 {
+		if k.last > 0 {
+			k.last--
+		} else {
+			k.first--
+		}
+	}
+	return k
+}
+
+func canonicalLength(t detectors.Type, n int) bool {
+	switch t {
+	case detectors.CNMobile:
+		return n == 11
+	case detectors.CNResidentID:
+		return n == 18
+	case detectors.BankCard:
+		return n >= 12 && n <= 19
+	}
+	return false
+}
+
+// prefixLen is the length of a prefix that mask keeps whole: a country
+// code (+86, 0086) before a mainland number.
+func prefixLen(t detectors.Type, v []byte) int {
+	if t != detectors.CNMobile && t != detectors.CNLandline {
+		return 0
+	}
+	i := 0
+	if i < len(v) && v[i] == '+' {
+		i++
+	} else if len(v) >= 3 && v[0] == 0xEF && v[1] == 0xBC && v[2] == 0x8B { // ＋
+		i += 3
+	}
+	digits := 0
+	j := i
+	for j < len(v) && digits < 4 {
+		r, w := utf8.DecodeRune(v[j:])
+		if fold(r) < '0' || fold(r) > '9' {
+			break
+		}
+		digits++
+		j += w
+	}
+	// With a '+', the country code is 86; without, 0086 or 86 before a
+	// 13- or 15-digit number.
+	n := countSignificant(v)
+	switch {
+	case i > 0 && digits >= 2:
+		return i + digitsWidth(v[i:], 2)
+	case n == 15 && digits == 4 && string(v[:4]) == "0086":
+		return 4
+	case n == 13 && digits >= 2 && string(v[:2]) == "86":
+		return 2
+	}
+	return 0
+}
+
+func digitsWidth(v []byte, n int) int {
+	w := 0
+	for ; n > 0 && w < len(v); n-- {
+		_, s := utf8.DecodeRune(v[w:])
+		w += s
+	}
+	return w
+}
+
+// fold maps full-width forms to ASCII.
+func fold(r rune) rune {
+	if r >= 0xFF01 && r <= 0xFF5E {
+		return r - 0xFEE0
+	}
+	return r
+}
+
+func significant(r rune) bool {
+	r = fold(r)
+	return r >= '0' && r <= '9' || r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z'
+}
+
+func countSignificant(v []byte) int {
+	n := 0
+	for i := 0; i < len(v); {
+		r, w := utf8.DecodeRune(v[i:])
+		if significant(r) {
+			n++
+		}
+		i += w
+	}
+	return n
+}
+
+// maskRange hides the significant characters of v outside the first
+// k.first and the last k.last of its n.
+func maskRange(dst, v []byte, k keep, n int) []byte {
+	idx := 0
+	for i := 0; i < len(v); {
+		r, w := utf8.DecodeRune(v[i:])
+		if significant(r) {
+			if idx >= k.first && idx < n-k.last {
+				dst = append(dst, maskRune)
+			} else {
+				dst = append(dst, v[i:i+w]...)
+			}
+			idx++
+		} else {
+			dst = append(dst, v[i:i+w]...)
+		}
+		i += w
+	}
+	return dst
+}
+
+// maskEmail keeps the first character of the local part and the domain:
+// zhang.san@example.com → z***@example.com. Three stars whatever the
+// length, so the mask does not tell it.
+func (a *actor) maskEmail(dst, v []byte) []byte {
+	at := -1
+	for i := len(v) - 1; i >= 0; i-- {
+		if v[i] == '@' {
+			at = i
+			break
+		}
+	}
+	if at < 0 {
+		return maskRange(dst, v, halve(keep{1, 0}, countSignificant(v)), countSignificant(v))
+	}
+	first := 0
+	if spec, ok := a.table.Mask(detectors.Email); ok {
+		first = halve(keep{spec.KeepFirst, 0}, utf8.RuneCount(v[:at])).first
+	} else if utf8.RuneCount(v[:at]) >= 2 {
+		first = 1
+	}
+	w := digitsWidth(v[:at], first)
+	dst = append(dst, v[:w]...)
+	dst = append(dst, "***"...)
+	return append(dst, v[at:]...)
+}
+
+// maskName keeps the first character of each word: 张三 → 张*,
+// Zhang San → Z**** S**.
+func maskName(dst, v []byte) []byte {
+	n := 0
+	for i := 0; i < len(v); {
+		r, w := utf8.DecodeRune(v[i:])
+		if r != ' ' && r != 0x3000 && r != '.' && r != 0xB7 && r != '-' {
+			n++
+		}
+		i += w
+	}
+	shown, budget := 0, n/2
+	start := true
+	for i := 0; i < len(v); {
+		r, w := utf8.DecodeRune(v[i:])
+		sep := r == ' ' || r == 0x3000 || r == '.' || r == 0xB7 || r == '-'
+		switch {
+		case sep:
+			dst = append(dst, v[i:i+w]...)
+			start = true
+		case start && shown < budget:
+			dst = append(dst, v[i:i+w]...)
+			shown++
+			start = false
+		default:
+			dst = append(dst, maskRune)
+			start = false
+		}
+		i += w
+	}
+	return dst
+}
+
+// addressLevels end the administrative parts of a Chinese address that a
+// mask may show: 北京市朝阳区****.
+var addressLevels = []rune{'省', '市', '区', '县', '旗', '州', '盟'}
+
+// maskAddress keeps the administrative divisions at the start (at most
+// half of the address) and hides the rest: street, building, room.
+func maskAddress(dst, v []byte) []byte {
+	n := utf8.RuneCount(v)
+	keepN, idx := 0, 0
+	for i := 0; i < len(v) && idx < n/2; {
+		r, w := utf8.DecodeRune(v[i:])
+		idx++
+		for _, l := range addressLevels {
+			if r == l {
+				keepN = idx
+			}
+		}
+		i += w
+	}
+	if keepN == 0 {
+		keepN = n / 3
+	}
+	idx = 0
+	for i := 0; i < len(v); {
+		r, w := utf8.DecodeRune(v[i:])
+		switch {
+		case idx < keepN, r == ' ', r == ',':
+			dst = append(dst, v[i:i+w]...)
+		default:
+			dst = append(dst, maskRune)
+		}
+		idx++
+		i += w
+	}
+	return dst
+}
+
+// maskIP keeps the network half: 192.168.*.*, 2001:db8:*:*:*:*:*:*.
+func maskIP(dst, v []byte) []byte {
+	sep, limit := byte('.'), 2
+	for _, c := range v {
+		if c == ':' {
+			sep, limit = ':', 2
+			break
+		}
+	}
+	seen := 0
+	for _, c := range v {
+		switch {
+		case c == sep:
+			seen++
+			dst = append(dst, c)
+		case seen >= limit && c != ':' && c != '.':
+			dst = append(dst, maskRune)
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return dst
+}
+
+// maskPlate keeps the province and the issuing office: 京A·*****.
+func maskPlate(dst, v []byte) []byte {
+	idx := 0
+	for i := 0; i < len(v); {
+		r, w := utf8.DecodeRune(v[i:])
+		switch {
+		case idx < 2 || r == 0xB7 || r == '-' || r == ' ':
+			dst = append(dst, v[i:i+w]...)
+		default:
+			dst = append(dst, maskRune)
+		}
+		if r != 0xB7 && r != '-' && r != ' ' {
+			idx++
+		}
+		i += w
+	}
+	return dst
+}

@@ -1,0 +1,196 @@
+// Package rewrite is piigate's JSON rewrite engine: one pass over a
+// response body that finds personal data by field rules, key names and
+// content detectors, decides per value what the agent's roles may see, and
+// writes the agent's view, copying untouched bytes as they are. It also
+// handles NDJSON, server-sent events and plain text. It does not import
+// Caddy.
+package rewrite
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+
+	"github.com/piigate/piigate/config"
+	"github.com/piigate/piigate/detectors"
+)
+
+// MaxFieldRules bounds the field rules of one route (they are tracked as
+// bits of a word while walking).
+const MaxFieldRules = 64
+
+// DefaultMaxDepth is the nesting depth past which a document is refused.
+const DefaultMaxDepth = 128
+
+// ErrTooDeep is returned for documents nested deeper than the limit.
+var ErrTooDeep = errors.New("JSON nested too deeply")
+
+// Options configures an Engine.
+type Options struct {
+	// Route holds the route's field rules and scan mode.
+	Route *config.CompiledRoute
+	// Table is the compiled policy: masks and custom types.
+	Table *config.Table
+	// HashKey keys the hash action's HMAC; without it, hash redacts.
+	HashKey []byte
+	// Tokenizer implements the tokenize action; without it, tokenize
+	// redacts.
+	Tokenizer Tokenizer
+	// MaxDepth bounds nesting (DefaultMaxDepth if zero).
+	MaxDepth int
+}
+
+// Engine rewrites documents for one route. It is safe for concurrent use.
+type Engine struct {
+	route    *config.CompiledRoute
+	scanner  *detectors.Scanner
+	act      *actor
+	maxDepth int
+	rootSet  uint64
+	walkers  sync.Pool
+	names    atomic.Pointer[map[string]detectors.Type] // key-name cache
+}
+
+// New returns an Engine for o.
+func New(o Options) (*Engine, error) {
+	if o.Route == nil || o.Table == nil {
+		return nil, errors.New("rewrite: route and table are required")
+	}
+	if len(o.Route.Fields) > MaxFieldRules {
+		return nil, fmt.Errorf("rewrite: %d field rules, at most %d per route", len(o.Route.Fields), MaxFieldRules)
+	}
+	sc, err := detectors.NewScanner(detectors.Options{Custom: o.Table.Custom()})
+	if err != nil {
+		return nil, err
+	}
+	e := &Engine{
+		route:    o.Route,
+		scanner:  sc,
+		act:      newActor(o.Table, o.HashKey, o.Tokenizer),
+		maxDepth: o.MaxDepth,
+	}
+	if e.maxDepth <= 0 {
+		e.maxDepth = DefaultMaxDepth
+	}
+	for i := range o.Route.Fields {
+		e.rootSet |= 1 << i
+	}
+	e.walkers.New = func() any { return &walker{e: e} }
+	empty := map[string]detectors.Type{}
+	e.names.Store(&empty)
+	return e, nil
+}
+
+// maxNameCache bounds the key-name cache; keys past it are classified each
+// time.
+const maxNameCache = 4096
+
+// classify returns the entity type key names, through a copy-on-write cache:
+// the keys of an API are few and repeat in every record.
+func (e *Engine) classify(key []byte) (detectors.Type, bool) {
+	m := *e.names.Load()
+	if t, ok := m[string(key)]; ok {
+		return t, t != detectors.Unknown
+	}
+	t, ok := detectors.ClassifyField(unsafe.String(unsafe.SliceData(key), len(key)))
+	if len(m) < maxNameCache {
+		n := make(map[string]detectors.Type, len(m)+1)
+		for k, v := range m {
+			n[k] = v
+		}
+		n[string(key)] = t
+		e.names.Store(&n)
+	}
+	return t, ok
+}
+
+// Format is the kind of body a rewrite reads.
+type Format uint8
+
+// The formats.
+const (
+	JSON   Format = iota // one JSON document (a BOM and an XSSI prefix allowed)
+	NDJSON               // one JSON document per line (also JSON Lines, JSON text sequences)
+	Events               // text/event-stream: the data of each event
+	Text                 // any other text: content detectors only
+)
+
+// Rewrite writes the agent's view of src (in format f) for decision d,
+// appended to dst, and records what it did in sum. When nothing changes,
+// the result is dst with src appended (or src itself if dst is empty).
+// Malformed input and input nested too deeply give an error; the caller
+// must then not pass src on.
+func (e *Engine) Rewrite(dst, src []byte, f Format, d *config.Decision, sum *Summary) ([]byte, error) {
+	w := e.walkers.Get().(*walker)
+	defer e.walkers.Put(w)
+	w.reset(d, sum, dst)
+	var err error
+	switch f {
+	case JSON:
+		err = w.document(src)
+	case NDJSON:
+		err = w.lines(src)
+	case Events:
+		err = w.events(src)
+	case Text:
+		w.text(src)
+	}
+	w.src = nil
+	if err != nil {
+		return dst, err
+	}
+	if !w.changed {
+		if len(dst) == 0 {
+			return src, nil
+		}
+		return append(dst, src...), nil
+	}
+	w.src = src
+	w.flush(len(src))
+	w.src = nil
+	sum.Changed = true
+	out := w.out
+	w.out = nil
+	return out, nil
+}
+
+// Sniff tells JSON from other text: after a byte-order mark, an XSSI
+// prefix and white space, a JSON document starts with { or [.
+func Sniff(b []byte) Format {
+	b = b[bomLen(b):]
+	b = b[xssiLen(b):]
+	for _, c := range b {
+		switch c {
+		case ' ', '\t', '\r', '\n':
+			continue
+		case '{', '[':
+			return JSON
+		}
+		break
+	}
+	return Text
+}
+
+func bomLen(b []byte) int {
+	if len(b) >= 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF {
+		return 3
+	}
+	return 0
+}
+
+// xssiPrefixes are the anti-hijacking prefixes APIs put before JSON.
+var xssiPrefixes = []string{")]}',\n", ")]}'\n", ")]}',", ")]}'", "while(1);", "for(;;);", "{}&&"}
+
+func xssiLen(b []byte) int {
+	for _, p := range xssiPrefixes {
+		if len(b) >= len(p) && string(b[:len(p)]) == p {
+			if p == "{}&&" && len(b) > len(p) && b[len(p)] != '{' && b[len(p)] != '[' {
+				continue
+			}
+			return len(p)
+		}
+	}
+	return 0
+}

@@ -1,0 +1,381 @@
+package rewrite
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/piigate/piigate/config"
+	"github.com/piigate/piigate/detectors"
+)
+
+// The policy of the issue's example Caddyfile.
+var examplePolicy = config.Policy{
+	Roles: map[string]config.RoleRules{
+		"online_agent": {
+			"cn_mobile": "mask", "cn_resident_id": "mask", "bank_card": "mask", "email": "mask",
+			"person_name": "mask", "address": "redact", "*": "redact",
+		},
+		"supervisor": {"*": "plain"},
+		"analyst":    {"*": "hash"},
+		"minimal":    {"*": "drop"},
+		"tokens":     {"*": "tokenize"},
+	},
+}
+
+const (
+	mobile = "13812345678"
+	idcard = "11010519491231002X" // fixed below by init
+	card   = "6222026337417020"
+)
+
+var validID string
+
+func init() {
+	// Complete the ID fixture's check character from the detectors'
+	// validator rather than hard-coding it.
+	v, _ := detectors.LookupValidator("cn_resident_id")
+	for _, c := range "0123456789X" {
+		if cand := idcard[:17] + string(c); v(cand) {
+			validID = cand
+		}
+	}
+	if validID == "" {
+		panic("no valid check character for fixture")
+	}
+}
+
+func engine(t testing.TB, route config.Route, hashKey []byte) *Engine {
+	t.Helper()
+	tbl, err := config.Compile(examplePolicy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cr, err := config.CompileRoute(route)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := New(Options{Route: cr, Table: tbl, HashKey: hashKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func decide(t testing.TB, roles string) *config.Decision {
+	tbl, err := config.Compile(examplePolicy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d config.Decision
+	tbl.Decide(roles, &d)
+	return &d
+}
+
+func rewrite(t *testing.T, e *Engine, roles, in string, f Format) (string, *Summary) {
+	t.Helper()
+	var sum Summary
+	out, err := e.Rewrite(nil, []byte(in), f, decide(t, roles), &sum)
+	if err != nil {
+		t.Fatalf("Rewrite(%s): %v", in, err)
+	}
+	if f == JSON && json.Valid([]byte(in)) && !json.Valid(out) {
+		t.Fatalf("valid input gave invalid output:\n in %s\nout %s", in, out)
+	}
+	return string(out), &sum
+}
+
+func TestRewriteActions(t *testing.T) {
+	e := engine(t, config.Route{
+		Fields: []config.Field{{Path: "data.#.mobile", Type: "cn_mobile"}, {Path: "data.#.note", Type: "scan"}},
+		Scan:   "names",
+	}, []byte("0123456789abcdef0123456789abcdef"))
+	in := `{"data":[{"id":7,"mobile":"` + mobile + `","name":"张三","idCard":"` + validID + `","email":"zhang.san@example.com","address":"北京市朝阳区建国路88号","note":"客户手机13912345678，卡号` + card + `","status":"open"}],"total":1}`
+	cases := []struct {
+		roles string
+		want  []string // substrings of the output
+		not   []string // substrings that must be gone
+	}{
+		{"online_agent", []string{`"mobile":"138****5678"`, `"name":"张*"`, `"idCard":"110105********002X"`, `"email":"z***@example.com"`, `"address":"[address]"`, `客户手机139****5678，卡号622202******7020`, `"status":"open"`, `"id":7`},
+			[]string{mobile, validID, "zhang.san", "建国路"}},
+		{"supervisor", []string{in}, nil},
+		{"nobody", []string{`"mobile":"[cn_mobile]"`, `"name":"[person_name]"`, `"address":"[address]"`, `客户手机[cn_mobile]，卡号[bank_card]`}, []string{mobile}},
+		{"minimal", []string{`{"data":[{"id":7,"note":"客户手机，卡号","status":"open"}],"total":1}`}, []string{mobile}},
+		{"analyst", []string{`"mobile":"hash:cn_mobile:`}, []string{mobile, "zhang.san"}},
+		{"tokens", []string{`"mobile":"[cn_mobile]"`}, []string{mobile}}, // no tokenizer: fail closed
+		{"online_agent,supervisor", []string{in}, nil},
+	}
+	for _, c := range cases {
+		out, sum := rewrite(t, e, c.roles, in, JSON)
+		for _, w := range c.want {
+			if !strings.Contains(out, w) {
+				t.Errorf("%s: output lacks %s\n%s", c.roles, w, out)
+			}
+		}
+		for _, n := range c.not {
+			if strings.Contains(out, n) {
+				t.Errorf("%s: output still holds %s\n%s", c.roles, n, out)
+			}
+		}
+		if sum.Total() != 7 {
+			t.Errorf("%s: counted %d values, want 7: %+v", c.roles, sum.Total(), sum.Counts)
+		}
+	}
+	_, sum := rewrite(t, e, "online_agent", in, JSON)
+	wantPaths := "[data.#.mobile data.#.name data.#.idCard data.#.email data.#.address data.#.note]"
+	if fmt.Sprint(sum.Paths) != wantPaths {
+		t.Errorf("paths %v, want %s", sum.Paths, wantPaths)
+	}
+}
+
+func TestRewriteSupervisorReturnsInputUntouched(t *testing.T) {
+	e := engine(t, config.Route{Scan: "all"}, nil)
+	in := []byte(`{"mobile":"13812345678","note":"call 13912345678"}`)
+	var sum Summary
+	out, err := e.Rewrite(nil, in, JSON, decide(t, "supervisor"), &sum)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if &out[0] != &in[0] || sum.Changed || sum.Total() != 2 {
+		t.Errorf("plain view should alias the input and still count: changed=%v total=%d", sum.Changed, sum.Total())
+	}
+}
+
+func TestRewriteEncodings(t *testing.T) {
+	e := engine(t, config.Route{Scan: "all"}, nil)
+	cases := []struct{ name, in, want string }{
+		{"unicode escapes", `{"n":"\u0031\u0033\u0038\u0031\u0032\u0033\u0034\u0035\u0036\u0037\u0038"}`, `{"n":"138****5678"}`},
+		{"escaped key", `{"mob\u0069le":"13812345678"}`, `{"mob\u0069le":"138****5678"}`},
+		{"full width", `{"n":"１３８１２３４５６７８"}`, `{"n":"１３８****５６７８"}`},
+		{"number literal", `{"mobile":13812345678,"n":[13912345678]}`, `{"mobile":"138****5678","n":["139****5678"]}`},
+		{"json in a string", `{"p":"{\"name\":\"张三\",\"mobile\":\"13812345678\"}"}`, `{"p":"{\"name\":\"张*\",\"mobile\":\"138****5678\"}"}`},
+		{"bom", "\xef\xbb\xbf{\"mobile\":\"13812345678\"}", "\xef\xbb\xbf{\"mobile\":\"138****5678\"}"},
+		{"xssi", ")]}'\n{\"mobile\":\"13812345678\"}", ")]}'\n{\"mobile\":\"138****5678\"}"},
+		{"duplicate keys", `{"mobile":"13812345678","mobile":"13912345678"}`, `{"mobile":"138****5678","mobile":"139****5678"}`},
+		{"pii key", `{"13812345678":{"x":1}}`, `{"138****5678":{"x":1}}`},
+		{"quotes kept", `{"note":"say \"13812345678\"\n"}`, `{"note":"say \"138****5678\"\n"}`},
+		{"object under a pii key", `{"address":{"city":"北京","zip":100000}}`, `{"address":{"city":"[address]","zip":"[address]"}}`},
+		{"pretty", "{\n  \"mobile\": \"13812345678\",\n  \"ok\": true\n}\n", "{\n  \"mobile\": \"138****5678\",\n  \"ok\": true\n}\n"},
+		{"scalars", `[1.5e3,-0,true,false,null,"x"]`, `[1.5e3,-0,true,false,null,"x"]`},
+	}
+	for _, c := range cases {
+		out, _ := rewrite(t, e, "online_agent", c.in, JSON)
+		if out != c.want {
+			t.Errorf("%s:\n got %s\nwant %s", c.name, out, c.want)
+		}
+	}
+}
+
+func TestRewriteDropKeepsJSONValid(t *testing.T) {
+	e := engine(t, config.Route{Scan: "names"}, nil)
+	cases := []struct{ in, want string }{
+		{`{"mobile":"1","a":1}`, `{"a":1}`},
+		{`{"a":1,"mobile":"1"}`, `{"a":1}`},
+		{`{"a":1,"mobile":"1","b":2}`, `{"a":1,"b":2}`},
+		{`{"mobile":"1","email":"x","a":1}`, `{"a":1}`},
+		{`{"a":1,"mobile":"1","email":"x"}`, `{"a":1}`},
+		{`{"mobile":"1","email":"x"}`, `{}`},
+		{`{ "a" : 1 , "mobile" : "1" , "b" : [ {"email":"x"} , 2 ] }`, `{ "a" : 1  , "b" : [ {} , 2 ] }`},
+		{`{"phones":["1","2"],"a":{"mobile":{"x":[1]}}}`, `{"phones":["1","2"],"a":{}}`},
+	}
+	for _, c := range cases {
+		out, _ := rewrite(t, e, "minimal", c.in, JSON)
+		if out != c.want {
+			t.Errorf("drop %s:\n got %s\nwant %s", c.in, out, c.want)
+		}
+	}
+	arr := engine(t, config.Route{Fields: []config.Field{
+		{Path: "list", Type: "cn_mobile"},
+		{Path: "some.0", Type: "cn_mobile"}, {Path: "some.2", Type: "cn_mobile"},
+	}, Scan: "off"}, nil)
+	for _, c := range []struct{ in, want string }{
+		{`{"list":["1","2","3"],"x":1}`, `{"x":1}`},
+		{`{"some":["1","2","3"]}`, `{"some":["2"]}`},
+		{`{"some":["1"]}`, `{"some":[]}`},
+		{`{"some":[ "1" , "2" ]}`, `{"some":[ "2" ]}`},
+	} {
+		out, _ := rewrite(t, arr, "minimal", c.in, JSON)
+		if out != c.want {
+			t.Errorf("drop elements %s:\n got %s\nwant %s", c.in, out, c.want)
+		}
+	}
+}
+
+func TestRewriteFieldPaths(t *testing.T) {
+	e := engine(t, config.Route{Fields: []config.Field{
+		{Path: "a.b", Type: "cn_mobile"},
+		{Path: "list.1", Type: "email"},
+		{Path: "c*.x?", Type: "person_name"},
+		{Path: `dot\.key`, Type: "address"},
+	}, Scan: "off"}, nil)
+	in := `{"a":{"b":"13812345678","c":"13812345678"},"list":["a@x.com","b@x.com"],"cust":{"xy":"张三","xyz":"李四"},"dot.key":"北京市朝阳区","mobile":"13912345678"}`
+	want := `{"a":{"b":"138****5678","c":"13812345678"},"list":["a@x.com","***@x.com"],"cust":{"xy":"张*","xyz":"李四"},"dot.key":"[address]","mobile":"13912345678"}`
+	if out, _ := rewrite(t, e, "online_agent", in, JSON); out != want {
+		t.Errorf("\n got %s\nwant %s", out, want)
+	}
+}
+
+func TestRewriteStreamsAndText(t *testing.T) {
+	e := engine(t, config.Route{Scan: "all"}, nil)
+	nd := "{\"mobile\":\"13812345678\"}\n\n{\"x\":\"邮箱 a@example.com\"}\n"
+	if out, _ := rewrite(t, e, "online_agent", nd, NDJSON); out != "{\"mobile\":\"138****5678\"}\n\n{\"x\":\"邮箱 ***@example.com\"}\n" {
+		t.Errorf("ndjson: %q", out)
+	}
+	sse := "event: update\r\nid: 1\r\ndata: {\"name\":\"张三\",\r\ndata: \"mobile\":\"13812345678\"}\r\n\r\n: comment 13912345678\ndata: plain 13712345678\n\n"
+	want := "event: update\nid: 1\ndata: {\"name\":\"张*\",\ndata: \"mobile\":\"138****5678\"}\n\n: comment 139****5678\ndata: plain 137****5678\n\n"
+	if out, _ := rewrite(t, e, "online_agent", sse, Events); out != want {
+		t.Errorf("events:\n got %q\nwant %q", out, want)
+	}
+	if out, _ := rewrite(t, e, "online_agent", "<p>电话 13812345678</p>", Text); out != "<p>电话 138****5678</p>" {
+		t.Errorf("text: %q", out)
+	}
+	if Sniff([]byte("\xef\xbb\xbf )]}'\n [1]")) != Text || Sniff([]byte(")]}'\n[1]")) != JSON || Sniff([]byte(" \n{")) != JSON || Sniff([]byte("<html>")) != Text {
+		t.Error("Sniff misjudges")
+	}
+}
+
+func TestRewriteRejectsBadInput(t *testing.T) {
+	e := engine(t, config.Route{Scan: "all"}, nil)
+	d := decide(t, "online_agent")
+	for _, in := range []string{`{"a":}`, `{"a":1`, `[1,]`, `{"a" 1}`, `"abc`, `{"a":"\x01"}`, `{} {}`, `{"a":tru}`, `{"a":01}`, `{"a":"\u12"}`} {
+		var sum Summary
+		if _, err := e.Rewrite(nil, []byte(in), JSON, d, &sum); !errors.Is(err, errSyntax) {
+			t.Errorf("%s: got %v, want a syntax error", in, err)
+		}
+	}
+	deep := strings.Repeat("[", DefaultMaxDepth+1) + strings.Repeat("]", DefaultMaxDepth+1)
+	var sum Summary
+	if _, err := e.Rewrite(nil, []byte(deep), JSON, d, &sum); !errors.Is(err, ErrTooDeep) {
+		t.Errorf("deep nesting: %v", err)
+	}
+	off := engine(t, config.Route{Scan: "off"}, nil)
+	if _, err := off.Rewrite(nil, []byte(`{"a":`+deep+`}`), JSON, d, &sum); !errors.Is(err, ErrTooDeep) {
+		t.Errorf("deep nesting in a skipped subtree: %v", err)
+	}
+	if _, err := e.Rewrite(nil, []byte("{\"a\":1}\n{"), NDJSON, d, &sum); err == nil {
+		t.Error("a bad NDJSON line should fail the whole body")
+	}
+}
+
+func TestHashIsKeyedAndCanonical(t *testing.T) {
+	route := config.Route{Fields: []config.Field{{Path: "a", Type: "cn_mobile"}, {Path: "b", Type: "cn_mobile"}}, Scan: "off"}
+	e1 := engine(t, route, []byte("key-one-key-one-key-one-key-one!"))
+	e2 := engine(t, route, []byte("key-two-key-two-key-two-key-two!"))
+	in := `{"a":"138-1234-5678","b":"+86 13812345678"}`
+	var v1, v2 map[string]string
+	o1, _ := rewrite(t, e1, "analyst", in, JSON)
+	o2, _ := rewrite(t, e2, "analyst", in, JSON)
+	json.Unmarshal([]byte(o1), &v1)
+	json.Unmarshal([]byte(o2), &v2)
+	if v1["a"] != v1["b"] || !strings.HasPrefix(v1["a"], "hash:cn_mobile:") {
+		t.Errorf("one number in two formats should hash alike: %v", v1)
+	}
+	if v1["a"] == v2["a"] {
+		t.Error("different keys should give different pseudonyms")
+	}
+}
+
+func TestMasks(t *testing.T) {
+	tbl, err := config.Compile(config.Policy{Masks: map[string]config.MaskSpec{"iban": {KeepFirst: 20, KeepLast: 20}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := newActor(tbl, nil, nil)
+	cases := []struct {
+		t        detectors.Type
+		in, want string
+	}{
+		{detectors.CNMobile, "13812345678", "138****5678"},
+		{detectors.CNMobile, "+86 138-1234-5678", "+86 138-****-5678"},
+		{detectors.CNMobile, "8613812345678", "86138****5678"},
+		{detectors.CNMobile, "12345", "12***"}, // not a mobile's length: at most half
+		{detectors.CNResidentID, "110101199003071234", "110101********1234"},
+		{detectors.BankCard, "6222 0263 3741 7020", "6222 02** **** 7020"},
+		{detectors.Email, "zhang@example.com", "z***@example.com"},
+		{detectors.Email, "z@example.com", "***@example.com"},
+		{detectors.PersonName, "张三", "张*"},
+		{detectors.PersonName, "欧阳娜娜", "欧***"},
+		{detectors.PersonName, "Zhang San", "Z**** S**"},
+		{detectors.Address, "北京市朝阳区建国路88号院3号楼", "北京市朝阳区**********"},
+		{detectors.CNLandline, "025-66654259", "025-******59"},
+		{detectors.IPAddress, "192.168.1.23", "192.168.*.**"},
+		{detectors.BirthDate, "1990-03-07", "1990-**-**"},
+		{detectors.IBAN, "GB82 WEST 1234 5698 7654 32", "GB82 WEST 123* **** **** **"}, // admin keeps clamped to half
+		{detectors.CNLicensePlate, "京A·12345", "京A·*****"},
+	}
+	for _, c := range cases {
+		got := string(a.mask(nil, c.t, []byte(c.in)))
+		if got != c.want {
+			t.Errorf("mask %s %q = %q, want %q", c.t, c.in, got, c.want)
+		}
+	}
+}
+
+// leaves calls fn with every string or number in the JSON value v and the
+// key it sits under.
+func leaves(v any, key string, fn func(key, s string)) {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, c := range x {
+			fn("", k) // keys are text too
+			leaves(c, k, fn)
+		}
+	case []any:
+		for _, c := range x {
+			leaves(c, key, fn)
+		}
+	case string:
+		fn(key, x)
+	case json.Number:
+		fn(key, x.String())
+	}
+}
+
+// FuzzRewrite: valid JSON in gives valid JSON out, and under a role that
+// redacts everything no detectable value is left in any string or number.
+func FuzzRewrite(f *testing.F) {
+	for _, s := range []string{
+		`{"data":[{"mobile":"13812345678","note":"卡号6222026337417020","name":"张三"}]}`,
+		`{"p":"{\"mobile\":\"13812345678\"}","13912345678":1}`,
+		`[13812345678,"\u0031\u0033\u0038\u0031\u0032\u0033\u0034\u0035\u0036\u0037\u0038",{"a":{"email":["a@b.co"]}}]`,
+		`{"n":"联系电话：１３８１２３４５６７８，邮箱a@example.com"}`,
+		`"x@example.com"`, `1`, `{}`,
+	} {
+		f.Add([]byte(s))
+	}
+	e := engine(f, config.Route{Scan: "all"}, nil)
+	d := decide(f, "nobody")
+	f.Fuzz(func(t *testing.T, in []byte) {
+		var sum Summary
+		out, err := e.Rewrite(nil, in, JSON, d, &sum)
+		if !json.Valid(in) {
+			return
+		}
+		if err != nil {
+			if errors.Is(err, ErrTooDeep) {
+				return
+			}
+			t.Fatalf("valid input refused: %v\n%s", err, in)
+		}
+		if !json.Valid(out) {
+			t.Fatalf("invalid output for valid input:\n in %s\nout %s", in, out)
+		}
+		dec := json.NewDecoder(bytes.NewReader(out))
+		dec.UseNumber()
+		var v any
+		if err := dec.Decode(&v); err != nil {
+			t.Fatal(err)
+		}
+		leaves(v, "", func(key, s string) {
+			if fs := detectors.Default.Scan(s, nil); len(fs) > 0 {
+				t.Fatalf("%s survived in %q\n in %s\nout %s", fs[0].Type, s, in, out)
+			}
+			if typ, ok := detectors.ClassifyField(key); ok && !strings.HasPrefix(key, "[") && s != "["+typ.String()+"]" {
+				t.Fatalf("value %q under key %q was not redacted\n in %s\nout %s", s, key, in, out)
+			}
+		})
+	})
+}

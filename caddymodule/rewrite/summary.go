@@ -1,0 +1,97 @@
+package rewrite
+
+import (
+	"github.com/piigate/piigate/config"
+	"github.com/piigate/piigate/detectors"
+)
+
+// Count is how many values of one entity type received one action.
+type Count struct {
+	Type   detectors.Type
+	Action config.Action
+	N      int
+}
+
+// Summary records what a rewrite did, without the values: the flow log and
+// the metrics read it.
+type Summary struct {
+	// Counts holds one entry per (type, action) seen, in first-seen order.
+	Counts []Count
+	// Paths are the distinct JSON paths that held personal data, array
+	// indexes collapsed to #: data.#.mobile.
+	Paths []string
+	// Changed is set when the output differs from the input.
+	Changed bool
+}
+
+// Reset empties s for reuse, keeping its storage.
+func (s *Summary) Reset() {
+	s.Counts = s.Counts[:0]
+	s.Paths = s.Paths[:0]
+	s.Changed = false
+}
+
+// Total returns the number of values found.
+func (s *Summary) Total() int {
+	n := 0
+	for _, c := range s.Counts {
+		n += c.N
+	}
+	return n
+}
+
+func (s *Summary) add(t detectors.Type, a config.Action) {
+	for i := range s.Counts {
+		if s.Counts[i].Type == t && s.Counts[i].Action == a {
+			s.Counts[i].N++
+			return
+		}
+	}
+	s.Counts = append(s.Counts, Count{Type: t, Action: a, N: 1})
+}
+
+// pathElem is one step of the walker's current path: an object key (raw
+// JSON string, quotes included) or an array element.
+type pathElem struct {
+	key   []byte
+	index bool
+}
+
+// addPath records the path p (as the walker holds it) once; scratch is
+// reused storage, returned for the next call. Only a path not seen before
+// allocates.
+func (s *Summary) addPath(p []pathElem, scratch []byte) []byte {
+	b := scratch[:0]
+	for i, e := range p {
+		if i > 0 {
+			b = append(b, '.')
+		}
+		if e.index {
+			b = append(b, '#')
+			continue
+		}
+		k := e.key[1 : len(e.key)-1]
+		for _, c := range k {
+			if c == '\\' {
+				// a rare escaped key: decode it (this allocates)
+				if dec, err := unquote(nil, e.key); err == nil {
+					k = dec
+				}
+				break
+			}
+		}
+		for _, c := range k {
+			if c == '.' || c == '*' || c == '?' || c == '\\' || c == '#' || c == '|' {
+				b = append(b, '\\')
+			}
+			b = append(b, c)
+		}
+	}
+	for _, q := range s.Paths {
+		if q == string(b) {
+			return b
+		}
+	}
+	s.Paths = append(s.Paths, string(b))
+	return b
+}

@@ -1,0 +1,672 @@
+package rewrite
+
+import (
+	"bytes"
+	"fmt"
+	"math/bits"
+	"unsafe"
+
+	"github.com/piigate/piigate/config"
+	"github.com/piigate/piigate/detectors"
+)
+
+// The walker reads JSON once, left to right. Output is written lazily:
+// bytes up to w.last have been copied; a change copies src[w.last:start],
+// writes the replacement and moves w.last past the original. Untouched
+// stretches are copied in one piece, and a document without changes is
+// never copied at all.
+
+// Priorities of the ways a value gets an entity type; higher wins.
+const (
+	prioNone         = iota
+	prioKeyInherited // inside a container whose key names a type
+	prioKey          // the value's own key names a type
+	prioFieldInherit // inside a container a field rule types
+	prioField        // a field rule types the value itself
+)
+
+// slot is what applies to one value.
+type slot struct {
+	alive uint64 // field rules whose path matched so far: candidates below
+	typ   detectors.Type
+	prio  uint8
+	scan  bool // content-scan the value's text
+}
+
+type walker struct {
+	e       *Engine
+	d       *config.Decision
+	sum     *Summary
+	src     []byte
+	out     []byte // the agent's view so far (after the caller's dst)
+	changed bool   // out holds a rewrite
+	own     []byte // storage for out when the walker is nested
+	last    int
+
+	depth   int
+	path    []pathElem
+	pathBuf []byte
+	dec     []byte // decoded string
+	repl    []byte // replacement text before quoting
+	tbuf    []byte // rewritten text
+	fs      []detectors.Finding
+}
+
+func (w *walker) reset(d *config.Decision, sum *Summary, out []byte) {
+	w.d, w.sum, w.out = d, sum, out
+	w.changed, w.last, w.depth = false, 0, 0
+	w.path = w.path[:0]
+}
+
+// flush copies the untouched input up to i.
+func (w *walker) flush(i int) {
+	if !w.changed {
+		w.changed = true
+		if cap(w.out)-len(w.out) < len(w.src) {
+			w.out = append(make([]byte, 0, len(w.out)+len(w.src)+len(w.src)/8), w.out...)
+		}
+	}
+	w.out = append(w.out, w.src[w.last:i]...)
+	w.last = i
+}
+
+func syntaxErr(src []byte, i int, what string) error {
+	return fmt.Errorf("%w at byte %d: %s", errSyntax, i, what)
+}
+
+func skipWS(src []byte, i int) int {
+	for i < len(src) {
+		switch src[i] {
+		case ' ', '\t', '\r', '\n':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+// document rewrites one JSON text: BOM, XSSI prefix, a value, white space.
+func (w *walker) document(src []byte) error {
+	w.src = src
+	i := bomLen(src)
+	i += xssiLen(src[i:])
+	i = skipWS(src, i)
+	if i == len(src) {
+		return nil // an empty body holds nothing
+	}
+	root := slot{alive: w.e.rootSet, scan: w.e.route.Scan == config.ScanAll}
+	end, err := w.value(i, root)
+	if err != nil {
+		return err
+	}
+	if end = skipWS(src, end); end != len(src) {
+		return syntaxErr(src, end, "data after the JSON value")
+	}
+	return nil
+}
+
+// skippable reports whether nothing in a value with slot s can be personal
+// data under the route's rules.
+func (w *walker) skippable(s slot) bool {
+	return s.alive == 0 && s.typ == detectors.Unknown && !s.scan && w.e.route.Scan == config.ScanOff
+}
+
+func (w *walker) value(i int, s slot) (int, error) {
+	src := w.src
+	if i >= len(src) {
+		return 0, syntaxErr(src, i, "value expected")
+	}
+	switch c := src[i]; {
+	case c == '{':
+		return w.object(i, s)
+	case c == '[':
+		return w.array(i, s)
+	case c == '"':
+		return w.str(i, s)
+	case c == '-' || c >= '0' && c <= '9':
+		return w.number(i, s)
+	case c == 't':
+		return literal(src, i, "true")
+	case c == 'f':
+		return literal(src, i, "false")
+	case c == 'n':
+		return literal(src, i, "null")
+	}
+	return 0, syntaxErr(src, i, "value expected")
+}
+
+func literal(src []byte, i int, lit string) (int, error) {
+	if len(src)-i < len(lit) || string(src[i:i+len(lit)]) != lit {
+		return 0, syntaxErr(src, i, "invalid literal")
+	}
+	return i + len(lit), nil
+}
+
+// numEnd returns the end of the number at src[i], checking its grammar.
+func numEnd(src []byte, i int) (int, error) {
+	start := i
+	if i < len(src) && src[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(src) && src[i] == '0':
+		i++
+	case i < len(src) && src[i] >= '1' && src[i] <= '9':
+		for i < len(src) && src[i] >= '0' && src[i] <= '9' {
+			i++
+		}
+	default:
+		return 0, syntaxErr(src, start, "invalid number")
+	}
+	if i < len(src) && src[i] == '.' {
+		i++
+		d := i
+		for i < len(src) && src[i] >= '0' && src[i] <= '9' {
+			i++
+		}
+		if i == d {
+			return 0, syntaxErr(src, start, "invalid number")
+		}
+	}
+	if i < len(src) && (src[i] == 'e' || src[i] == 'E') {
+		i++
+		if i < len(src) && (src[i] == '+' || src[i] == '-') {
+			i++
+		}
+		d := i
+		for i < len(src) && src[i] >= '0' && src[i] <= '9' {
+			i++
+		}
+		if i == d {
+			return 0, syntaxErr(src, start, "invalid number")
+		}
+	}
+	return i, nil
+}
+
+// child returns the slot of a member (key != nil) or element of a value
+// with slot s at nesting depth depth.
+func (w *walker) child(s slot, depth int, key []byte, index int) slot {
+	cs := slot{scan: s.scan}
+	if s.typ != detectors.Unknown {
+		cs.typ, cs.prio = s.typ, s.prio
+		switch s.prio {
+		case prioField:
+			cs.prio = prioFieldInherit
+		case prioKey:
+			cs.prio = prioKeyInherited
+		}
+	}
+	fields := w.e.route.Fields
+	for set := s.alive; set != 0; set &= set - 1 {
+		r := bits.TrailingZeros64(set)
+		f := &fields[r]
+		c := &f.Path[depth]
+		var match bool
+		if key != nil {
+			match = c.MatchKey(unsafe.String(unsafe.SliceData(key), len(key)))
+		} else {
+			match = c.MatchIndex(index)
+		}
+		if !match {
+			continue
+		}
+		if len(f.Path) > depth+1 {
+			cs.alive |= 1 << r
+			continue
+		}
+		if f.ScanContent {
+			cs.scan = true
+		} else if cs.prio < prioField {
+			cs.typ, cs.prio = f.Type, prioField
+		}
+	}
+	if key != nil && cs.prio < prioKey && w.e.route.Scan >= config.ScanNames {
+		if t, ok := w.e.classify(key); ok {
+			cs.typ, cs.prio = t, prioKey
+		}
+	}
+	return cs
+}
+
+// drops reports whether a value with slot s is removed whole.
+func (w *walker) drops(s slot) bool {
+	return s.typ != detectors.Unknown && w.d.Action(s.typ) == config.Drop
+}
+
+// skipValue returns the end of the value at i without looking inside.
+func (w *walker) skipValue(i int) (int, error) {
+	src := w.src
+	switch c := src[i]; {
+	case c == '"':
+		end, _, err := stringEnd(src, i)
+		return end, err
+	case c == '{' || c == '[':
+		depth := 0
+		for j := i; j < len(src); {
+			switch src[j] {
+			case '"':
+				end, _, err := stringEnd(src, j)
+				if err != nil {
+					return 0, err
+				}
+				j = end
+				continue
+			case '{', '[':
+				if depth++; w.depth+depth > w.e.maxDepth {
+					return 0, ErrTooDeep
+				}
+			case '}', ']':
+				if depth--; depth == 0 {
+					return j + 1, nil
+				}
+			}
+			j++
+		}
+		return 0, syntaxErr(src, i, "unterminated container")
+	}
+	return w.value(i, slot{})
+}
+
+// member is the bookkeeping that lets a container drop its members and
+// stay valid JSON: the first kept member takes the following comma with
+// it, later ones the comma before them.
+type member struct {
+	kept      int
+	commaPrev int // offset of the comma before the current member
+}
+
+// dropRange removes [start, end) of a member, with a comma. It reports
+// whether it took the comma after the member, so the caller goes on with
+// the next member at the returned offset.
+func (w *walker) dropRange(m *member, start, end int) (int, bool) {
+	src := w.src
+	if m.kept > 0 {
+		w.flush(m.commaPrev)
+		w.last = end
+		return end, false
+	}
+	if next := skipWS(src, end); next < len(src) && src[next] == ',' {
+		next = skipWS(src, next+1)
+		w.flush(start)
+		w.last = next
+		return next, true
+	}
+	w.flush(start)
+	w.last = end
+	return end, false
+}
+
+func (w *walker) object(i int, s slot) (int, error) {
+	src := w.src
+	if w.depth++; w.depth > w.e.maxDepth {
+		return 0, ErrTooDeep
+	}
+	defer func() { w.depth-- }()
+	depth := len(w.path)
+	w.path = append(w.path, pathElem{})
+	defer func() { w.path = w.path[:depth] }()
+
+	m := member{commaPrev: -1}
+	i = skipWS(src, i+1)
+	if i < len(src) && src[i] == '}' {
+		return i + 1, nil
+	}
+	for {
+		if i >= len(src) || src[i] != '"' {
+			return 0, syntaxErr(src, i, "object key expected")
+		}
+		keyStart := i
+		keyEnd, esc, err := stringEnd(src, i)
+		if err != nil {
+			return 0, err
+		}
+		rawKey := src[keyStart:keyEnd]
+		key := rawKey[1 : len(rawKey)-1]
+		if esc {
+			if w.dec, err = unquote(w.dec[:0], rawKey); err != nil {
+				return 0, syntaxErr(src, keyStart, "invalid escape in key")
+			}
+			key = w.dec
+		}
+		w.path[depth] = pathElem{key: rawKey}
+		i = skipWS(src, keyEnd)
+		if i >= len(src) || src[i] != ':' {
+			return 0, syntaxErr(src, i, "':' expected")
+		}
+		vStart := skipWS(src, i+1)
+		if vStart >= len(src) {
+			return 0, syntaxErr(src, vStart, "value expected")
+		}
+		cs := w.child(s, depth, key, -1)
+		dropKey := false
+		if w.e.route.Scan == config.ScanAll || s.scan {
+			// Keys can hold personal data too ({"13812345678": {…}}).
+			var err error
+			if dropKey, err = w.key(keyStart, keyEnd, key); err != nil {
+				return 0, err
+			}
+		}
+		var vEnd int
+		switch {
+		case dropKey || w.drops(cs):
+			if vEnd, err = w.skipValue(vStart); err != nil {
+				return 0, err
+			}
+			if !dropKey {
+				w.record(cs.typ, config.Drop)
+			}
+			var next bool
+			if i, next = w.dropRange(&m, keyStart, vEnd); next {
+				continue
+			}
+		case w.skippable(cs):
+			if vEnd, err = w.skipValue(vStart); err != nil {
+				return 0, err
+			}
+			m.kept++
+			i = vEnd
+		default:
+			if vEnd, err = w.value(vStart, cs); err != nil {
+				return 0, err
+			}
+			m.kept++
+			i = vEnd
+		}
+		i = skipWS(src, i)
+		if i >= len(src) {
+			return 0, syntaxErr(src, i, "unterminated object")
+		}
+		switch src[i] {
+		case ',':
+			m.commaPrev = i
+			i = skipWS(src, i+1)
+		case '}':
+			return i + 1, nil
+		default:
+			return 0, syntaxErr(src, i, "',' or '}' expected")
+		}
+	}
+}
+
+func (w *walker) array(i int, s slot) (int, error) {
+	src := w.src
+	if w.depth++; w.depth > w.e.maxDepth {
+		return 0, ErrTooDeep
+	}
+	defer func() { w.depth-- }()
+	depth := len(w.path)
+	w.path = append(w.path, pathElem{index: true})
+	defer func() { w.path = w.path[:depth] }()
+
+	m := member{commaPrev: -1}
+	i = skipWS(src, i+1)
+	if i < len(src) && src[i] == ']' {
+		return i + 1, nil
+	}
+	for index := 0; ; index++ {
+		if i >= len(src) {
+			return 0, syntaxErr(src, i, "unterminated array")
+		}
+		cs := w.child(s, depth, nil, index)
+		var end int
+		var err error
+		switch {
+		case w.drops(cs):
+			if end, err = w.skipValue(i); err != nil {
+				return 0, err
+			}
+			w.record(cs.typ, config.Drop)
+			var next bool
+			if i, next = w.dropRange(&m, i, end); next {
+				continue
+			}
+		case w.skippable(cs):
+			if end, err = w.skipValue(i); err != nil {
+				return 0, err
+			}
+			m.kept++
+			i = end
+		default:
+			if end, err = w.value(i, cs); err != nil {
+				return 0, err
+			}
+			m.kept++
+			i = end
+		}
+		i = skipWS(src, i)
+		if i >= len(src) {
+			return 0, syntaxErr(src, i, "unterminated array")
+		}
+		switch src[i] {
+		case ',':
+			m.commaPrev = i
+			i = skipWS(src, i+1)
+		case ']':
+			return i + 1, nil
+		default:
+			return 0, syntaxErr(src, i, "',' or ']' expected")
+		}
+	}
+}
+
+// record counts one value of type t that received act, at the current path.
+func (w *walker) record(t detectors.Type, act config.Action) {
+	w.sum.add(t, act)
+	w.pathBuf = w.sum.addPath(w.path, w.pathBuf)
+}
+
+func (w *walker) str(i int, s slot) (int, error) {
+	src := w.src
+	end, esc, err := stringEnd(src, i)
+	if err != nil {
+		return 0, err
+	}
+	if s.typ == detectors.Unknown && !s.scan {
+		return end, nil
+	}
+	text := src[i+1 : end-1]
+	if esc {
+		if w.dec, err = unquote(w.dec[:0], src[i:end]); err != nil {
+			return 0, syntaxErr(src, i, "invalid escape in string")
+		}
+		text = w.dec
+	}
+	return end, w.leaf(i, end, text, s)
+}
+
+func (w *walker) number(i int, s slot) (int, error) {
+	end, err := numEnd(w.src, i)
+	if err != nil {
+		return 0, err
+	}
+	if s.typ == detectors.Unknown && !s.scan {
+		return end, nil
+	}
+	return end, w.leaf(i, end, w.src[i:end], s)
+}
+
+// leaf rewrites the scalar src[start:end] whose text is text. A value of a
+// known type gets its action whole (plain values are still scanned when
+// the slot says so); otherwise content detectors find what is inside.
+func (w *walker) leaf(start, end int, text []byte, s slot) error {
+	if s.typ != detectors.Unknown {
+		act := w.d.Action(s.typ)
+		w.record(s.typ, act)
+		if act != config.Plain {
+			var err error
+			if w.repl, err = w.e.act.apply(w.repl[:0], s.typ, act, text); err != nil {
+				return err
+			}
+			w.flush(start)
+			if act == config.Drop { // a dropped root or a value the caller could not remove
+				w.out = append(w.out, "null"...)
+			} else {
+				w.out = quote(w.out, w.repl)
+			}
+			w.last = end
+			return nil
+		}
+		if !s.scan {
+			return nil
+		}
+	}
+	out, changed, err := w.scanText(text, s)
+	if err != nil || !changed {
+		return err
+	}
+	w.flush(start)
+	w.out = quote(w.out, out)
+	w.last = end
+	return nil
+}
+
+// key content-scans an object key (scan all): a key that is personal data
+// is rewritten, or its member dropped.
+func (w *walker) key(start, end int, key []byte) (drop bool, err error) {
+	w.fs = w.e.scanner.ScanBytes(key, w.fs[:0])
+	if len(w.fs) == 0 {
+		return false, nil
+	}
+	for _, f := range w.fs {
+		if w.d.Action(f.Type) == config.Drop {
+			w.record(f.Type, config.Drop)
+			return true, nil
+		}
+	}
+	out, changed := w.applyFindings(key, w.fs, detectors.Unknown)
+	if changed {
+		w.flush(start)
+		w.out = quote(w.out, out)
+		w.last = end
+	}
+	return false, nil
+}
+
+// scanText finds personal data in text and returns the agent's view of it.
+// Text that is itself JSON is rewritten as JSON, so keys inside it count.
+func (w *walker) scanText(text []byte, s slot) ([]byte, bool, error) {
+	if nested := bytes.TrimSpace(text); len(nested) >= 2 &&
+		(nested[0] == '{' && nested[len(nested)-1] == '}' || nested[0] == '[' && nested[len(nested)-1] == ']') {
+		if out, changed, ok := w.nested(text, s); ok {
+			return out, changed, nil
+		}
+	}
+	w.fs = w.e.scanner.ScanBytes(text, w.fs[:0])
+	if len(w.fs) == 0 {
+		return nil, false, nil
+	}
+	out, changed := w.applyFindings(text, w.fs, s.typ)
+	return out, changed, nil
+}
+
+// applyFindings counts the findings in text and writes the agent's view
+// into w.tbuf when some action is not plain. A finding of the type the
+// whole value already has was counted with it.
+func (w *walker) applyFindings(text []byte, fs []detectors.Finding, whole detectors.Type) ([]byte, bool) {
+	changed := false
+	for _, f := range fs {
+		act := w.d.Action(f.Type)
+		if f.Type != whole {
+			w.record(f.Type, act)
+		}
+		changed = changed || act != config.Plain
+	}
+	if !changed {
+		return nil, false
+	}
+	out := w.tbuf[:0]
+	prev := 0
+	for _, f := range fs {
+		out = append(out, text[prev:f.Start]...)
+		// apply cannot fail but for the tokenizer; a failing tokenizer
+		// must not leak the value, so fall back to redaction.
+		var err error
+		mark := len(out)
+		if out, err = w.e.act.apply(out, f.Type, w.d.Action(f.Type), text[f.Start:f.End]); err != nil {
+			out = redact(out[:mark], f.Type)
+		}
+		prev = f.End
+	}
+	out = append(out, text[prev:]...)
+	w.tbuf = out
+	return out, true
+}
+
+// nested rewrites JSON found inside a string, with a walker of its own.
+// ok is false when the text is not JSON after all.
+func (w *walker) nested(text []byte, s slot) ([]byte, bool, bool) {
+	if w.depth+1 > w.e.maxDepth {
+		return nil, false, false
+	}
+	n := w.e.walkers.Get().(*walker)
+	defer w.e.walkers.Put(n)
+	n.reset(w.d, w.sum, n.own[:0])
+	defer func() { n.own = n.out }()
+	n.depth = w.depth + 1
+	n.path = append(n.path[:0], w.path...)
+	n.src = text
+	i := skipWS(text, 0)
+	end, err := n.value(i, slot{scan: s.scan || w.e.route.Scan == config.ScanAll})
+	if err != nil || skipWS(text, end) != len(text) {
+		return nil, false, false
+	}
+	if !n.changed {
+		return nil, false, true
+	}
+	n.flush(len(text))
+	w.tbuf = append(w.tbuf[:0], n.out...)
+	return w.tbuf, true, true
+}
+
+// lines rewrites NDJSON: every non-empty line is a document. A leading
+// record separator (RFC 7464 JSON text sequences) is kept.
+func (w *walker) lines(src []byte) error {
+	w.src = src
+	for start := 0; start < len(src); {
+		end := bytes.IndexByte(src[start:], '\n')
+		if end < 0 {
+			end = len(src)
+		} else {
+			end += start
+		}
+		line := src[start:end]
+		off := 0
+		if len(line) > 0 && line[0] == 0x1E {
+			off = 1
+		}
+		if i := skipWS(line, off); i < len(line) {
+			root := slot{alive: w.e.rootSet, scan: w.e.route.Scan == config.ScanAll}
+			// A line is its own document: the walker reads the whole
+			// body, so it walks the line in place.
+			sub := src[:end]
+			w.src = sub
+			vEnd, err := w.value(start+i, root)
+			w.src = src
+			if err != nil {
+				return fmt.Errorf("line starting at byte %d: %w", start, err)
+			}
+			if skipWS(sub, vEnd) != end {
+				return syntaxErr(src, vEnd, "data after the JSON value on the line")
+			}
+		}
+		start = end + 1
+	}
+	return nil
+}
+
+// text content-scans plain text.
+func (w *walker) text(src []byte) {
+	w.src = src
+	w.fs = w.e.scanner.ScanBytes(src, w.fs[:0])
+	if len(w.fs) == 0 {
+		return
+	}
+	out, changed := w.applyFindings(src, w.fs, detectors.Unknown)
+	if changed {
+		w.flush(0)
+		w.out = append(w.out, out...)
+		w.last = len(src)
+	}
+}

@@ -1,0 +1,264 @@
+package config
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/piigate/piigate/detectors"
+)
+
+// ScanMode chooses content detection on a route.
+type ScanMode uint8
+
+// The scan modes.
+const (
+	ScanOff   ScanMode = iota // only field rules
+	ScanNames                 // also values under keys named like personal data (mobile, 身份证号, …)
+	ScanAll                   // also every string and number, by content detectors
+)
+
+var scanNames = [...]string{"off", "names", "all"}
+
+// String returns the mode's configuration name.
+func (m ScanMode) String() string {
+	if int(m) < len(scanNames) {
+		return scanNames[m]
+	}
+	return fmt.Sprintf("scan(%d)", uint8(m))
+}
+
+// ParseScanMode returns the mode called name; "" means names.
+func ParseScanMode(name string) (ScanMode, error) {
+	if name == "" {
+		return ScanNames, nil
+	}
+	for i, n := range scanNames {
+		if n == name {
+			return ScanMode(i), nil
+		}
+	}
+	return ScanOff, fmt.Errorf("unknown scan mode %q (want off, names or all)", name)
+}
+
+// FieldScan as a field's type means: detect the field's content.
+const FieldScan = "scan"
+
+// Route is what one pii_mask handler applies to the JSON it rewrites.
+type Route struct {
+	// Fields assigns entity types to values by path.
+	Fields []Field `json:"fields,omitempty"`
+	// Scan is the content detection for everything else: off, names
+	// (the default) or all.
+	Scan string `json:"scan,omitempty"`
+}
+
+// Field is one field rule: the value at Path is of entity type Type, or,
+// with Type "scan", is content-scanned.
+type Field struct {
+	// Path is a gjson path: keys separated by dots, `#` for every element
+	// of an array, a number for one element, `*` and `?` wildcards within a
+	// key, `\` to escape a dot or a wildcard. Queries and modifiers are not
+	// supported: a field rule names places, it does not filter.
+	Path string `json:"path"`
+	// Type is an entity type name, or "scan".
+	Type string `json:"type"`
+}
+
+// CompiledRoute is a Route ready for the rewrite engine.
+type CompiledRoute struct {
+	Scan   ScanMode
+	Fields []CompiledField
+}
+
+// CompiledField is one compiled field rule.
+type CompiledField struct {
+	Source string
+	Path   Path
+	// Type is the field's entity type; Unknown when ScanContent is set.
+	Type        detectors.Type
+	ScanContent bool
+}
+
+// CompileRoute validates r and compiles its paths.
+func CompileRoute(r Route) (*CompiledRoute, error) {
+	mode, err := ParseScanMode(r.Scan)
+	if err != nil {
+		return nil, err
+	}
+	cr := &CompiledRoute{Scan: mode}
+	for _, f := range r.Fields {
+		p, err := ParsePath(f.Path)
+		if err != nil {
+			return nil, fmt.Errorf("field %q: %w", f.Path, err)
+		}
+		cf := CompiledField{Source: f.Path, Path: p}
+		if f.Type == FieldScan {
+			cf.ScanContent = true
+		} else {
+			t, err := detectors.ParseType(f.Type)
+			if err != nil {
+				return nil, fmt.Errorf("field %q: %w", f.Path, err)
+			}
+			cf.Type = t
+		}
+		cr.Fields = append(cr.Fields, cf)
+	}
+	return cr, nil
+}
+
+// Path is a compiled gjson field path.
+type Path []Component
+
+// Component is one step of a Path.
+type Component struct {
+	// Key is the key to match, wildcards included.
+	Key string
+	// AnyIndex is set for `#`: every element of an array.
+	AnyIndex bool
+	// Index is the array index Key spells, or -1.
+	Index int
+	// Wild is set when Key holds an unescaped * or ?.
+	Wild bool
+	// pattern is Key with escapes kept, for wildcard matching.
+	pattern string
+}
+
+// ParsePath compiles a gjson path.
+func ParsePath(s string) (Path, error) {
+	if s == "" {
+		return nil, fmt.Errorf("empty path")
+	}
+	var p Path
+	var key, pat strings.Builder
+	wild := false
+	flush := func() error {
+		k := key.String()
+		if k == "" && pat.Len() == 0 {
+			return fmt.Errorf("empty key between dots")
+		}
+		c := Component{Key: k, Index: -1, Wild: wild, pattern: pat.String()}
+		if k == "#" && !wild && pat.String() == "#" {
+			c.AnyIndex = true
+		} else if n, err := strconv.Atoi(k); err == nil && n >= 0 && !wild && strconv.Itoa(n) == k {
+			c.Index = n
+		}
+		p = append(p, c)
+		key.Reset()
+		pat.Reset()
+		wild = false
+		return nil
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch c {
+		case '\\':
+			if i+1 == len(s) {
+				return nil, fmt.Errorf("path ends in an escape")
+			}
+			i++
+			key.WriteByte(s[i])
+			pat.WriteByte('\\')
+			pat.WriteByte(s[i])
+		case '.':
+			if err := flush(); err != nil {
+				return nil, err
+			}
+		case '*', '?':
+			wild = true
+			key.WriteByte(c)
+			pat.WriteByte(c)
+		case '|':
+			return nil, fmt.Errorf("'|' at offset %d: pipes are not supported in field paths (escape it with \\ if it is part of a key)", i)
+		case '@', '!':
+			if key.Len() == 0 && pat.Len() == 0 {
+				return nil, fmt.Errorf("%q at offset %d: modifiers and literals are not supported in field paths (escape it with \\ if it is part of a key)", c, i)
+			}
+			key.WriteByte(c)
+			pat.WriteByte(c)
+		case '#':
+			if key.Len() > 0 || i+1 < len(s) && s[i+1] != '.' {
+				return nil, fmt.Errorf("'#' at offset %d: use # alone between dots for every array element (queries are not supported)", i)
+			}
+			key.WriteByte(c)
+			pat.WriteByte(c)
+		default:
+			key.WriteByte(c)
+			pat.WriteByte(c)
+		}
+	}
+	if err := flush(); err != nil {
+		return nil, err
+	}
+	if last := p[len(p)-1]; last.AnyIndex {
+		return nil, fmt.Errorf("path ends in '#', which in gjson is an array's length, not a field")
+	}
+	return p, nil
+}
+
+// MatchKey reports whether the component matches object key k.
+func (c *Component) MatchKey(k string) bool {
+	if c.AnyIndex {
+		return false
+	}
+	if !c.Wild {
+		return c.Key == k
+	}
+	return wildMatch(c.pattern, k)
+}
+
+// MatchIndex reports whether the component matches array index i.
+func (c *Component) MatchIndex(i int) bool {
+	return c.AnyIndex || c.Index == i
+}
+
+// wildMatch matches gjson key patterns: * any run, ? any one character, \x
+// the character x.
+func wildMatch(pat, s string) bool {
+	for len(pat) > 0 {
+		switch pat[0] {
+		case '*':
+			for len(pat) > 0 && pat[0] == '*' {
+				pat = pat[1:]
+			}
+			if pat == "" {
+				return true
+			}
+			for i := 0; i <= len(s); i++ {
+				if wildMatch(pat, s[i:]) {
+					return true
+				}
+			}
+			return false
+		case '?':
+			if s == "" {
+				return false
+			}
+			_, w := decodeRune(s)
+			pat, s = pat[1:], s[w:]
+		case '\\':
+			if len(pat) < 2 || s == "" || s[0] != pat[1] {
+				return false
+			}
+			pat, s = pat[2:], s[1:]
+		default:
+			if s == "" || s[0] != pat[0] {
+				return false
+			}
+			pat, s = pat[1:], s[1:]
+		}
+	}
+	return s == ""
+}
+
+func decodeRune(s string) (rune, int) { return utf8.DecodeRuneInString(s) }
+
+// String returns the path as written.
+func (p Path) String() string {
+	parts := make([]string, len(p))
+	for i, c := range p {
+		parts[i] = c.pattern
+	}
+	return strings.Join(parts, ".")
+}

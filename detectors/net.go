@@ -1,0 +1,176 @@
+package detectors
+
+// E-mail and IP addresses.
+
+// localChar reports whether c may appear in the local part of an address.
+func localChar(c byte) bool {
+	return isAlnum(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-'
+}
+
+// email finds an address around the '@' at at and returns where scanning
+// resumes. What the scanner made of the local part before it saw the '@'
+// (a phone number in 13812345678@qq.com) gives way to the address.
+func (st *scan) email(at int) int {
+	s := st.s
+	j := at
+	for j > 0 && at-j < 64 && localChar(s[j-1]) {
+		j--
+	}
+	for j < at && s[j] == '.' {
+		j++
+	}
+	if j == at || j > 0 && (localChar(s[j-1]) || isWordBefore(s, j)) {
+		return at + 1
+	}
+	end, labels, tld := 0, 0, 0
+	for p := at + 1; ; {
+		q := p
+		for q < len(s) && q-p < 63 && (isAlnum(s[q]) || s[q] == '-') {
+			q++
+		}
+		if q == p || s[p] == '-' || s[q-1] == '-' {
+			break
+		}
+		end, tld = q, p
+		labels++
+		if q+1 < len(s) && s[q] == '.' && isAlnum(s[q+1]) {
+			p = q + 1
+			continue
+		}
+		break
+	}
+	if labels < 2 || end-tld < 2 || isWordAt(s, end) {
+		return at + 1
+	}
+	for i := tld; i < end; i++ {
+		if !isLetter(s[i]) {
+			return at + 1
+		}
+	}
+	st.dropOverlapping(j)
+	st.found(Email, j, end, confStrong)
+	return end
+}
+
+// ipv4 finds a dotted quad starting at start (ASCII digits) and reports
+// where it ends. Longer dotted sequences (versions, OIDs) are not addresses.
+func (st *scan) ipv4(start int) (int, bool) {
+	s := st.s
+	p, end := start, 0
+	for part := 0; part < 4; part++ {
+		q, v := p, 0
+		for q < len(s) && isDigit(s[q]) && q-p < 4 {
+			v = v*10 + int(s[q]-'0')
+			q++
+		}
+		if q == p || q-p > 3 || v > 255 || q-p > 1 && s[p] == '0' {
+			return 0, false
+		}
+		end = q
+		if part < 3 {
+			if q >= len(s) || s[q] != '.' {
+				return 0, false
+			}
+			p = q + 1
+		}
+	}
+	if isWordAt(s, end) || end+1 < len(s) && s[end] == '.' && isDigit(s[end+1]) {
+		return 0, false
+	}
+	if c, w := decodeBefore(s, start); c == '.' && isWordBefore(s, start-w) {
+		return 0, false
+	}
+	st.found(IPAddress, start, end, confPlan)
+	return end, true
+}
+
+func isHex(c byte) bool { return isDigit(c) || c|0x20 >= 'a' && c|0x20 <= 'f' }
+
+// ipv6 finds an IPv6 address around the ':' at i and returns where scanning
+// resumes.
+func (st *scan) ipv6(i int) int {
+	s := st.s
+	if i < st.v6Until {
+		return i + 1
+	}
+	j := i
+	for j > 0 && i-j < 40 && (isHex(s[j-1]) || s[j-1] == ':') {
+		j--
+	}
+	k := i
+	for k < len(s) && k-j < 45 && (isHex(s[k]) || s[k] == ':' || s[k] == '.') {
+		k++
+	}
+	st.v6Until = k
+	for k > i && s[k-1] == '.' {
+		k--
+	}
+	if k-1 > i && s[k-1] == ':' && s[k-2] != ':' {
+		k-- // "… 2001:db8::1: blocked"
+	}
+	if isWordBefore(s, j) || j > 0 && s[j-1] == '.' || isWordAt(s, k) || !validIPv6(s[j:k]) {
+		return i + 1
+	}
+	st.dropOverlapping(j)
+	st.found(IPAddress, j, k, confPlan)
+	return k
+}
+
+// validIPv6 checks RFC 4291 text form: eight groups of one to four hex
+// digits, one "::" standing for one or more zero groups, an optional
+// dotted quad in place of the last two groups. It does not allocate, unlike
+// netip.ParseAddr on invalid input.
+func validIPv6(s string) bool {
+	groups, gap := 0, false
+	if len(s) < 2 {
+		return false
+	}
+	i := 0
+	if s[0] == ':' {
+		if s[1] != ':' {
+			return false
+		}
+		gap, i = true, 2
+		if i == len(s) {
+			return false // "::" alone is the unspecified address, not someone's
+		}
+	}
+	for i < len(s) {
+		q := i
+		for q < len(s) && isHex(s[q]) && q-i < 5 {
+			q++
+		}
+		if q < len(s) && s[q] == '.' {
+			if groups > 6 || !validIPv4(s[i:]) {
+				return false
+			}
+			groups += 2
+			break
+		}
+		if q == i || q-i > 4 {
+			return false
+		}
+		groups++
+		if q == len(s) {
+			break
+		}
+		if s[q] != ':' || q+1 == len(s) {
+			return false
+		}
+		i = q + 1
+		if s[i] == ':' {
+			if gap {
+				return false
+			}
+			gap = true
+			i++
+			if i == len(s) {
+				break
+			}
+		}
+	}
+	if gap {
+		return groups < 8
+	}
+	return groups == 8
+}

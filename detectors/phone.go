@@ -1,0 +1,131 @@
+package detectors
+
+import (
+	"regexp"
+	"sync"
+
+	"github.com/nyaruka/phonenumbers"
+)
+
+// The mainland numbering plan comes from libphonenumber's metadata (through
+// github.com/nyaruka/phonenumbers), so it follows the ranges the ITU and
+// MIIT publish as that library updates, rather than a table kept here.
+var cnPlan struct {
+	once sync.Once
+	// mobile classifies the first five digits 1xxxx of an 11-digit mobile
+	// number: 0 not in the plan, 1 in the plan, 2 decided by the full pattern.
+	mobile    [10000]uint8
+	mobileRe  *regexp.Regexp
+	fixedRe   *regexp.Regexp // national significant number of a fixed line
+	serviceRe *regexp.Regexp // 400 and 800 numbers
+}
+
+func loadCNPlan() {
+	cnPlan.once.Do(func() {
+		var md *phonenumbers.PhoneMetadata
+		coll, err := phonenumbers.MetadataCollection()
+		if err != nil {
+			panic("detectors: libphonenumber metadata: " + err.Error())
+		}
+		for _, m := range coll.GetMetadata() {
+			if m.GetId() == "CN" {
+				md = m
+				break
+			}
+		}
+		if md == nil {
+			panic("detectors: libphonenumber metadata has no CN region")
+		}
+		anchored := func(p string) *regexp.Regexp { return regexp.MustCompile(`^(?:` + p + `)$`) }
+		cnPlan.mobileRe = anchored(md.GetMobile().GetNationalNumberPattern())
+		cnPlan.fixedRe = anchored(md.GetFixedLine().GetNationalNumberPattern())
+		// Of the toll-free and shared-cost ranges only 400 and 800 numbers
+		// are written as contact numbers; 95xxx and 96xxx are short codes.
+		cnPlan.serviceRe = regexp.MustCompile(`^(?:(?:` + md.GetTollFree().GetNationalNumberPattern() +
+			`)|(?:` + md.GetSharedCost().GetNationalNumberPattern() + `))$`)
+
+		// Every pattern branch of the mobile plan fixes at most the first
+		// five digits, so three probe suffixes per prefix classify it; a
+		// prefix where they disagree falls back to the full pattern.
+		var buf [11]byte
+		buf[0] = '1'
+		for p := 0; p < 10000; p++ {
+			buf[1], buf[2], buf[3], buf[4] = byte('0'+p/1000), byte('0'+p/100%10), byte('0'+p/10%10), byte('0'+p%10)
+			hits := 0
+			for _, fill := range []byte{'0', '5', '9'} {
+				for j := 5; j < 11; j++ {
+					buf[j] = fill
+				}
+				if cnPlan.mobileRe.Match(buf[:]) {
+					hits++
+				}
+			}
+			switch hits {
+			case 3:
+				cnPlan.mobile[p] = 1
+			case 0:
+			default:
+				cnPlan.mobile[p] = 2
+			}
+		}
+	})
+}
+
+// isCNMobile reports whether the 11 digits d are a mainland mobile number in
+// the current plan.
+func isCNMobile(d []byte) bool {
+	if len(d) != 11 || d[0] != '1' || !allDigits(d) {
+		return false
+	}
+	loadCNPlan()
+	switch cnPlan.mobile[num(d[1:5])] {
+	case 1:
+		return true
+	case 2:
+		return matchDigits(cnPlan.mobileRe, d)
+	}
+	return false
+}
+
+// isCNFixed reports whether nsn (a national significant number: the area
+// code without its leading 0, then the subscriber number) is a fixed line
+// with a 7- or 8-digit subscriber number.
+func isCNFixed(nsn []byte) bool {
+	if len(nsn) < 9 || len(nsn) > 11 || nsn[0] == '0' || nsn[0] == '1' && nsn[1] != '0' {
+		return false
+	}
+	loadCNPlan()
+	return matchDigits(cnPlan.fixedRe, nsn)
+}
+
+// isCNService reports whether d is a 400 or 800 service number.
+func isCNService(d []byte) bool {
+	if len(d) != 10 || (d[0] != '4' && d[0] != '8') || d[1] != '0' || d[2] != '0' {
+		return false
+	}
+	loadCNPlan()
+	return matchDigits(cnPlan.serviceRe, d)
+}
+
+// matchBufs hold copies of candidates for the regexp engine, which keeps a
+// reference to its input and so would move the scanner's buffers to the heap.
+var matchBufs = sync.Pool{New: func() any { return new([24]byte) }}
+
+func matchDigits(re *regexp.Regexp, d []byte) bool {
+	b := matchBufs.Get().(*[24]byte)
+	n := copy(b[:], d)
+	ok := n == len(d) && re.Match(b[:n])
+	matchBufs.Put(b)
+	return ok
+}
+
+// isIntlPhone reports whether d (digits after a '+') is a valid number of
+// some country other than China; for +86 the scanner uses the CN checks,
+// which report cn_mobile and cn_landline.
+func isIntlPhone(d []byte) bool {
+	if len(d) < 8 || len(d) > 15 || d[0] == '0' {
+		return false
+	}
+	n, err := phonenumbers.Parse("+"+string(d), "ZZ")
+	return err == nil && n.GetCountryCode() != 86 && phonenumbers.IsValidNumber(n)
+}
