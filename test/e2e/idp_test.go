@@ -35,6 +35,13 @@ type hydra struct {
 	Issuer    string // as its discovery document states it
 	PublicURL string
 	AdminURL  string
+	proc      *process
+}
+
+// stop kills Hydra: from then on the provider is unreachable.
+func (h *hydra) stop() {
+	_ = h.proc.cmd.Process.Kill()
+	_ = h.proc.cmd.Wait()
 }
 
 // oauthClient is a client registered at Hydra.
@@ -50,7 +57,7 @@ func startHydra(t *testing.T) *hydra {
 	h := &hydra{PublicURL: fmt.Sprintf("http://127.0.0.1:%d", pub), AdminURL: fmt.Sprintf("http://127.0.0.1:%d", adm)}
 	app := httptest.NewServer(h.loginApp(t))
 	t.Cleanup(app.Close)
-	start(t, "hydra", []string{
+	h.proc = start(t, "hydra", []string{
 		"DSN=memory",
 		"SQA_OPT_OUT=true",
 		"LOG_LEVEL=warn",

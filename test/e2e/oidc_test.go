@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
@@ -279,7 +280,8 @@ func TestBrowserLoginRolesAndLogout(t *testing.T) {
 
 // TestReplicasShareSessions: a session made by one replica is honoured by
 // another with the same key (no shared store), and refused by a gateway
-// with another key.
+// with another key; when the provider dies, the session still works and
+// new logins get a 503 page.
 func TestReplicasShareSessions(t *testing.T) {
 	needE2E(t)
 	h := startHydra(t)
@@ -324,6 +326,36 @@ func TestReplicasShareSessions(t *testing.T) {
 	resp := get(gc)
 	if resp.StatusCode != http.StatusFound || !strings.HasPrefix(resp.Header.Get("Location"), h.PublicURL) {
 		t.Fatalf("gateway with another key accepted the cookie: %s to %q", resp.Status, resp.Header.Get("Location"))
+	}
+
+	// The provider goes away. Sessions that exist keep working (nothing is
+	// asked of the provider per request); new logins get the gateway's 503
+	// page once it has noticed.
+	h.stop()
+	b.run("reload on replica B without the provider", chromedp.Navigate(gb.URL+"/customers/42"))
+	if seen, _ := b.customerPage(); !strings.HasPrefix(seen, "user=alice roles=online_agent") {
+		t.Fatalf("existing session with the provider down: %q", seen)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		req, _ := http.NewRequest("GET", gb.URL+"/customers/42", nil)
+		req.Header.Set("Accept", "text/html")
+		resp, err := noRedirect.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusServiceUnavailable {
+			if !strings.Contains(string(body), "Sign-in temporarily unavailable") || resp.Header.Get("Retry-After") == "" {
+				t.Fatalf("503 without the explanation page: %s", body)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("new login with the provider down: still %s after 20s", resp.Status)
+		}
+		time.Sleep(500 * time.Millisecond)
 	}
 }
 
