@@ -1,0 +1,189 @@
+package caddymodule
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/caddyserver/caddy/v2/caddyconfig"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
+
+	"github.com/piigate/piigate/config"
+	"github.com/piigate/piigate/detectors"
+)
+
+func init() {
+	httpcaddyfile.RegisterGlobalOption("pii", parseGlobalPII)
+}
+
+// parseGlobalPII sets up the pii app from the global option:
+//
+//	pii {
+//		role <name> {
+//			<entity_type>|* <action>
+//		}
+//		unknown_role redact|deny
+//		combine most_revealing|least_revealing
+//		mask <entity_type> <keep_first> <keep_last>
+//		custom <name> <regexp> [<validator>]
+//		hash_key <key>
+//	}
+func parseGlobalPII(d *caddyfile.Dispenser, existing any) (any, error) {
+	app := new(App)
+	if existing != nil {
+		return nil, d.Err("the pii global option may appear only once")
+	}
+	if err := app.UnmarshalCaddyfile(d); err != nil {
+		return nil, err
+	}
+	return httpcaddyfile.App{Name: "pii", Value: caddyconfig.JSON(app, nil)}, nil
+}
+
+// UnmarshalCaddyfile reads the pii global option.
+func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // option name
+	if d.NextArg() {
+		return d.ArgErr()
+	}
+	for d.NextBlock(0) {
+		switch d.Val() {
+		case "role":
+			name, rules, err := parseRoleBlock(d)
+			if err != nil {
+				return err
+			}
+			if a.Roles == nil {
+				a.Roles = map[string]config.RoleRules{}
+			}
+			if _, dup := a.Roles[name]; dup {
+				return d.Errf("role %q defined twice", name)
+			}
+			a.Roles[name] = rules
+		case "unknown_role":
+			if !d.NextArg() {
+				return d.ArgErr()
+			}
+			switch v := d.Val(); v {
+			case config.UnknownRedact, config.UnknownDeny:
+				a.UnknownRole = v
+			default:
+				return d.Errf("unknown_role %q: want redact or deny", v)
+			}
+			if d.NextArg() {
+				return d.ArgErr()
+			}
+		case "combine":
+			if !d.NextArg() {
+				return d.ArgErr()
+			}
+			switch v := d.Val(); v {
+			case config.MostRevealing, config.LeastRevealing:
+				a.Combine = v
+			default:
+				return d.Errf("combine %q: want most_revealing or least_revealing", v)
+			}
+			if d.NextArg() {
+				return d.ArgErr()
+			}
+		case "mask":
+			args := d.RemainingArgs()
+			if len(args) != 3 {
+				return d.Errf("mask: want <entity_type> <keep_first> <keep_last>, got %d arguments", len(args))
+			}
+			if _, err := detectors.ParseType(args[0]); err != nil {
+				return d.Errf("mask: %v", err)
+			}
+			first, err1 := strconv.Atoi(args[1])
+			last, err2 := strconv.Atoi(args[2])
+			if err1 != nil || err2 != nil || first < 0 || last < 0 {
+				return d.Errf("mask %s: keep counts must be whole numbers ≥ 0, got %q %q", args[0], args[1], args[2])
+			}
+			if a.Masks == nil {
+				a.Masks = map[string]config.MaskSpec{}
+			}
+			a.Masks[args[0]] = config.MaskSpec{KeepFirst: first, KeepLast: last}
+		case "custom":
+			args := d.RemainingArgs()
+			if len(args) < 2 || len(args) > 3 {
+				return d.Errf("custom: want <name> <regexp> [<validator>]")
+			}
+			name := args[0]
+			if !strings.HasPrefix(name, detectors.CustomPrefix) {
+				name = detectors.CustomPrefix + name
+			}
+			if _, err := detectors.ParseType(name); err != nil {
+				return d.Errf("custom: %v", err)
+			}
+			ct := config.CustomType{Pattern: args[1]}
+			if len(args) == 3 {
+				if _, ok := detectors.LookupValidator(args[2]); !ok {
+					return d.Errf("custom %s: unknown validator %q (known: %s)", name, args[2], strings.Join(detectors.ValidatorNames(), ", "))
+				}
+				ct.Validator = args[2]
+			}
+			if _, err := detectors.NewScanner(detectors.Options{Custom: []detectors.CustomDetector{{Type: mustType(name), Pattern: ct.Pattern, Validator: ct.Validator}}}); err != nil {
+				return d.Errf("custom %s: %v", name, err)
+			}
+			if a.Custom == nil {
+				a.Custom = map[string]config.CustomType{}
+			}
+			a.Custom[name] = ct
+		case "hash_key":
+			if !d.NextArg() {
+				return d.ArgErr()
+			}
+			a.HashKey = d.Val()
+			if d.NextArg() {
+				return d.ArgErr()
+			}
+		default:
+			return d.Errf("pii: unknown subdirective %q (want role, unknown_role, combine, mask, custom or hash_key)", d.Val())
+		}
+	}
+	if _, err := config.Compile(a.policy()); err != nil {
+		return d.Errf("pii: %v", err)
+	}
+	return nil
+}
+
+func mustType(name string) detectors.Type {
+	t, _ := detectors.ParseType(name)
+	return t
+}
+
+// parseRoleBlock reads `role <name> { <type> <action> … }`.
+func parseRoleBlock(d *caddyfile.Dispenser) (string, config.RoleRules, error) {
+	if !d.NextArg() {
+		return "", nil, d.ArgErr()
+	}
+	name := d.Val()
+	if d.NextArg() {
+		return "", nil, d.ArgErr()
+	}
+	rules := config.RoleRules{}
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		typ := d.Val()
+		if typ != config.Wildcard {
+			if _, err := detectors.ParseType(typ); err != nil {
+				return "", nil, d.Errf("role %s: %v", name, err)
+			}
+		}
+		if !d.NextArg() {
+			return "", nil, d.Errf("role %s: %s: missing action (plain, mask, tokenize, hash, redact or drop)", name, typ)
+		}
+		if _, err := config.ParseAction(d.Val()); err != nil {
+			return "", nil, d.Errf("role %s: %s: %v", name, typ, err)
+		}
+		if _, dup := rules[typ]; dup {
+			return "", nil, d.Errf("role %s: %s has two rules", name, typ)
+		}
+		rules[typ] = d.Val()
+		if d.NextArg() {
+			return "", nil, d.Errf("role %s: %s: one action only, got also %q", name, typ, d.Val())
+		}
+	}
+	return name, rules, nil
+}
+
+// Interface guard
+var _ caddyfile.Unmarshaler = (*App)(nil)

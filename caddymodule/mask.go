@@ -1,0 +1,323 @@
+package caddymodule
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"path"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
+
+	"github.com/piigate/piigate/caddymodule/rewrite"
+	"github.com/piigate/piigate/config"
+)
+
+func init() {
+	caddy.RegisterModule(Mask{})
+}
+
+// DefaultMaxBody is the largest response body pii_mask reads when
+// max_body is not set.
+const DefaultMaxBody = 16 << 20
+
+// Mask (module http.handlers.pii_mask) rewrites the responses of the routes
+// it guards so each agent sees only what the agent's roles may see of the
+// personal data in them: values are kept, masked, tokenized, hashed,
+// redacted or dropped, as the pii app's policy says.
+//
+// It finds personal data by field rules (gjson paths), by key names
+// (`mobile`, `身份证号`, …) and by content detectors, in JSON, NDJSON,
+// server-sent events and text, compressed or not. It fails closed: a body
+// it cannot inspect — an unknown Content-Encoding, more than max_body,
+// malformed JSON, a type it cannot read, an upstream that dies mid-body —
+// never reaches the agent; the agent gets an error with a request id.
+//
+// It also makes the response safe to cache-proof: validators (ETag,
+// Last-Modified) are dropped, `Cache-Control: private, no-store` and
+// `Vary` are merged in, Range requests are turned into full ones, and
+// WebSocket upgrades are refused unless allowed.
+type Mask struct {
+	// RolesFrom is where the agent's gateway roles come from: any
+	// placeholder, roles separated by commas or spaces. Default
+	// `{http.auth.user.roles}`, which pii_oidc sets.
+	RolesFrom string `json:"roles_from,omitempty"`
+
+	// Fields assigns entity types to values by gjson path (`data.#.mobile`),
+	// or with type `scan` has the value's content detected.
+	Fields []config.Field `json:"fields,omitempty"`
+
+	// Scan is the content detection for everything else: `off` (field
+	// rules only), `names` (default: also values under keys that name
+	// personal data) or `all` (also every string and number, keys
+	// included).
+	Scan string `json:"scan,omitempty"`
+
+	// Roles overrides the pii app's rules for this route, rule by rule.
+	Roles map[string]config.RoleRules `json:"roles,omitempty"`
+
+	// MaxBody is the largest body read, compressed or not, in bytes
+	// (default 16 MiB). A larger body is refused, not passed on.
+	MaxBody int64 `json:"max_body,omitempty"`
+
+	// MaxDepth is the deepest JSON nesting accepted (default 128).
+	MaxDepth int `json:"max_depth,omitempty"`
+
+	// StripRequestHeaders are removed from incoming requests, so a client
+	// cannot pass itself off to the upstream (the identity headers
+	// pii_oidc sets are removed too, unless pii_oidc set them for this
+	// request).
+	StripRequestHeaders []string `json:"strip_request_headers,omitempty"`
+
+	// AllowWebSocket lets WebSocket upgrades through. Their messages are
+	// not inspected, so the default refuses them (403).
+	AllowWebSocket bool `json:"allow_websocket,omitempty"`
+
+	// PassTypes are media types passed through without inspection, such
+	// as `image/*` or `application/pdf`. Everything else that is not JSON
+	// or text is refused on a guarded route.
+	PassTypes []string `json:"pass_types,omitempty"`
+
+	// NoReencode leaves a rewritten body uncompressed (for the encode
+	// directive to compress) instead of compressing it again as the
+	// upstream had.
+	NoReencode bool `json:"no_reencode,omitempty"`
+
+	app     *App
+	table   *config.Table
+	engine  *rewrite.Engine
+	logger  *zap.Logger
+	metrics *metrics
+	strip   []string
+}
+
+// CaddyModule returns the Caddy module information.
+func (Mask) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "http.handlers.pii_mask",
+		New: func() caddy.Module { return new(Mask) },
+	}
+}
+
+// Provision compiles the route's rules against the pii app's policy.
+func (m *Mask) Provision(ctx caddy.Context) error {
+	m.logger = ctx.Logger()
+	appIface, err := ctx.App("pii")
+	if err != nil {
+		return fmt.Errorf("loading the pii app: %w", err)
+	}
+	m.app = appIface.(*App)
+	if m.RolesFrom == "" {
+		m.RolesFrom = "{" + placeholderUserRoles + "}"
+	}
+	if m.MaxBody <= 0 {
+		m.MaxBody = DefaultMaxBody
+	}
+	route, err := config.CompileRoute(config.Route{Fields: m.Fields, Scan: m.Scan})
+	if err != nil {
+		return err
+	}
+	if m.table, err = m.app.Table().Override(m.Roles); err != nil {
+		return err
+	}
+	if m.engine, err = rewrite.New(rewrite.Options{
+		Route:    route,
+		Table:    m.table,
+		HashKey:  m.app.hashKey,
+		MaxDepth: m.MaxDepth,
+	}); err != nil {
+		return err
+	}
+	if m.table.Uses(config.Hash) && m.app.hashKey == nil {
+		return fmt.Errorf("a role uses hash, which needs hash_key in the pii app")
+	}
+	for _, h := range m.StripRequestHeaders {
+		m.strip = append(m.strip, http.CanonicalHeaderKey(h))
+	}
+	for _, t := range m.PassTypes {
+		if _, err := path.Match(t, "x/y"); err != nil || !strings.Contains(t, "/") {
+			return fmt.Errorf("pass_types: %q is not a media type pattern such as image/*", t)
+		}
+	}
+	m.metrics = registerMetrics(ctx)
+	return nil
+}
+
+// Validate checks the configuration.
+func (m *Mask) Validate() error {
+	if len(m.Fields) > rewrite.MaxFieldRules {
+		return fmt.Errorf("%d field rules; at most %d per pii_mask", len(m.Fields), rewrite.MaxFieldRules)
+	}
+	return nil
+}
+
+// The request variable that holds the Outcome of a guarded response.
+const varOutcome = "pii"
+
+// varIdentitySet is the request variable in which pii_oidc lists the
+// identity headers it set for this request.
+const varIdentitySet = "pii.identity_headers"
+
+// Outcome is what pii_mask did with one response, without the values: the
+// flow log and access logs read it from the request variable "pii".
+type Outcome struct {
+	Roles         []string        `json:"roles"`
+	UnknownRole   bool            `json:"unknown_role,omitempty"`
+	Status        int             `json:"status"`
+	Result        string          `json:"result"` // rewritten, unchanged, passed, refused
+	Reason        string          `json:"reason,omitempty"`
+	Format        string          `json:"format,omitempty"`
+	PolicyVersion string          `json:"policy_version"`
+	Summary       rewrite.Summary `json:"-"`
+	Duration      time.Duration   `json:"duration"`
+}
+
+// The results and the refusal reasons, as metrics and outcomes name them.
+const (
+	resultRewritten = "rewritten"
+	resultUnchanged = "unchanged"
+	resultPassed    = "passed"
+	resultRefused   = "refused"
+
+	reasonUnknownRole   = "unknown_role"
+	reasonWebSocket     = "websocket"
+	reasonEncoding      = "unknown_encoding"
+	reasonTooLarge      = "body_too_large"
+	reasonMalformed     = "malformed"
+	reasonTooDeep       = "too_deep"
+	reasonUpstream      = "upstream_failed"
+	reasonUninspectable = "uninspectable_type"
+	reasonInternal      = "internal"
+)
+
+var decisions = sync.Pool{New: func() any { return new(config.Decision) }}
+
+// ServeHTTP guards one request.
+func (m *Mask) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	start := time.Now()
+	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
+	m.stripRequest(r)
+
+	d := decisions.Get().(*config.Decision)
+	defer decisions.Put(d)
+	m.table.Decide(repl.ReplaceAll(m.RolesFrom, ""), d)
+	out := &Outcome{
+		Roles:         append([]string(nil), d.Roles...),
+		UnknownRole:   d.Unknown,
+		PolicyVersion: m.table.Version(),
+	}
+	caddyhttp.SetVar(r.Context(), varOutcome, out)
+
+	if isWebSocket(r) && !m.AllowWebSocket {
+		return m.refuse(w, r, out, http.StatusForbidden, reasonWebSocket,
+			"WebSocket connections are not allowed here: their messages cannot be checked for personal data")
+	}
+	if d.Deny {
+		return m.refuse(w, r, out, http.StatusForbidden, reasonUnknownRole,
+			"your account has no role that may see this data")
+	}
+
+	// A partial body cannot be parsed, and a cached validator would let a
+	// client keep another view: always ask for the full representation.
+	r.Header.Del("Range")
+	r.Header.Del("If-Range")
+	r.Header.Del("If-None-Match")
+	r.Header.Del("If-Modified-Since")
+	filterAcceptEncoding(r.Header)
+
+	mw := newMaskWriter(w, r, m, d, out)
+	defer mw.release()
+	err := mw.serve(next)
+	out.Duration = time.Since(start)
+	m.metrics.observe(out, d)
+	return err
+}
+
+// stripRequest removes identity headers a client might forge.
+func (m *Mask) stripRequest(r *http.Request) {
+	for _, h := range m.strip {
+		r.Header.Del(h)
+	}
+	set, _ := caddyhttp.GetVar(r.Context(), varIdentitySet).([]string)
+	for _, h := range m.app.identityHeaders() {
+		if !containsFold(set, h) {
+			r.Header.Del(h)
+		}
+	}
+}
+
+func containsFold(list []string, s string) bool {
+	for _, x := range list {
+		if strings.EqualFold(x, s) {
+			return true
+		}
+	}
+	return false
+}
+
+func isWebSocket(r *http.Request) bool {
+	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket") ||
+		r.Method == http.MethodConnect && r.Proto == "websocket" // RFC 8441 over HTTP/2
+}
+
+// refuse answers the agent with an error and a request id; the flow log
+// and the metrics record why.
+func (m *Mask) refuse(w http.ResponseWriter, r *http.Request, out *Outcome, status int, reason, msg string) error {
+	out.Result, out.Reason, out.Status = resultRefused, reason, status
+	m.metrics.refused(reason)
+	id := requestID(r)
+	m.logger.Warn("refused a guarded response",
+		zap.String("reason", reason),
+		zap.String("request_id", id),
+		zap.String("path", r.URL.Path),
+		zap.Strings("roles", out.Roles))
+	writeError(w, r, status, msg, id)
+	return nil
+}
+
+// requestID is Caddy's per-request UUID, which access logs can show too.
+func requestID(r *http.Request) string {
+	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
+	id, _ := repl.GetString("http.request.uuid")
+	return id
+}
+
+// writeError writes a small error body: JSON for API clients, text
+// otherwise. It never echoes anything from the upstream.
+func writeError(w http.ResponseWriter, r *http.Request, status int, msg, id string) {
+	h := w.Header()
+	for k := range h {
+		delete(h, k)
+	}
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Request-Id", id)
+	if wantsJSON(r) {
+		h.Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		fmt.Fprintf(w, `{"error":%q,"request_id":%q}`+"\n", msg, id)
+		return
+	}
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(status)
+	fmt.Fprintf(w, "%s\nrequest id: %s\n", msg, id)
+}
+
+func wantsJSON(r *http.Request) bool {
+	a := r.Header.Get("Accept")
+	return strings.Contains(a, "json") || r.Header.Get("X-Requested-With") != "" ||
+		!strings.Contains(a, "text/html")
+}
+
+var errRefused = errors.New("pii_mask: response refused")
+
+// Interface guards
+var (
+	_ caddy.Provisioner           = (*Mask)(nil)
+	_ caddy.Validator             = (*Mask)(nil)
+	_ caddyhttp.MiddlewareHandler = (*Mask)(nil)
+)

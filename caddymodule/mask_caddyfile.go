@@ -1,0 +1,157 @@
+package caddymodule
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/dustin/go-humanize"
+
+	"github.com/piigate/piigate/config"
+	"github.com/piigate/piigate/detectors"
+)
+
+func init() {
+	httpcaddyfile.RegisterHandlerDirective("pii_mask", parseMask)
+	// After encode, so the rewritten body is what encode compresses, and
+	// after the authentication directives, whose identity it reads; before
+	// the handlers that produce responses.
+	httpcaddyfile.RegisterDirectiveOrder("pii_mask", httpcaddyfile.After, "encode")
+}
+
+func parseMask(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
+	m := new(Mask)
+	err := m.UnmarshalCaddyfile(h.Dispenser)
+	return m, err
+}
+
+// UnmarshalCaddyfile reads the pii_mask directive:
+//
+//	pii_mask [<matcher>] {
+//		roles_from <placeholder>
+//		field <gjson path> <entity_type>|scan
+//		scan off|names|all
+//		role <name> {
+//			<entity_type>|* <action>
+//		}
+//		max_body <size>
+//		max_depth <n>
+//		strip_request_header <name...>
+//		allow_websocket
+//		pass_types <media type pattern...>
+//		no_reencode
+//	}
+func (m *Mask) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // directive name
+	if d.NextArg() {
+		return d.ArgErr()
+	}
+	for d.NextBlock(0) {
+		switch d.Val() {
+		case "roles_from":
+			if !d.NextArg() {
+				return d.ArgErr()
+			}
+			m.RolesFrom = d.Val()
+			if d.NextArg() {
+				return d.ArgErr()
+			}
+		case "field":
+			args := d.RemainingArgs()
+			if len(args) != 2 {
+				return d.Errf("field: want <gjson path> <entity_type>|scan, got %d arguments", len(args))
+			}
+			if _, err := config.ParsePath(args[0]); err != nil {
+				return d.Errf("field %q: %v", args[0], err)
+			}
+			if args[1] != config.FieldScan {
+				if _, err := detectors.ParseType(args[1]); err != nil {
+					return d.Errf("field %q: %v (or scan)", args[0], err)
+				}
+			}
+			m.Fields = append(m.Fields, config.Field{Path: args[0], Type: args[1]})
+		case "scan":
+			if !d.NextArg() {
+				return d.ArgErr()
+			}
+			if _, err := config.ParseScanMode(d.Val()); err != nil {
+				return d.Errf("scan: %v", err)
+			}
+			m.Scan = d.Val()
+			if d.NextArg() {
+				return d.ArgErr()
+			}
+		case "role":
+			name, rules, err := parseRoleBlock(d)
+			if err != nil {
+				return err
+			}
+			if m.Roles == nil {
+				m.Roles = map[string]config.RoleRules{}
+			}
+			if _, dup := m.Roles[name]; dup {
+				return d.Errf("role %q overridden twice", name)
+			}
+			m.Roles[name] = rules
+		case "max_body":
+			if !d.NextArg() {
+				return d.ArgErr()
+			}
+			n, err := humanize.ParseBytes(d.Val())
+			if err != nil || n == 0 {
+				return d.Errf("max_body %q: want a size such as 16MB", d.Val())
+			}
+			m.MaxBody = int64(n)
+			if d.NextArg() {
+				return d.ArgErr()
+			}
+		case "max_depth":
+			if !d.NextArg() {
+				return d.ArgErr()
+			}
+			n, err := strconv.Atoi(d.Val())
+			if err != nil || n < 1 {
+				return d.Errf("max_depth %q: want a whole number ≥ 1", d.Val())
+			}
+			m.MaxDepth = n
+			if d.NextArg() {
+				return d.ArgErr()
+			}
+		case "strip_request_header":
+			args := d.RemainingArgs()
+			if len(args) == 0 {
+				return d.ArgErr()
+			}
+			m.StripRequestHeaders = append(m.StripRequestHeaders, args...)
+		case "allow_websocket":
+			if d.NextArg() {
+				return d.ArgErr()
+			}
+			m.AllowWebSocket = true
+		case "pass_types":
+			args := d.RemainingArgs()
+			if len(args) == 0 {
+				return d.ArgErr()
+			}
+			for _, a := range args {
+				if !strings.Contains(a, "/") {
+					return d.Errf("pass_types: %q is not a media type pattern such as image/*", a)
+				}
+			}
+			m.PassTypes = append(m.PassTypes, args...)
+		case "no_reencode":
+			if d.NextArg() {
+				return d.ArgErr()
+			}
+			m.NoReencode = true
+		default:
+			return d.Errf("pii_mask: unknown subdirective %q", d.Val())
+		}
+	}
+	return nil
+}
+
+// Interface guard
+var _ caddyfile.Unmarshaler = (*Mask)(nil)

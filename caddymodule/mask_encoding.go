@@ -1,0 +1,187 @@
+package caddymodule
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/andybalholm/brotli"
+	"github.com/klauspost/compress/flate"
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zlib"
+	"github.com/klauspost/compress/zstd"
+)
+
+// The content codings pii_mask can read and write, through well-kept
+// libraries: klauspost/compress (gzip, deflate, zstd) and andybalholm/brotli.
+var codings = map[string]string{
+	"gzip": "gzip", "x-gzip": "gzip", "deflate": "deflate", "br": "br", "zstd": "zstd",
+}
+
+var errTooLarge = errors.New("decoded body exceeds max_body")
+
+// contentEncodings parses a Content-Encoding value into the codings applied,
+// first to last. ok is false when one of them cannot be decoded.
+func contentEncodings(v string) ([]string, bool) {
+	var out []string
+	for _, c := range strings.Split(v, ",") {
+		c = strings.ToLower(strings.TrimSpace(c))
+		if c == "" || c == "identity" {
+			continue
+		}
+		name, ok := codings[c]
+		if !ok {
+			return nil, false
+		}
+		out = append(out, name)
+	}
+	return out, true
+}
+
+// filterAcceptEncoding keeps, of what the client accepts, the codings the
+// gateway can decode: the upstream may then compress, but only so.
+func filterAcceptEncoding(h http.Header) {
+	vals := h.Values("Accept-Encoding")
+	if len(vals) == 0 {
+		return
+	}
+	var keep []string
+	for _, v := range vals {
+		for _, part := range strings.Split(v, ",") {
+			part = strings.TrimSpace(part)
+			name := strings.ToLower(strings.TrimSpace(strings.SplitN(part, ";", 2)[0]))
+			if _, ok := codings[name]; ok || name == "identity" {
+				keep = append(keep, part)
+			}
+		}
+	}
+	if len(keep) == 0 {
+		h.Del("Accept-Encoding")
+		return
+	}
+	h.Set("Accept-Encoding", strings.Join(keep, ", "))
+}
+
+var (
+	gzipReaders = sync.Pool{}
+	gzipWriters = sync.Pool{New: func() any { w, _ := gzip.NewWriterLevel(nil, gzip.DefaultCompression); return w }}
+	zlibWriters = sync.Pool{New: func() any { w, _ := zlib.NewWriterLevel(nil, zlib.DefaultCompression); return w }}
+	brWriters   = sync.Pool{New: func() any { return brotli.NewWriterLevel(nil, 5) }}
+	brReaders   = sync.Pool{New: func() any { return brotli.NewReader(nil) }}
+	zstdReaders = sync.Pool{}
+
+	zstdOnce    sync.Once
+	zstdEncoder *zstd.Encoder
+)
+
+// decodeBody undoes the codings (last applied first) and refuses a result
+// longer than limit: a small compressed body may inflate to gigabytes.
+func decodeBody(b []byte, encs []string, limit int64) ([]byte, error) {
+	for i := len(encs) - 1; i >= 0; i-- {
+		var r io.Reader
+		var done func()
+		src := bytes.NewReader(b)
+		switch encs[i] {
+		case "gzip":
+			zr, _ := gzipReaders.Get().(*gzip.Reader)
+			var err error
+			if zr == nil {
+				zr, err = gzip.NewReader(src)
+			} else {
+				err = zr.Reset(src)
+			}
+			if err != nil {
+				return nil, fmt.Errorf("gzip: %w", err)
+			}
+			r, done = zr, func() { gzipReaders.Put(zr) }
+		case "deflate":
+			// RFC 9110 deflate is zlib-wrapped; some servers send it raw.
+			if zr, err := zlib.NewReader(src); err == nil {
+				r, done = zr, func() {}
+			} else {
+				r, done = flate.NewReader(bytes.NewReader(b)), func() {}
+			}
+		case "br":
+			br := brReaders.Get().(*brotli.Reader)
+			if err := br.Reset(src); err != nil {
+				return nil, fmt.Errorf("br: %w", err)
+			}
+			r, done = br, func() { brReaders.Put(br) }
+		case "zstd":
+			zr, _ := zstdReaders.Get().(*zstd.Decoder)
+			var err error
+			if zr == nil {
+				zr, err = zstd.NewReader(src, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true))
+			} else {
+				err = zr.Reset(src)
+			}
+			if err != nil {
+				return nil, fmt.Errorf("zstd: %w", err)
+			}
+			r, done = zr, func() { zr.Reset(nil); zstdReaders.Put(zr) }
+		}
+		out, err := io.ReadAll(io.LimitReader(r, limit+1))
+		done()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", encs[i], err)
+		}
+		if int64(len(out)) > limit {
+			return nil, errTooLarge
+		}
+		b = out
+	}
+	return b, nil
+}
+
+// encodeBody applies the codings in order.
+func encodeBody(b []byte, encs []string) ([]byte, error) {
+	for _, enc := range encs {
+		var out bytes.Buffer
+		switch enc {
+		case "gzip":
+			w := gzipWriters.Get().(*gzip.Writer)
+			w.Reset(&out)
+			_, err := w.Write(b)
+			if cerr := w.Close(); err == nil {
+				err = cerr
+			}
+			gzipWriters.Put(w)
+			if err != nil {
+				return nil, err
+			}
+		case "deflate":
+			w := zlibWriters.Get().(*zlib.Writer)
+			w.Reset(&out)
+			_, err := w.Write(b)
+			if cerr := w.Close(); err == nil {
+				err = cerr
+			}
+			zlibWriters.Put(w)
+			if err != nil {
+				return nil, err
+			}
+		case "br":
+			w := brWriters.Get().(*brotli.Writer)
+			w.Reset(&out)
+			_, err := w.Write(b)
+			if cerr := w.Close(); err == nil {
+				err = cerr
+			}
+			brWriters.Put(w)
+			if err != nil {
+				return nil, err
+			}
+		case "zstd":
+			zstdOnce.Do(func() {
+				zstdEncoder, _ = zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1))
+			})
+			out.Write(zstdEncoder.EncodeAll(b, nil))
+		}
+		b = out.Bytes()
+	}
+	return b, nil
+}

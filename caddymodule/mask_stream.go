@@ -1,0 +1,104 @@
+package caddymodule
+
+import (
+	"bytes"
+	"errors"
+
+	"github.com/piigate/piigate/caddymodule/rewrite"
+)
+
+// streamer rewrites a streamed body (NDJSON, server-sent events) unit by
+// unit as it arrives: each complete line or event is rewritten and written
+// at once, so the stream keeps flowing; an incomplete one waits for the
+// rest. A unit that cannot be rewritten, or grows past max_body, ends the
+// stream: with the header already sent, the connection is cut rather than
+// the unit passed on.
+type streamer struct {
+	mw      *maskWriter
+	pending []byte
+	out     []byte
+}
+
+func newStreamer(mw *maskWriter) *streamer { return &streamer{mw: mw} }
+
+func (s *streamer) write(p []byte) (int, error) {
+	s.pending = append(s.pending, p...)
+	if int64(len(s.pending)) > s.mw.m.MaxBody {
+		s.mw.refuse(reasonTooLarge)
+		s.mw.out.Result, s.mw.out.Reason = resultRefused, reasonTooLarge
+		s.mw.m.metrics.refused(reasonTooLarge)
+		return 0, errRefused
+	}
+	if cut := s.boundary(); cut > 0 {
+		if err := s.emit(s.pending[:cut]); err != nil {
+			return 0, err
+		}
+		s.pending = append(s.pending[:0], s.pending[cut:]...)
+	}
+	return len(p), nil
+}
+
+// boundary returns the end of the last complete unit in pending.
+func (s *streamer) boundary() int {
+	if s.mw.format == rewrite.NDJSON {
+		return bytes.LastIndexByte(s.pending, '\n') + 1
+	}
+	// An event ends with a blank line: two line endings in a row.
+	for i := len(s.pending) - 1; i > 0; i-- {
+		c := s.pending[i]
+		if c != '\n' && c != '\r' {
+			continue
+		}
+		prev := s.pending[i-1]
+		switch {
+		case c == '\n' && prev == '\n', c == '\r' && prev == '\r':
+			return i + 1
+		case c == '\n' && prev == '\r' && i >= 3 && s.pending[i-2] == '\n' && s.pending[i-3] == '\r':
+			return i + 1
+		}
+	}
+	return 0
+}
+
+func (s *streamer) emit(unit []byte) error {
+	view, err := s.mw.m.engine.Rewrite(s.out[:0], unit, s.mw.format, s.mw.d, &s.mw.out.Summary)
+	if err != nil {
+		reason := reasonMalformed
+		if errors.Is(err, rewrite.ErrTooDeep) {
+			reason = reasonTooDeep
+		}
+		s.mw.refuse(reason)
+		s.mw.out.Result, s.mw.out.Reason = resultRefused, reason
+		s.mw.m.metrics.refused(reason)
+		return err
+	}
+	if len(unit) > 0 && &view[0] != &unit[0] {
+		s.out = view[:0]
+	}
+	_, err = s.mw.w.Write(view)
+	return err
+}
+
+// flush has nothing of its own to send: complete units go out as they
+// arrive.
+func (s *streamer) flush() error { return nil }
+
+// close rewrites what is left: a last line without its line ending.
+func (s *streamer) close() error {
+	if len(s.pending) == 0 {
+		return nil
+	}
+	err := s.emit(s.pending)
+	s.pending = s.pending[:0]
+	return err
+}
+
+func (s *streamer) result() string {
+	if s.mw.out.Result == resultRefused {
+		return resultRefused
+	}
+	if s.mw.out.Summary.Changed {
+		return resultRewritten
+	}
+	return resultUnchanged
+}

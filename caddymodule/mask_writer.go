@@ -1,0 +1,470 @@
+package caddymodule
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"path"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
+
+	"github.com/piigate/piigate/caddymodule/rewrite"
+	"github.com/piigate/piigate/config"
+)
+
+// How the writer treats a response, decided when the upstream sends its
+// header.
+type writeMode uint8
+
+const (
+	modeUndecided writeMode = iota
+	modeBuffer              // read whole, rewrite, write
+	modeStream              // rewrite line by line (NDJSON) or event by event (SSE), flushing
+	modePass                // a pass_types body: through untouched
+	modeNoBody              // HEAD, 204, 304: headers only
+	modeRefuse              // cannot be inspected: discard, answer with an error
+)
+
+var (
+	bufPool  = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+	viewPool = sync.Pool{New: func() any { return new([]byte) }}
+)
+
+// maskWriter is the ResponseWriter pii_mask gives the handlers after it. It
+// exposes only what it controls: Write and ReadFrom go through the
+// rewrite, Flush flushes only what has been rewritten, Hijack is refused.
+type maskWriter struct {
+	w   http.ResponseWriter
+	r   *http.Request
+	m   *Mask
+	d   *config.Decision
+	out *Outcome
+
+	status      int
+	wroteHeader bool // the upstream's header was received
+	sentHeader  bool // a header went to the client
+	mode        writeMode
+	format      rewrite.Format
+	sniff       bool // decide between JSON and text from the body
+	encodings   []string
+	reason      string // why modeRefuse
+	buf         *bytes.Buffer
+	stream      *streamer
+}
+
+func newMaskWriter(w http.ResponseWriter, r *http.Request, m *Mask, d *config.Decision, out *Outcome) *maskWriter {
+	return &maskWriter{w: w, r: r, m: m, d: d, out: out}
+}
+
+func (mw *maskWriter) release() {
+	if mw.buf != nil {
+		if mw.buf.Cap() <= 4*DefaultMaxBody {
+			mw.buf.Reset()
+			bufPool.Put(mw.buf)
+		}
+		mw.buf = nil
+	}
+}
+
+// Header returns the header the upstream fills; pii_mask fixes it before
+// anything reaches the client.
+func (mw *maskWriter) Header() http.Header { return mw.w.Header() }
+
+// WriteHeader decides, from the upstream's status and header, how the body
+// will be handled.
+func (mw *maskWriter) WriteHeader(status int) {
+	if mw.wroteHeader {
+		return
+	}
+	if status >= 100 && status < 200 && status != http.StatusSwitchingProtocols {
+		mw.w.WriteHeader(status) // 103 Early Hints and the like carry no data
+		return
+	}
+	mw.wroteHeader = true
+	mw.status = status
+	mw.out.Status = status
+	h := mw.w.Header()
+
+	if status == http.StatusSwitchingProtocols {
+		mw.refuse(reasonWebSocket)
+		return
+	}
+	if mw.r.Method == http.MethodHead || status == http.StatusNoContent || status == http.StatusNotModified {
+		mw.mode = modeNoBody
+		mw.fixHeader(false)
+		h.Del("Content-Length")
+		mw.sendHeader()
+		return
+	}
+	encs, ok := contentEncodings(h.Get("Content-Encoding"))
+	if !ok {
+		mw.refuse(reasonEncoding)
+		return
+	}
+	mw.encodings = encs
+	media, _, _ := mime.ParseMediaType(h.Get("Content-Type"))
+	media = strings.ToLower(media)
+	switch {
+	case media == "text/event-stream":
+		mw.format = rewrite.Events
+		mw.mode = modeStream
+	case media == "application/x-ndjson" || media == "application/ndjson" || media == "application/jsonl" ||
+		media == "application/json-seq" || media == "application/x-jsonlines":
+		mw.format = rewrite.NDJSON
+		mw.mode = modeStream
+	case media == "application/json" || media == "text/json" || strings.HasSuffix(media, "+json"):
+		mw.format, mw.mode = rewrite.JSON, modeBuffer
+	case media == "" || media == "text/plain" || media == "text/html" || media == "application/octet-stream":
+		mw.mode, mw.sniff = modeBuffer, true
+	case strings.HasPrefix(media, "text/") || media == "application/xml" || strings.HasSuffix(media, "+xml") ||
+		media == "application/javascript" || media == "application/x-www-form-urlencoded":
+		mw.format, mw.mode = rewrite.Text, modeBuffer
+	case mw.m.passes(media):
+		mw.mode = modePass
+		mw.fixHeader(true)
+		mw.sendHeader()
+		return
+	default:
+		mw.refuse(reasonUninspectable)
+		return
+	}
+	if mw.mode == modeStream && len(mw.encodings) > 0 {
+		mw.mode = modeBuffer // a compressed stream is read whole
+	}
+	if mw.mode == modeStream {
+		mw.fixHeader(false)
+		h.Del("Content-Length")
+		mw.sendHeader()
+		mw.stream = newStreamer(mw)
+		return
+	}
+	mw.buf = bufPool.Get().(*bytes.Buffer)
+}
+
+func (mw *maskWriter) refuse(reason string) {
+	mw.mode = modeRefuse
+	mw.reason = reason
+}
+
+func (mw *maskWriter) sendHeader() {
+	if !mw.sentHeader {
+		mw.sentHeader = true
+		mw.w.WriteHeader(mw.status)
+	}
+}
+
+// passes reports whether media matches pass_types.
+func (m *Mask) passes(media string) bool {
+	for _, p := range m.PassTypes {
+		if ok, _ := path.Match(p, media); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// fixHeader makes the header safe for a per-agent view: no validators a
+// cache could reuse, private and not stored, varying with the identity.
+func (mw *maskWriter) fixHeader(keepEncoding bool) {
+	h := mw.w.Header()
+	for _, k := range []string{"Etag", "Last-Modified", "Accept-Ranges", "Content-Md5", "Digest",
+		"Content-Digest", "Repr-Digest", "Expires", "Age", "Content-Range"} {
+		h.Del(k)
+	}
+	if !keepEncoding {
+		h.Del("Content-Encoding")
+	}
+	h.Set("Cache-Control", mergeCacheControl(h.Values("Cache-Control")))
+	h.Set("Vary", mergeVary(h.Values("Vary"), "Cookie", "Authorization"))
+}
+
+// mergeCacheControl keeps the upstream's directives that do not allow
+// storing or sharing, and adds private and no-store.
+func mergeCacheControl(vals []string) string {
+	out := []string{"private", "no-store"}
+	for _, v := range vals {
+		for _, d := range strings.Split(v, ",") {
+			d = strings.TrimSpace(d)
+			name := strings.ToLower(strings.SplitN(d, "=", 2)[0])
+			switch name {
+			case "", "private", "no-store", "public", "max-age", "s-maxage", "immutable",
+				"stale-while-revalidate", "stale-if-error", "must-understand":
+				continue
+			}
+			out = append(out, d)
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+func mergeVary(vals []string, add ...string) string {
+	var out []string
+	seen := map[string]bool{}
+	for _, v := range append(vals, add...) {
+		for _, f := range strings.Split(v, ",") {
+			f = strings.TrimSpace(f)
+			if f == "" || seen[strings.ToLower(f)] {
+				continue
+			}
+			seen[strings.ToLower(f)] = true
+			out = append(out, f)
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// Write takes the upstream's body.
+func (mw *maskWriter) Write(p []byte) (int, error) {
+	if !mw.wroteHeader {
+		mw.WriteHeader(http.StatusOK)
+	}
+	switch mw.mode {
+	case modeBuffer:
+		if int64(mw.buf.Len()+len(p)) > mw.m.MaxBody {
+			mw.refuse(reasonTooLarge)
+			return 0, errRefused
+		}
+		return mw.buf.Write(p)
+	case modeStream:
+		return mw.stream.write(p)
+	case modePass:
+		return mw.w.Write(p)
+	case modeNoBody:
+		return len(p), nil
+	default:
+		return 0, errRefused // stop reading what will not be sent
+	}
+}
+
+// ReadFrom copies through Write, so io.Copy cannot bypass the rewrite.
+func (mw *maskWriter) ReadFrom(r io.Reader) (int64, error) {
+	return io.Copy(writerOnly{mw}, r)
+}
+
+type writerOnly struct{ io.Writer }
+
+// FlushError sends what has been rewritten so far; a buffered body is not
+// flushed before it is complete.
+func (mw *maskWriter) FlushError() error {
+	switch mw.mode {
+	case modeStream:
+		if err := mw.stream.flush(); err != nil {
+			return err
+		}
+		return http.NewResponseController(mw.w).Flush()
+	case modePass, modeNoBody:
+		return http.NewResponseController(mw.w).Flush()
+	}
+	return nil
+}
+
+// Flush implements http.Flusher.
+func (mw *maskWriter) Flush() { _ = mw.FlushError() }
+
+// Hijack is refused: a hijacked connection would bypass the rewrite.
+func (mw *maskWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	return nil, nil, fmt.Errorf("pii_mask: hijacking a guarded connection is not allowed: %w", http.ErrNotSupported)
+}
+
+// SetReadDeadline and SetWriteDeadline pass through: they move no data.
+func (mw *maskWriter) SetReadDeadline(t time.Time) error {
+	return http.NewResponseController(mw.w).SetReadDeadline(t)
+}
+
+// SetWriteDeadline implements the deadline part of http.ResponseController.
+func (mw *maskWriter) SetWriteDeadline(t time.Time) error {
+	return http.NewResponseController(mw.w).SetWriteDeadline(t)
+}
+
+// serve runs the next handler and completes the response. A handler that
+// fails, or aborts the stream (reverse_proxy panics with
+// http.ErrAbortHandler when the upstream dies mid-body), leaves nothing of
+// its body for the agent: the buffered part is discarded and an error sent.
+func (mw *maskWriter) serve(next caddyhttp.Handler) (err error) {
+	defer func() {
+		rec := recover()
+		if rec == nil {
+			return
+		}
+		if rec != http.ErrAbortHandler || mw.sentHeader {
+			panic(rec) // too late for an error page: the connection is cut
+		}
+		err = mw.fail(http.StatusBadGateway, reasonUpstream, fmt.Errorf("upstream response aborted"))
+	}()
+	if herr := next.ServeHTTP(mw, mw.r); herr != nil {
+		if !mw.wroteHeader {
+			mw.out.Result = resultRefused
+			mw.out.Reason = reasonUpstream
+			return herr // no response at all: Caddy's error handling answers, with nothing from upstream
+		}
+		if mw.sentHeader {
+			if mw.mode == modeStream || mw.mode == modePass {
+				panic(http.ErrAbortHandler)
+			}
+			return herr
+		}
+		if mw.mode == modeRefuse {
+			return mw.fail(http.StatusBadGateway, mw.reason, herr)
+		}
+		return mw.fail(http.StatusBadGateway, reasonUpstream, herr)
+	}
+	return mw.finish()
+}
+
+// fail discards the upstream's body and answers with an error.
+func (mw *maskWriter) fail(status int, reason string, cause error) error {
+	if mw.sentHeader {
+		panic(http.ErrAbortHandler)
+	}
+	mw.m.logger.Debug("guarded response failed", zap.String("reason", reason), zap.Error(cause))
+	return mw.m.refuse(mw.w, mw.r, mw.out, status, reason, refusalMessage(reason))
+}
+
+func refusalMessage(reason string) string {
+	switch reason {
+	case reasonEncoding:
+		return "the application answered in an encoding the privacy gateway cannot check"
+	case reasonTooLarge:
+		return "the application's answer is too large for the privacy gateway to check"
+	case reasonMalformed:
+		return "the application's answer is malformed; the privacy gateway cannot check it"
+	case reasonTooDeep:
+		return "the application's answer is nested too deeply for the privacy gateway to check"
+	case reasonUninspectable:
+		return "the application answered with content the privacy gateway cannot check"
+	case reasonWebSocket:
+		return "the application tried to switch protocols, which the privacy gateway does not allow"
+	case reasonUpstream:
+		return "the application's answer broke off; nothing of it was passed on"
+	}
+	return "the privacy gateway could not check the application's answer"
+}
+
+// finish rewrites and sends a buffered body, or ends a stream.
+func (mw *maskWriter) finish() error {
+	if !mw.wroteHeader {
+		return nil // the handler wrote nothing
+	}
+	switch mw.mode {
+	case modeRefuse:
+		return mw.fail(http.StatusBadGateway, mw.reason, nil)
+	case modeStream:
+		if err := mw.stream.close(); err != nil {
+			panic(http.ErrAbortHandler)
+		}
+		mw.out.Result = mw.stream.result()
+		return nil
+	case modePass:
+		mw.out.Result = resultPassed
+		return nil
+	case modeNoBody:
+		mw.out.Result = resultUnchanged
+		return nil
+	}
+
+	body, err := decodeBody(mw.buf.Bytes(), mw.encodings, mw.m.MaxBody)
+	switch {
+	case errors.Is(err, errTooLarge):
+		return mw.fail(http.StatusBadGateway, reasonTooLarge, err)
+	case err != nil:
+		return mw.fail(http.StatusBadGateway, reasonEncoding, err)
+	}
+	format := mw.format
+	if mw.sniff {
+		format = rewrite.Sniff(body)
+		if format == rewrite.Text && !looksLikeText(body) {
+			if mw.m.passes("application/octet-stream") {
+				return mw.send(mw.buf.Bytes(), true, resultPassed)
+			}
+			return mw.fail(http.StatusBadGateway, reasonUninspectable, nil)
+		}
+	}
+	mw.out.Format = formatName(format)
+	dst := viewPool.Get().(*[]byte)
+	view, err := mw.m.engine.Rewrite((*dst)[:0], body, format, mw.d, &mw.out.Summary)
+	defer func() {
+		if mw.out.Summary.Changed && cap(view) <= 4*DefaultMaxBody {
+			*dst = view[:0]
+		}
+		viewPool.Put(dst)
+	}()
+	if err != nil {
+		reason := reasonMalformed
+		if errors.Is(err, rewrite.ErrTooDeep) {
+			reason = reasonTooDeep
+		}
+		return mw.fail(http.StatusBadGateway, reason, err)
+	}
+	result := resultUnchanged
+	if mw.out.Summary.Changed {
+		result = resultRewritten
+	}
+	if !mw.out.Summary.Changed && len(mw.encodings) > 0 && !mw.m.NoReencode {
+		return mw.send(mw.buf.Bytes(), true, result) // unchanged: the upstream's compressed bytes
+	}
+	if len(mw.encodings) > 0 && !mw.m.NoReencode {
+		enc, err := encodeBody(view, mw.encodings)
+		if err != nil {
+			return mw.fail(http.StatusInternalServerError, reasonInternal, err)
+		}
+		return mw.send(enc, true, result)
+	}
+	return mw.send(view, false, result)
+}
+
+// send writes the agent's view.
+func (mw *maskWriter) send(body []byte, encoded bool, result string) error {
+	mw.out.Result = result
+	mw.fixHeader(encoded)
+	h := mw.w.Header()
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	if encoded && len(mw.encodings) > 0 {
+		h.Set("Vary", mergeVary(h.Values("Vary"), "Accept-Encoding"))
+	}
+	mw.sendHeader()
+	_, err := mw.w.Write(body)
+	return err
+}
+
+// looksLikeText reports whether a body without a telling type is text the
+// content detectors can read, rather than binary data they could corrupt.
+func looksLikeText(b []byte) bool {
+	if len(b) > 8192 {
+		b = b[:8192]
+		for i := 0; i < utf8.UTFMax-1 && !utf8.Valid(b); i++ {
+			b = b[:len(b)-1] // the cut may split the last character
+		}
+	}
+	return utf8.Valid(b) && bytes.IndexByte(b, 0) < 0
+}
+
+func formatName(f rewrite.Format) string {
+	switch f {
+	case rewrite.JSON:
+		return "json"
+	case rewrite.NDJSON:
+		return "ndjson"
+	case rewrite.Events:
+		return "event-stream"
+	}
+	return "text"
+}
+
+// Interface guards
+var (
+	_ http.ResponseWriter = (*maskWriter)(nil)
+	_ http.Flusher        = (*maskWriter)(nil)
+	_ http.Hijacker       = (*maskWriter)(nil)
+	_ io.ReaderFrom       = (*maskWriter)(nil)
+)

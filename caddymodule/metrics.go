@@ -1,0 +1,95 @@
+package caddymodule
+
+import (
+	"errors"
+	"strings"
+	"sync"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/piigate/piigate/config"
+)
+
+// metrics are pii_mask's Prometheus series, on Caddy's registry (served by
+// the admin endpoint's /metrics and the metrics handler).
+type metrics struct {
+	responses *prometheus.CounterVec
+	values    *prometheus.CounterVec
+	refusals  *prometheus.CounterVec
+	duration  prometheus.Histogram
+}
+
+var (
+	metricsMu    sync.Mutex
+	metricsByReg = map[prometheus.Registerer]*metrics{}
+)
+
+// registerMetrics returns the series registered on ctx's registry, creating
+// them once per registry (config reloads reuse them).
+func registerMetrics(ctx caddy.Context) *metrics {
+	reg := ctx.GetMetricsRegistry()
+	metricsMu.Lock()
+	defer metricsMu.Unlock()
+	if m, ok := metricsByReg[reg]; ok {
+		return m
+	}
+	const ns, sub = "piigate", "mask"
+	m := &metrics{
+		responses: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: ns, Subsystem: sub, Name: "responses_total",
+			Help: "Guarded responses by result: rewritten, unchanged, passed, refused.",
+		}, []string{"result"}),
+		values: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: ns, Subsystem: sub, Name: "values_total",
+			Help: "Personal data values found, by entity type, the action applied and the agent's roles.",
+		}, []string{"entity", "action", "role"}),
+		refusals: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: ns, Subsystem: sub, Name: "refusals_total",
+			Help: "Responses refused (fail closed), by reason.",
+		}, []string{"reason"}),
+		duration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Namespace: ns, Subsystem: sub, Name: "rewrite_duration_seconds",
+			Help:    "Time pii_mask spent on a guarded response, upstream excluded when buffered.",
+			Buckets: prometheus.ExponentialBuckets(0.00005, 2, 14),
+		}),
+	}
+	m.responses = register(reg, m.responses).(*prometheus.CounterVec)
+	m.values = register(reg, m.values).(*prometheus.CounterVec)
+	m.refusals = register(reg, m.refusals).(*prometheus.CounterVec)
+	m.duration = register(reg, m.duration).(prometheus.Histogram)
+	metricsByReg[reg] = m
+	return m
+}
+
+// register tolerates a collector registered before (by an earlier config).
+func register(reg prometheus.Registerer, c prometheus.Collector) prometheus.Collector {
+	if err := reg.Register(c); err != nil {
+		var are prometheus.AlreadyRegisteredError
+		if errors.As(err, &are) {
+			return are.ExistingCollector
+		}
+		panic(err)
+	}
+	return c
+}
+
+func (m *metrics) refused(reason string) {
+	m.refusals.WithLabelValues(reason).Inc()
+}
+
+// observe records one response.
+func (m *metrics) observe(o *Outcome, d *config.Decision) {
+	if o.Result == "" {
+		return
+	}
+	m.responses.WithLabelValues(o.Result).Inc()
+	m.duration.Observe(o.Duration.Seconds())
+	role := strings.Join(d.Roles, ",")
+	if d.Unknown {
+		role = "(none)"
+	}
+	for _, c := range o.Summary.Counts {
+		m.values.WithLabelValues(c.Type.String(), c.Action.String(), role).Add(float64(c.N))
+	}
+}
