@@ -209,6 +209,17 @@ func testCaddyfile(o *origin, files string) string {
 	}
 }
 http://localhost:9080 {
+	handle /oidc/* {
+		pii_oidc {
+			issuer http://127.0.0.1:1
+			client_id piigate
+			redirect_url http://localhost:9080/oidc/callback
+			session_key MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=
+			insecure_cookie
+			identity_header id X-Auth-User
+		}
+		respond "signed in"
+	}
 	handle /files/* {
 		pii_mask {
 			roles_from {http.request.header.X-Test-Role}
@@ -371,6 +382,12 @@ func TestMaskHeadersAndCaching(t *testing.T) {
 		if got.Get(h) != "" {
 			t.Errorf("%s reached the upstream: %q", h, got.Get(h))
 		}
+	}
+	// X-Auth-User is what pii_oidc sets on its routes; on a route it does
+	// not guard, pii_mask removes a forged one.
+	_, echo := get(t, tc, "/api/echo", "online_agent", "X-Auth-User", "forged-admin")
+	if strings.Contains(echo, "forged-admin") {
+		t.Errorf("a forged identity header reached the upstream: %s", echo)
 	}
 	for _, h := range []string{"Etag", "Last-Modified", "Accept-Ranges"} {
 		if resp.Header.Get(h) != "" {

@@ -293,6 +293,15 @@ func (o *OIDC) Provision(ctx caddy.Context) error {
 			}
 		}
 	}
+	// pii_mask removes these headers from requests this handler did not
+	// vouch for (a route guarded by pii_mask without pii_oidc before it).
+	if app, err := ctx.AppIfConfigured("pii"); err == nil {
+		for _, name := range o.stripHeaders {
+			app.(*App).registerIdentityHeader(name)
+		}
+	} else if !errors.Is(err, caddy.ErrNotConfigured) {
+		return fmt.Errorf("loading the pii app: %w", err)
+	}
 
 	roleMap, err := session.NewRoleMap(o.Roles)
 	if err != nil {
@@ -570,6 +579,7 @@ func (o *OIDC) setIdentity(r *http.Request, id session.Identity) {
 				r.Header.Set(kv[0], kv[1])
 			}
 		}
+		caddyhttp.SetVar(r.Context(), varIdentitySet, o.stripHeaders)
 	}
 	o.stripOwnCookies(r)
 }
