@@ -1,0 +1,79 @@
+package caddymodule
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/caddyserver/caddy/v2/caddyconfig"
+)
+
+var updateMaskGolden = flag.Bool("update-mask-golden", false, "rewrite testdata/pii_*.caddyfiletest with the current adapter output")
+
+// TestMaskCaddyfileAdapt adapts each golden Caddyfile (the issue's example
+// among them) and compares the JSON: the syntax, the JSON shape and the
+// order the plugin gives pii_mask (after encode, before reverse_proxy,
+// whatever order the Caddyfile uses) are pinned here.
+func TestMaskCaddyfileAdapt(t *testing.T) {
+	for _, name := range []string{"testdata/pii_example.caddyfiletest", "testdata/pii_full.caddyfiletest"} {
+		raw, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		input, want, ok := strings.Cut(string(raw), "----------\n")
+		if !ok {
+			t.Fatalf("%s: no ---------- separator", name)
+		}
+		out, warnings, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(input), nil)
+		if err != nil {
+			t.Fatalf("%s: adapt: %v", name, err)
+		}
+		for _, w := range warnings {
+			t.Errorf("%s:%d: warning: %s", name, w.Line, w.Message)
+		}
+		var pretty bytes.Buffer
+		if err := json.Indent(&pretty, out, "", "\t"); err != nil {
+			t.Fatal(err)
+		}
+		got := pretty.String() + "\n"
+		if *updateMaskGolden {
+			if err := os.WriteFile(name, []byte(input+"----------\n"+got), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		if got != want {
+			t.Errorf("%s: adapted JSON differs (go test -run TestMaskCaddyfileAdapt -update-mask-golden to accept):\n%s", name, got)
+		}
+	}
+}
+
+// TestPIICaddyfileErrors: invalid configuration fails `caddy adapt` with
+// the line and the problem.
+func TestPIICaddyfileErrors(t *testing.T) {
+	for _, c := range []struct{ in, line, want string }{
+		{"{\n pii {\n  role a {\n   cn_mobil mask\n  }\n }\n}\n:80\n", `Caddyfile:4`, `role a: unknown entity type "cn_mobil"`},
+		{"{\n pii {\n  role a {\n   cn_mobile show\n  }\n }\n}\n:80\n", `Caddyfile:4`, `role a: cn_mobile: unknown action "show"`},
+		{"{\n pii {\n  role a {\n   cn_mobile\n  }\n }\n}\n:80\n", `Caddyfile:4`, `role a: cn_mobile: missing action`},
+		{"{\n pii {\n  unknown_role maybe\n }\n}\n:80\n", `Caddyfile:3`, `unknown_role "maybe"`},
+		{"{\n pii {\n  mask cn_mobile 3\n }\n}\n:80\n", `Caddyfile:3`, `mask: want <entity_type> <keep_first> <keep_last>`},
+		{"{\n pii {\n  custom emp (\n }\n}\n:80\n", `Caddyfile:3`, `custom custom:emp: custom detector for custom:emp: pattern`},
+		{"{\n pii {\n  role a {\n   custom:nope mask\n  }\n }\n}\n:80\n", `Caddyfile:`, `entity type "custom:nope" is not defined`},
+		{"{\n pii {\n  colour blue\n }\n}\n:80\n", `Caddyfile:3`, `pii: unknown subdirective "colour"`},
+		{":80 {\n pii_mask {\n  field data.#.mobile phone\n }\n}\n", `Caddyfile:3`, `field "data.#.mobile": unknown entity type "phone"`},
+		{":80 {\n pii_mask {\n  field data.#(age>1).x cn_mobile\n }\n}\n", `Caddyfile:3`, `field "data.#(age>1).x"`},
+		{":80 {\n pii_mask {\n  field data.# cn_mobile\n }\n}\n", `Caddyfile:3`, `path ends in '#'`},
+		{":80 {\n pii_mask {\n  scan everything\n }\n}\n", `Caddyfile:3`, `scan: unknown scan mode "everything"`},
+		{":80 {\n pii_mask {\n  max_body lots\n }\n}\n", `Caddyfile:3`, `max_body "lots"`},
+		{":80 {\n pii_mask {\n  role a {\n   email peek\n  }\n }\n}\n", `Caddyfile:4`, `role a: email: unknown action "peek"`},
+		{":80 {\n pii_mask {\n  mask_everything\n }\n}\n", `Caddyfile:3`, `pii_mask: unknown subdirective "mask_everything"`},
+	} {
+		_, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(c.in), nil)
+		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), c.line) {
+			t.Errorf("adapting\n%s\ngot error %v\nwant one containing %q and %q", c.in, err, c.want, c.line)
+		}
+	}
+}
