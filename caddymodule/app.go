@@ -83,6 +83,17 @@ func (App) CaddyModule() caddy.ModuleInfo {
 // Provision compiles the policy.
 func (a *App) Provision(ctx caddy.Context) error {
 	a.logger = ctx.Logger()
+	if err := a.compile(); err != nil {
+		return err
+	}
+	if a.table.Uses(config.Tokenize) {
+		a.logger.Warn("tokenize has no token key set in this build; tokenized values are redacted until one is configured")
+	}
+	return nil
+}
+
+// compile builds the decision table and reads the hash key.
+func (a *App) compile() error {
 	a.identity = &identityRegistry{names: map[string]bool{}}
 	t, err := config.Compile(a.policy())
 	if err != nil {
@@ -98,9 +109,6 @@ func (a *App) Provision(ctx caddy.Context) error {
 	}
 	if t.Uses(config.Hash) && a.hashKey == nil {
 		return fmt.Errorf("pii: a role uses hash, which needs hash_key (32 random bytes, e.g. {env.PII_HASH_KEY})")
-	}
-	if t.Uses(config.Tokenize) {
-		a.logger.Warn("tokenize has no token key set in this build; tokenized values are redacted until one is configured")
 	}
 	return nil
 }

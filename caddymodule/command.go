@@ -18,7 +18,7 @@ import (
 func init() {
 	caddycmd.RegisterCommand(caddycmd.Command{
 		Name:  "pii",
-		Usage: "<detect|…> [flags]",
+		Usage: "<detect|scan> [flags]",
 		Short: "piigate tools: detect personal data, dry-run masking rules",
 		Long: `
 Tools of the piigate PII gateway.
@@ -26,9 +26,14 @@ Tools of the piigate PII gateway.
   caddy pii detect [--lines] [--types a,b]
       Reads text on stdin and prints one JSON object per finding:
       {"type":..,"start":..,"end":..} with UTF-8 byte offsets (end exclusive).
+
+  caddy pii scan --config <Caddyfile> --role <role> [--path <path>]
+      Reads a response body on stdin and prints what that role would
+      receive on that path: a dry run of the masking rules.
 `,
 		CobraFunc: func(cmd *cobra.Command) {
 			cmd.AddCommand(detectCommand())
+			cmd.AddCommand(scanCommand())
 		},
 	})
 }

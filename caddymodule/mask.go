@@ -110,7 +110,21 @@ func (m *Mask) Provision(ctx caddy.Context) error {
 	if err != nil {
 		return fmt.Errorf("loading the pii app: %w", err)
 	}
-	m.app = appIface.(*App)
+	if err := m.provisionWith(appIface.(*App)); err != nil {
+		return err
+	}
+	m.metrics = registerMetrics(ctx)
+	return nil
+}
+
+// provisionWith compiles the handler against app; `caddy pii scan` uses it
+// without a running Caddy.
+func (m *Mask) provisionWith(app *App) error {
+	var err error
+	m.app = app
+	if m.logger == nil {
+		m.logger = zap.NewNop()
+	}
 	if m.RolesFrom == "" {
 		m.RolesFrom = "{" + placeholderUserRoles + "}"
 	}
@@ -143,7 +157,6 @@ func (m *Mask) Provision(ctx caddy.Context) error {
 			return fmt.Errorf("pass_types: %q is not a media type pattern such as image/*", t)
 		}
 	}
-	m.metrics = registerMetrics(ctx)
 	return nil
 }
 

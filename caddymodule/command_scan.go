@@ -1,0 +1,247 @@
+package caddymodule
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/spf13/cobra"
+
+	"github.com/piigate/piigate/caddymodule/rewrite"
+	"github.com/piigate/piigate/config"
+)
+
+func scanCommand() *cobra.Command {
+	var cfgFile, adapter, role, reqPath, format string
+	var summary bool
+	cmd := &cobra.Command{
+		Use:   "scan --config <Caddyfile> --role <role> [--path <path>]",
+		Short: "Show what a role would receive: dry-run the masking rules on a JSON body from stdin",
+		Long: `Reads a response body on stdin and prints what an agent with the given
+role(s) would receive on the given request path, under the pii app and the
+pii_mask handler of the configuration. Nothing is started.
+
+The handler is the first pii_mask on the path's route; only path matchers
+are evaluated (others, such as host, are taken to match). --format chooses
+json (default: sniffed), ndjson, events or text. --summary prints what was
+found, by entity type and action, on stderr.
+
+Exit status 1 with a message on stderr for a bad configuration or a body
+that is not what --format says.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cfgFile == "" || role == "" {
+				return errors.New("--config and --role are required")
+			}
+			m, err := loadMaskForPath(cfgFile, adapter, reqPath)
+			if err != nil {
+				return err
+			}
+			body, err := io.ReadAll(cmd.InOrStdin())
+			if err != nil {
+				return fmt.Errorf("reading stdin: %w", err)
+			}
+			f, err := parseFormat(format, body)
+			if err != nil {
+				return err
+			}
+			var d config.Decision
+			m.table.Decide(role, &d)
+			if d.Deny {
+				return fmt.Errorf("role %q is unknown to the policy, which denies such agents (unknown_role deny)", role)
+			}
+			var sum rewrite.Summary
+			view, err := m.engine.Rewrite(nil, body, f, &d, &sum)
+			if err != nil {
+				return fmt.Errorf("stdin: %w", err)
+			}
+			if _, err := cmd.OutOrStdout().Write(view); err != nil {
+				return err
+			}
+			if d.Unknown {
+				fmt.Fprintf(cmd.ErrOrStderr(), "note: no role in %q is defined; the default (redact everything) applied\n", role)
+			}
+			if summary {
+				printSummary(cmd.ErrOrStderr(), &sum)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&cfgFile, "config", "", "configuration file (Caddyfile or JSON)")
+	cmd.Flags().StringVar(&adapter, "adapter", "", "config adapter (default: caddyfile for files named Caddyfile*, else JSON)")
+	cmd.Flags().StringVar(&role, "role", "", "the agent's gateway role(s), comma-separated")
+	cmd.Flags().StringVar(&reqPath, "path", "/", "the request path the body is the response to")
+	cmd.Flags().StringVar(&format, "format", "", "json, ndjson, events or text (default: sniffed)")
+	cmd.Flags().BoolVar(&summary, "summary", false, "print the values found, by type and action, on stderr")
+	return cmd
+}
+
+func parseFormat(name string, body []byte) (rewrite.Format, error) {
+	switch name {
+	case "":
+		return rewrite.Sniff(body), nil
+	case "json":
+		return rewrite.JSON, nil
+	case "ndjson":
+		return rewrite.NDJSON, nil
+	case "events":
+		return rewrite.Events, nil
+	case "text":
+		return rewrite.Text, nil
+	}
+	return 0, fmt.Errorf("--format %q: want json, ndjson, events or text", name)
+}
+
+func printSummary(w io.Writer, sum *rewrite.Summary) {
+	counts := append([]rewrite.Count(nil), sum.Counts...)
+	sort.Slice(counts, func(i, j int) bool {
+		if counts[i].Type != counts[j].Type {
+			return counts[i].Type < counts[j].Type
+		}
+		return counts[i].Action < counts[j].Action
+	})
+	for _, c := range counts {
+		fmt.Fprintf(w, "%-20s %-8s %d\n", c.Type, c.Action, c.N)
+	}
+	for _, p := range sum.Paths {
+		fmt.Fprintf(w, "path %s\n", p)
+	}
+}
+
+// loadMaskForPath adapts the configuration and provisions, without
+// starting anything, the pii app and the first pii_mask guarding reqPath.
+func loadMaskForPath(file, adapter, reqPath string) (*Mask, error) {
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	if adapter == "" && strings.HasPrefix(strings.ToLower(filepath.Base(file)), "caddyfile") {
+		adapter = "caddyfile"
+	}
+	if adapter != "" {
+		a := caddyconfig.GetAdapter(adapter)
+		if a == nil {
+			return nil, fmt.Errorf("unknown config adapter %q", adapter)
+		}
+		if raw, _, err = a.Adapt(raw, map[string]any{"filename": file}); err != nil {
+			return nil, fmt.Errorf("%s: %w", file, err)
+		}
+	}
+	var cfg struct {
+		Apps struct {
+			PII  json.RawMessage `json:"pii"`
+			HTTP struct {
+				Servers map[string]struct {
+					Routes []json.RawMessage `json:"routes"`
+				} `json:"servers"`
+			} `json:"http"`
+		} `json:"apps"`
+	}
+	if err := json.Unmarshal(raw, &cfg); err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	app := new(App)
+	if len(cfg.Apps.PII) > 0 {
+		if err := json.Unmarshal(cfg.Apps.PII, app); err != nil {
+			return nil, fmt.Errorf("pii app: %w", err)
+		}
+	}
+	if err := app.compile(); err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(cfg.Apps.HTTP.Servers))
+	for n := range cfg.Apps.HTTP.Servers {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	req, _ := http.NewRequest(http.MethodGet, "http://localhost"+reqPath, nil)
+	req = req.WithContext(context.WithValue(req.Context(), caddy.ReplacerCtxKey, caddy.NewReplacer()))
+	for _, n := range names {
+		raw, err := findMask(cfg.Apps.HTTP.Servers[n].Routes, req)
+		if err != nil {
+			return nil, err
+		}
+		if raw == nil {
+			continue
+		}
+		m := new(Mask)
+		if err := json.Unmarshal(raw, m); err != nil {
+			return nil, fmt.Errorf("pii_mask: %w", err)
+		}
+		if err := m.provisionWith(app); err != nil {
+			return nil, fmt.Errorf("pii_mask: %w", err)
+		}
+		return m, nil
+	}
+	return nil, fmt.Errorf("no pii_mask handler guards path %s in %s", reqPath, file)
+}
+
+// findMask walks routes in order and returns the first pii_mask handler of
+// a route whose path matchers match req, descending into subroutes.
+func findMask(routes []json.RawMessage, req *http.Request) (json.RawMessage, error) {
+	for _, rr := range routes {
+		var route struct {
+			Match  []map[string]json.RawMessage `json:"match"`
+			Handle []json.RawMessage            `json:"handle"`
+		}
+		if err := json.Unmarshal(rr, &route); err != nil {
+			return nil, err
+		}
+		if !pathMatches(route.Match, req) {
+			continue
+		}
+		for _, h := range route.Handle {
+			var head struct {
+				Handler string            `json:"handler"`
+				Routes  []json.RawMessage `json:"routes"`
+			}
+			if err := json.Unmarshal(h, &head); err != nil {
+				return nil, err
+			}
+			switch head.Handler {
+			case "pii_mask":
+				return h, nil
+			case "subroute":
+				if m, err := findMask(head.Routes, req); m != nil || err != nil {
+					return m, err
+				}
+			}
+		}
+	}
+	return nil, nil
+}
+
+// pathMatches evaluates the path matchers of matcher sets (any set may
+// match; within a set, all matchers must); other matchers count as
+// matching.
+func pathMatches(sets []map[string]json.RawMessage, req *http.Request) bool {
+	if len(sets) == 0 {
+		return true
+	}
+	for _, set := range sets {
+		ok := true
+		if raw, has := set["path"]; has {
+			var mp caddyhttp.MatchPath
+			if json.Unmarshal(raw, &mp) != nil {
+				ok = false
+			} else {
+				_ = mp.Provision(caddy.Context{})
+				ok = mp.Match(req)
+			}
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}
