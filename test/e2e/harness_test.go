@@ -1,7 +1,9 @@
 // Package e2e runs piigate end to end: the real Caddy binary built from
-// examples/caddy, a real OpenID provider (Ory Hydra, built from the nested
-// module test/tools/hydra) with a small login/consent app, a test upstream
-// and Debian's Chromium driven by chromedp. Everything listens on loopback.
+// examples/caddy, a real OpenID provider (Ory Hydra with its login/consent
+// app, from test/idp), the sample legacy helpdesk built from
+// examples/helpdesk (or a small stand-in upstream that echoes what it was
+// sent) and Debian's Chromium driven by chromedp. Everything listens on
+// loopback.
 //
 // Missing Chromium or a Hydra that does not build fails these tests; only
 // `go test -short` skips them.
@@ -11,8 +13,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"net"
@@ -24,6 +24,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/piigate/piigate/test/idp"
 )
 
 // repoRoot is the main module's directory (tests run in test/e2e).
@@ -36,11 +38,12 @@ var repoRoot = func() string {
 }()
 
 var (
-	buildOnce sync.Once
-	buildDir  string
-	caddyBin  string
-	hydraBin  string
-	buildErr  error
+	buildOnce   sync.Once
+	buildDir    string
+	caddyBin    string
+	helpdeskBin string
+	hydraBin    string
+	buildErr    error
 )
 
 func TestMain(m *testing.M) {
@@ -68,39 +71,16 @@ func needE2E(t *testing.T) {
 			buildErr = fmt.Errorf("building caddy: %w", buildErr)
 			return
 		}
-		hydraBin, buildErr = buildHydra()
+		helpdeskBin = filepath.Join(buildDir, "helpdesk")
+		if buildErr = run(repoRoot, "go", "build", "-o", helpdeskBin, "./examples/helpdesk"); buildErr != nil {
+			buildErr = fmt.Errorf("building the helpdesk: %w", buildErr)
+			return
+		}
+		hydraBin, buildErr = idp.Build(repoRoot)
 	})
 	if buildErr != nil {
 		t.Fatal(buildErr)
 	}
-}
-
-// buildHydra builds Hydra from the nested module into test/.cache, named
-// by a hash of the module's go.mod and go.sum so a version change rebuilds
-// and everything else reuses the binary.
-func buildHydra() (string, error) {
-	dir := filepath.Join(repoRoot, "test", "tools", "hydra")
-	h := sha256.New()
-	for _, f := range []string{"go.mod", "go.sum"} {
-		b, err := os.ReadFile(filepath.Join(dir, f))
-		if err != nil {
-			return "", fmt.Errorf("hydra tool module: %w", err)
-		}
-		h.Write(b)
-	}
-	cache := filepath.Join(repoRoot, "test", ".cache")
-	bin := filepath.Join(cache, "hydra-"+hex.EncodeToString(h.Sum(nil))[:16])
-	if _, err := os.Stat(bin); err == nil {
-		return bin, nil
-	}
-	if err := os.MkdirAll(cache, 0o755); err != nil {
-		return "", err
-	}
-	tmp := bin + ".tmp"
-	if err := run(dir, "go", "build", "-tags", "sqlite,sqlite_omit_load_extension", "-o", tmp, "github.com/ory/hydra/v2"); err != nil {
-		return "", fmt.Errorf("building hydra (test/tools/hydra): %w", err)
-	}
-	return bin, os.Rename(tmp, bin)
 }
 
 func run(dir, name string, args ...string) error {
@@ -213,14 +193,21 @@ type gateway struct {
 // runs the real Caddy binary with it.
 func startGateway(t *testing.T, name string, port int, caddyfile func(port int) string, env ...string) *gateway {
 	t.Helper()
-	dir := t.TempDir()
-	cf := filepath.Join(dir, "Caddyfile")
+	cf := filepath.Join(t.TempDir(), "Caddyfile")
 	if err := os.WriteFile(cf, []byte(caddyfile(port)), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	return runGateway(t, name, port, cf, env...)
+}
+
+// runGateway runs the real Caddy binary with the Caddyfile at path, which
+// must serve http://127.0.0.1:port, its storage in a temporary directory.
+func runGateway(t *testing.T, name string, port int, path string, env ...string) *gateway {
+	t.Helper()
+	dir := t.TempDir()
 	env = append(env, "HOME="+dir, "XDG_DATA_HOME="+dir, "XDG_CONFIG_HOME="+dir)
-	start(t, name, env, caddyBin, "run", "--config", cf, "--adapter", "caddyfile")
-	g := &gateway{URL: fmt.Sprintf("http://127.0.0.1:%d", port), Port: port}
+	start(t, name, env, caddyBin, "run", "--config", path, "--adapter", "caddyfile")
+	g := &gateway{URL: origin(port), Port: port}
 	waitHTTP(t, g.URL+"/oauth2/logout", 0)
 	return g
 }
