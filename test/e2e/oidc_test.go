@@ -168,13 +168,20 @@ func (b *browser) text(id string) string {
 	return v
 }
 
-// signIn fills the provider's login form, which must be on screen.
+// signIn fills the provider's login form, which must be on screen, for
+// one of the test users.
 func (b *browser) signIn(user string) {
+	b.t.Helper()
+	b.signInWith(user, users[user].Password)
+}
+
+// signInWith fills the provider's login form, which must be on screen.
+func (b *browser) signInWith(user, password string) {
 	b.t.Helper()
 	b.run("sign in as "+user,
 		chromedp.WaitVisible(chromedp.ID("username")),
 		chromedp.SendKeys(chromedp.ID("username"), user),
-		chromedp.SendKeys(chromedp.ID("password"), users[user].Password),
+		chromedp.SendKeys(chromedp.ID("password"), password),
 		chromedp.Click(chromedp.ID("signin")),
 	)
 }

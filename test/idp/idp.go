@@ -198,6 +198,9 @@ func (p *Provider) waitReady(limit time.Duration) error {
 	}
 }
 
+// Exited is closed when Hydra has exited, whether Close stopped it or not.
+func (p *Provider) Exited() <-chan struct{} { return p.exited }
+
 // Close stops Hydra and the login app: from then on the provider is
 // unreachable. It may be called more than once.
 func (p *Provider) Close() {
