@@ -5,7 +5,7 @@
 //
 // It builds Caddy with piigate (examples/caddy), the sample legacy helpdesk
 // (examples/helpdesk) and Ory Hydra (test/tools/hydra; the first build
-// downloads and compiles it, a few minutes), then runs Hydra with a login
+// downloads and compiles it in a few minutes, with cgo for SQLite), then runs Hydra with a login
 // app that knows three demo agents, the helpdesk with fake customers, and
 // Caddy with the repository's Caddyfile.example in front of it, keys and
 // client credentials generated for this run. It prints the address to
@@ -95,7 +95,7 @@ func run(ctx context.Context, port int, seed int64) error {
 	if err := goBuild(root, helpdeskBin, "./examples/helpdesk"); err != nil {
 		return err
 	}
-	step("building Ory Hydra (test/tools/hydra; the first time takes a few minutes)")
+	step("building Ory Hydra (test/tools/hydra; the first time takes a few minutes and needs a C compiler for SQLite)")
 	hydraBin, err := idp.Build(root)
 	if err != nil {
 		return err

@@ -17,7 +17,8 @@ var ui embed.FS
 
 var (
 	pages = template.Must(template.ParseFS(ui, "ui/*.html"))
-	// assets are served under /static/ from ui/static.
+	// assets are served under /static/ from ui/static ("ui" is a valid
+	// path, so fs.Sub cannot fail).
 	assets, _ = fs.Sub(ui, "ui")
 )
 
@@ -40,6 +41,7 @@ func newHelpdesk(s *store, userHeader string) http.Handler {
 	mux.HandleFunc("GET /api/customers/{id}", h.getCustomer)
 	mux.HandleFunc("PUT /api/customers/{id}", h.putCustomer)
 	mux.HandleFunc("GET /api/tickets", h.listTickets)
+	// API clients get the JSON envelope even for a path the API lacks.
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such API")
 	})
