@@ -85,6 +85,27 @@ func TestCaddyfileExampleAdapts(t *testing.T) {
 	if m := hs["pii_mask"][0]; m["scan"] != "all" || len(m["fields"].([]any)) != 18 {
 		t.Errorf("pii_mask: %v", m)
 	}
+	// Searches carry phone and ID numbers: the access log must not.
+	var logs struct {
+		Logs map[string]struct {
+			Encoder struct {
+				Fields map[string]struct {
+					Filter  string `json:"filter"`
+					Actions []struct {
+						Parameter, Type string
+					} `json:"actions"`
+				} `json:"fields"`
+			} `json:"encoder"`
+		} `json:"logs"`
+	}
+	b, _ := json.Marshal(cfg["logging"])
+	if err := json.Unmarshal(b, &logs); err != nil {
+		t.Fatal(err)
+	}
+	uri := logs.Logs["log0"].Encoder.Fields["request>uri"]
+	if uri.Filter != "query" || len(uri.Actions) != 1 || uri.Actions[0].Parameter != "q" || uri.Actions[0].Type != "delete" {
+		t.Errorf("the access log keeps the search query: %s", b)
+	}
 	pii := cfg["apps"].(map[string]any)["pii"].(map[string]any)
 	roles := pii["roles"].(map[string]any)
 	for _, r := range []string{"online_agent", "phone_agent", "supervisor"} {
