@@ -225,7 +225,14 @@ func (m *Mask) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 	}
 	caddyhttp.SetVar(r.Context(), varOutcome, out)
 
-	if isWebSocket(r) && !m.AllowWebSocket {
+	if isWebSocket(r) {
+		if m.AllowWebSocket {
+			// The admin chose to let upgrades through: their messages are
+			// not inspected, and the flow log says so.
+			out.Result = resultPassed
+			out.Reason = reasonWebSocket
+			return next.ServeHTTP(w, r)
+		}
 		return m.refuse(w, r, out, http.StatusForbidden, reasonWebSocket,
 			"WebSocket connections are not allowed here: their messages cannot be checked for personal data")
 	}

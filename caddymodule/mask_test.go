@@ -572,6 +572,7 @@ func TestMaskMetrics(t *testing.T) {
 	tc, _ := startGateway(t)
 	get(t, tc, "/api/customers", "online_agent")
 	get(t, tc, "/api/malformed", "online_agent")
+	get(t, tc, "/limited/api/sized?n=5000&chunks=5", "online_agent")
 	resp, err := http.Get("http://localhost:2999/metrics")
 	if err != nil {
 		t.Fatal(err)
@@ -582,6 +583,7 @@ func TestMaskMetrics(t *testing.T) {
 		`piigate_mask_responses_total{result="rewritten"}`,
 		`piigate_mask_values_total{action="mask",entity="cn_mobile",role="online_agent"}`,
 		`piigate_mask_refusals_total{reason="malformed"}`,
+		`piigate_mask_refusals_total{reason="body_too_large"}`,
 		`piigate_mask_rewrite_duration_seconds_count`,
 	} {
 		if !bytes.Contains(b, []byte(want)) {

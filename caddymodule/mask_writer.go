@@ -300,7 +300,11 @@ func (mw *maskWriter) serve(next caddyhttp.Handler) (err error) {
 		if rec != http.ErrAbortHandler || mw.sentHeader {
 			panic(rec) // too late for an error page: the connection is cut
 		}
-		err = mw.fail(http.StatusBadGateway, reasonUpstream, fmt.Errorf("upstream response aborted"))
+		reason := reasonUpstream
+		if mw.mode == modeRefuse {
+			reason = mw.reason // the abort was ours: a body over max_body, an unknown encoding …
+		}
+		err = mw.fail(http.StatusBadGateway, reason, fmt.Errorf("upstream response aborted"))
 	}()
 	if herr := next.ServeHTTP(mw, mw.r); herr != nil {
 		if !mw.wroteHeader {
@@ -328,6 +332,7 @@ func (mw *maskWriter) fail(status int, reason string, cause error) error {
 		panic(http.ErrAbortHandler)
 	}
 	mw.m.logger.Debug("guarded response failed", zap.String("reason", reason), zap.Error(cause))
+	mw.out.Summary.Reset() // nothing of it was shown
 	return mw.m.refuse(mw.w, mw.r, mw.out, status, reason, refusalMessage(reason))
 }
 

@@ -72,7 +72,7 @@ type Table struct {
 	width   int // entity types covered by the vectors
 	deny    bool
 	least   bool
-	masks   map[detectors.Type]MaskSpec
+	masks   map[detectors.Type]MaskSpec // overrides; nil when there are none
 	custom  []detectors.CustomDetector
 	version string
 	uses    [numActions]bool
@@ -214,6 +214,9 @@ func (t *Table) Custom() []detectors.CustomDetector { return t.custom }
 
 // Mask returns the mask override for typ, if the policy sets one.
 func (t *Table) Mask(typ detectors.Type) (MaskSpec, bool) {
+	if len(t.masks) == 0 {
+		return MaskSpec{}, false
+	}
 	m, ok := t.masks[typ]
 	return m, ok
 }

@@ -124,12 +124,8 @@ var Default = func() *Scanner {
 // order of Start and do not overlap. Scan does not allocate when text holds
 // no personal data (and when dst has room for what it finds).
 func (sc *Scanner) Scan(text string, dst []Finding) []Finding {
-	st := scan{sc: sc, s: text, out: dst, base: len(dst)}
-	st.run()
-	if len(sc.custom) > 0 {
-		st.runCustom()
-	}
-	return st.out
+	var st scan
+	return st.do(sc, text, dst)
 }
 
 // ScanBytes is Scan for a byte slice; offsets are into b.
@@ -138,6 +134,31 @@ func (sc *Scanner) ScanBytes(b []byte, dst []Finding) []Finding {
 		return dst
 	}
 	return sc.Scan(unsafe.String(&b[0], len(b)), dst)
+}
+
+// A Workspace is scratch memory for ScanWith. Callers that scan many short
+// texts (the values of a JSON document) keep one to save setting it up for
+// each; it must not be used by two scans at once.
+type Workspace struct{ st scan }
+
+// ScanWith is ScanBytes with the caller's workspace.
+func (sc *Scanner) ScanWith(b []byte, dst []Finding, ws *Workspace) []Finding {
+	if len(b) == 0 {
+		return dst
+	}
+	return ws.st.do(sc, unsafe.String(&b[0], len(b)), dst)
+}
+
+// do scans text; the scratch arrays are reused as they are.
+func (st *scan) do(sc *Scanner, text string, dst []Finding) []Finding {
+	st.sc, st.s, st.out, st.base, st.v6Until = sc, text, dst, len(dst), 0
+	st.run()
+	if len(sc.custom) > 0 {
+		st.runCustom()
+	}
+	out := st.out
+	st.s, st.out = "", nil // hold on to no caller memory
+	return out
 }
 
 // The scanner looks at every byte once: bytes that cannot start personal

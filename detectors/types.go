@@ -40,6 +40,10 @@ const (
 	numBuiltin
 )
 
+// NumBuiltin is one more than the largest built-in type: tables indexed
+// by type have this length.
+const NumBuiltin = int(numBuiltin)
+
 // CustomPrefix starts the name of every admin-defined entity type.
 const CustomPrefix = "custom:"
 

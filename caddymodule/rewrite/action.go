@@ -135,21 +135,26 @@ func canonical(dst []byte, t detectors.Type, v []byte) []byte {
 // admin configures, shows at most half of the significant characters.
 type keep struct{ first, last int }
 
-var conventional = map[detectors.Type]keep{
-	detectors.CNMobile:     {3, 4},
-	detectors.CNResidentID: {6, 4},
-	detectors.BankCard:     {6, 4},
-}
-
-var defaultKeep = map[detectors.Type]keep{
-	detectors.CNLandline: {3, 2},
-	detectors.HKID:       {3, 0},
-	detectors.TWID:       {2, 2},
-	detectors.CNPassport: {2, 2},
-	detectors.IntlPhone:  {3, 2},
-	detectors.IBAN:       {4, 4},
-	detectors.BirthDate:  {4, 0},
-}
+// maskKeep holds, per built-in type, the kept characters and whether
+// they are one of the conventions.
+var maskKeep = func() (t [detectors.NumBuiltin]struct {
+	keep
+	set, conventional bool
+}) {
+	for typ, k := range map[detectors.Type]keep{
+		detectors.CNMobile: {3, 4}, detectors.CNResidentID: {6, 4}, detectors.BankCard: {6, 4},
+	} {
+		t[typ].keep, t[typ].set, t[typ].conventional = k, true, true
+	}
+	for typ, k := range map[detectors.Type]keep{
+		detectors.CNLandline: {3, 2}, detectors.HKID: {3, 0}, detectors.TWID: {2, 2},
+		detectors.CNPassport: {2, 2}, detectors.IntlPhone: {3, 2}, detectors.IBAN: {4, 4},
+		detectors.BirthDate: {4, 0},
+	} {
+		t[typ].keep, t[typ].set = k, true
+	}
+	return t
+}()
 
 const maskRune = '*'
 
@@ -168,22 +173,18 @@ func (a *actor) mask(dst []byte, t detectors.Type, v []byte) []byte {
 	case detectors.CNLicensePlate:
 		return maskPlate(dst, v)
 	}
-	skip := prefixLen(t, v)
-	n := countSignificant(v[skip:])
-	k, conv := conventional[t]
-	spec, custom := a.table.Mask(t)
-	switch {
+	skip, n := prefixAndCount(t, v)
+	var k keep
+	switch spec, custom := a.table.Mask(t); {
 	case custom:
 		k = halve(keep{spec.KeepFirst, spec.KeepLast}, n)
-	case conv && canonicalLength(t, n):
-	case conv:
-		k = halve(k, n)
-	default:
-		d, ok := defaultKeep[t]
-		if !ok {
-			d = keep{n / 4, n / 4}
+	case int(t) < len(maskKeep) && maskKeep[t].set:
+		k = maskKeep[t].keep
+		if !maskKeep[t].conventional || !canonicalLength(t, n) {
+			k = halve(k, n)
 		}
-		k = halve(d, n)
+	default:
+		k = halve(keep{n / 4, n / 4}, n)
 	}
 	dst = append(dst, v[:skip]...)
 	return maskRange(dst, v[skip:], k, n)
@@ -213,6 +214,36 @@ func canonicalLength(t detectors.Type, n int) bool {
 	}
 	return false
 }
+
+// prefixAndCount returns the length of a prefix that mask keeps whole (a
+// country code, +86 or 0086, before a mainland number) and the number of
+// significant characters after it.
+func prefixAndCount(t detectors.Type, v []byte) (int, int) {
+	if !ascii(v) {
+		skip := prefixLen(t, v)
+		return skip, countSignificant(v[skip:])
+	}
+	n := 0
+	for _, c := range v {
+		if isAlnumASCII(c) {
+			n++
+		}
+	}
+	if t != detectors.CNMobile && t != detectors.CNLandline || len(v) < 2 {
+		return 0, n
+	}
+	switch {
+	case v[0] == '+' && len(v) >= 3 && isDigitASCII(v[1]) && isDigitASCII(v[2]):
+		return 3, n - 2
+	case n == 15 && len(v) >= 4 && string(v[:4]) == "0086":
+		return 4, n - 4
+	case n == 13 && string(v[:2]) == "86":
+		return 2, n - 2
+	}
+	return 0, n
+}
+
+func isDigitASCII(c byte) bool { return c >= '0' && c <= '9' }
 
 // prefixLen is the length of a prefix that mask keeps whole: a country
 // code (+86, 0086) before a mainland number.
@@ -259,6 +290,20 @@ func digitsWidth(v []byte, n int) int {
 	return w
 }
 
+// ascii reports whether v is all ASCII, for the fast paths.
+func ascii(v []byte) bool {
+	for _, c := range v {
+		if c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+func isAlnumASCII(c byte) bool {
+	return c >= '0' && c <= '9' || c|0x20 >= 'a' && c|0x20 <= 'z'
+}
+
 // fold maps full-width forms to ASCII.
 func fold(r rune) rune {
 	if r >= 0xFF01 && r <= 0xFF5E {
@@ -274,6 +319,14 @@ func significant(r rune) bool {
 
 func countSignificant(v []byte) int {
 	n := 0
+	if ascii(v) {
+		for _, c := range v {
+			if isAlnumASCII(c) {
+				n++
+			}
+		}
+		return n
+	}
 	for i := 0; i < len(v); {
 		r, w := utf8.DecodeRune(v[i:])
 		if significant(r) {
@@ -288,6 +341,20 @@ func countSignificant(v []byte) int {
 // k.first and the last k.last of its n.
 func maskRange(dst, v []byte, k keep, n int) []byte {
 	idx := 0
+	if ascii(v) {
+		base := len(dst)
+		dst = append(dst, v...)
+		hide := dst[base:]
+		for i, c := range v {
+			if isAlnumASCII(c) {
+				if idx >= k.first && idx < n-k.last {
+					hide[i] = maskRune
+				}
+				idx++
+			}
+		}
+		return dst
+	}
 	for i := 0; i < len(v); {
 		r, w := utf8.DecodeRune(v[i:])
 		if significant(r) {
@@ -364,22 +431,18 @@ func maskName(dst, v []byte) []byte {
 	return dst
 }
 
-// addressLevels end the administrative parts of a Chinese address that a
-// mask may show: 北京市朝阳区****.
-var addressLevels = []rune{'省', '市', '区', '县', '旗', '州', '盟'}
-
-// maskAddress keeps the administrative divisions at the start (at most
-// half of the address) and hides the rest: street, building, room.
+// maskAddress keeps the administrative divisions at the start, up to the
+// last 省/市/区/县/旗/州/盟 within the first half (北京市朝阳区****), and
+// hides the rest: street, building, room.
 func maskAddress(dst, v []byte) []byte {
 	n := utf8.RuneCount(v)
 	keepN, idx := 0, 0
 	for i := 0; i < len(v) && idx < n/2; {
 		r, w := utf8.DecodeRune(v[i:])
 		idx++
-		for _, l := range addressLevels {
-			if r == l {
-				keepN = idx
-			}
+		switch r {
+		case '省', '市', '区', '县', '旗', '州', '盟':
+			keepN = idx
 		}
 		i += w
 	}

@@ -49,6 +49,7 @@ type Engine struct {
 	act      *actor
 	maxDepth int
 	rootSet  uint64
+	depths   []depthIndex // the field rules' components, by depth
 	walkers  sync.Pool
 	names    atomic.Pointer[map[string]detectors.Type] // key-name cache
 }
@@ -74,13 +75,44 @@ func New(o Options) (*Engine, error) {
 	if e.maxDepth <= 0 {
 		e.maxDepth = DefaultMaxDepth
 	}
-	for i := range o.Route.Fields {
+	for i, f := range o.Route.Fields {
 		e.rootSet |= 1 << i
+		for d, c := range f.Path {
+			for len(e.depths) <= d {
+				e.depths = append(e.depths, depthIndex{keys: map[string]uint64{}, index: map[int]uint64{}})
+			}
+			x := &e.depths[d]
+			bit := uint64(1) << i
+			switch {
+			case c.AnyIndex:
+				x.any |= bit
+			case c.Wild:
+				x.wild |= bit
+			default:
+				x.keys[c.Key] |= bit
+				if c.Index >= 0 {
+					x.index[c.Index] |= bit
+				}
+			}
+			if d == len(f.Path)-1 {
+				x.last |= bit
+			}
+		}
 	}
 	e.walkers.New = func() any { return &walker{e: e} }
 	empty := map[string]detectors.Type{}
 	e.names.Store(&empty)
 	return e, nil
+}
+
+// depthIndex says which field rules a key or an array index matches at one
+// depth, so a member costs a map lookup, not a match per rule.
+type depthIndex struct {
+	keys  map[string]uint64 // rules whose component is this literal key
+	index map[int]uint64    // rules whose component is this array index
+	wild  uint64            // rules with a wildcard key: matched one by one
+	any   uint64            // rules with #: every element
+	last  uint64            // rules that end at this depth
 }
 
 // maxNameCache bounds the key-name cache; keys past it are classified each

@@ -1,6 +1,7 @@
 package rewrite
 
 import (
+	"encoding/binary"
 	"errors"
 	"unicode/utf8"
 )
@@ -19,11 +20,34 @@ var strStop = func() (t [256]bool) {
 	return t
 }()
 
+const (
+	lsb         = 0x0101010101010101
+	msb         = 0x8080808080808080
+	quotes      = lsb * '"'
+	backslashes = lsb * '\\'
+)
+
+// hasZero has the high bit set in each byte of v that is zero (and
+// possibly in a byte above one that is: callers only test for any).
+func hasZero(v uint64) uint64 { return (v - lsb) &^ v }
+
+// hasLess has the high bit set in each byte of v below n (n ≤ 128).
+func hasLess(v uint64, n byte) uint64 { return (v - lsb*uint64(n)) &^ v }
+
 // stringEnd returns the offset just past the string whose opening quote is
 // at src[i], and whether it holds escapes.
 func stringEnd(src []byte, i int) (end int, escaped bool, err error) {
 	j := i + 1
 	for {
+		// Eight bytes at a time while none of them is a quote, a backslash
+		// or a control character (SWAR: the classic has-zero-byte test).
+		for j+8 <= len(src) {
+			v := binary.LittleEndian.Uint64(src[j:])
+			if (hasZero(v^quotes)|hasZero(v^backslashes)|hasLess(v, 0x20))&msb != 0 {
+				break
+			}
+			j += 8
+		}
 		for j < len(src) && !strStop[src[j]] {
 			j++
 		}

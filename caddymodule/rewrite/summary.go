@@ -22,12 +22,15 @@ type Summary struct {
 	Paths []string
 	// Changed is set when the output differs from the input.
 	Changed bool
+
+	pathIDs []uint64 // hashes of Paths' raw forms
 }
 
 // Reset empties s for reuse, keeping its storage.
 func (s *Summary) Reset() {
 	s.Counts = s.Counts[:0]
 	s.Paths = s.Paths[:0]
+	s.pathIDs = s.pathIDs[:0]
 	s.Changed = false
 }
 
@@ -57,10 +60,32 @@ type pathElem struct {
 	index bool
 }
 
-// addPath records the path p (as the walker holds it) once; scratch is
-// reused storage, returned for the next call. Only a path not seen before
-// allocates.
+// addPath records the path p (as the walker holds it) once. A path is
+// identified by a 64-bit FNV-1a hash of its collapsed form, so a path seen
+// before costs no more than hashing its keys; only a new one is built (into
+// scratch, reused storage returned for the next call) and allocated.
 func (s *Summary) addPath(p []pathElem, scratch []byte) []byte {
+	const (
+		offset = 14695981039346656037
+		prime  = 1099511628211
+	)
+	h := uint64(offset)
+	for _, e := range p {
+		if e.index {
+			h = (h ^ '#') * prime
+		} else {
+			for _, c := range e.key {
+				h = (h ^ uint64(c)) * prime
+			}
+		}
+		h = (h ^ '.') * prime
+	}
+	for _, q := range s.pathIDs {
+		if q == h {
+			return scratch
+		}
+	}
+	s.pathIDs = append(s.pathIDs, h)
 	b := scratch[:0]
 	for i, e := range p {
 		if i > 0 {
@@ -85,11 +110,6 @@ func (s *Summary) addPath(p []pathElem, scratch []byte) []byte {
 				b = append(b, '\\')
 			}
 			b = append(b, c)
-		}
-	}
-	for _, q := range s.Paths {
-		if q == string(b) {
-			return b
 		}
 	}
 	s.Paths = append(s.Paths, string(b))

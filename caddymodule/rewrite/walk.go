@@ -50,6 +50,7 @@ type walker struct {
 	repl    []byte // replacement text before quoting
 	tbuf    []byte // rewritten text
 	fs      []detectors.Finding
+	ws      detectors.Workspace
 }
 
 func (w *walker) reset(d *config.Decision, sum *Summary, out []byte) {
@@ -198,28 +199,30 @@ func (w *walker) child(s slot, depth int, key []byte, index int) slot {
 			cs.prio = prioKeyInherited
 		}
 	}
-	fields := w.e.route.Fields
-	for set := s.alive; set != 0; set &= set - 1 {
-		r := bits.TrailingZeros64(set)
-		f := &fields[r]
-		c := &f.Path[depth]
-		var match bool
+	if s.alive != 0 && depth < len(w.e.depths) {
+		x := &w.e.depths[depth]
+		var cand uint64
 		if key != nil {
-			match = c.MatchKey(unsafe.String(unsafe.SliceData(key), len(key)))
+			cand = s.alive & x.keys[string(key)]
+			for set := s.alive & x.wild; set != 0; set &= set - 1 {
+				r := bits.TrailingZeros64(set)
+				if w.e.route.Fields[r].Path[depth].MatchKey(unsafe.String(unsafe.SliceData(key), len(key))) {
+					cand |= 1 << r
+				}
+			}
 		} else {
-			match = c.MatchIndex(index)
+			cand = s.alive & (x.any | x.index[index])
 		}
-		if !match {
-			continue
-		}
-		if len(f.Path) > depth+1 {
-			cs.alive |= 1 << r
-			continue
-		}
-		if f.ScanContent {
-			cs.scan = true
-		} else if cs.prio < prioField {
-			cs.typ, cs.prio = f.Type, prioField
+		cs.alive = cand &^ x.last
+		// The first rule (in configuration order) that ends here types
+		// the value; scan rules add content detection.
+		for set := cand & x.last; set != 0; set &= set - 1 {
+			f := &w.e.route.Fields[bits.TrailingZeros64(set)]
+			if f.ScanContent {
+				cs.scan = true
+			} else if cs.prio < prioField {
+				cs.typ, cs.prio = f.Type, prioField
+			}
 		}
 	}
 	if key != nil && cs.prio < prioKey && w.e.route.Scan >= config.ScanNames {
@@ -525,7 +528,7 @@ func (w *walker) leaf(start, end int, text []byte, s slot) error {
 // key content-scans an object key (scan all): a key that is personal data
 // is rewritten, or its member dropped.
 func (w *walker) key(start, end int, key []byte) (drop bool, err error) {
-	w.fs = w.e.scanner.ScanBytes(key, w.fs[:0])
+	w.fs = w.e.scanner.ScanWith(key, w.fs[:0], &w.ws)
 	if len(w.fs) == 0 {
 		return false, nil
 	}
@@ -553,7 +556,7 @@ func (w *walker) scanText(text []byte, s slot) ([]byte, bool, error) {
 			return out, changed, nil
 		}
 	}
-	w.fs = w.e.scanner.ScanBytes(text, w.fs[:0])
+	w.fs = w.e.scanner.ScanWith(text, w.fs[:0], &w.ws)
 	if len(w.fs) == 0 {
 		return nil, false, nil
 	}
@@ -659,7 +662,7 @@ func (w *walker) lines(src []byte) error {
 // text content-scans plain text.
 func (w *walker) text(src []byte) {
 	w.src = src
-	w.fs = w.e.scanner.ScanBytes(src, w.fs[:0])
+	w.fs = w.e.scanner.ScanWith(src, w.fs[:0], &w.ws)
 	if len(w.fs) == 0 {
 		return
 	}

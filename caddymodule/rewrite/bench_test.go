@@ -1,0 +1,61 @@
+package rewrite
+
+import (
+	"testing"
+
+	"github.com/piigate/piigate/config"
+	"github.com/piigate/piigate/detectors/detectorstest"
+)
+
+// helpdeskFields are the field rules for detectorstest's helpdesk JSON.
+var helpdeskFields = []config.Field{
+	{Path: "data.#.name", Type: "person_name"},
+	{Path: "data.#.birthday", Type: "birth_date"},
+	{Path: "data.#.mobile", Type: "cn_mobile"},
+	{Path: "data.#.phone", Type: "cn_landline"},
+	{Path: "data.#.idCard", Type: "cn_resident_id"},
+	{Path: "data.#.email", Type: "email"},
+	{Path: "data.#.address", Type: "address"},
+	{Path: "data.#.bankCard", Type: "bank_card"},
+}
+
+// BenchmarkRewrite measures the engine on an 8 KB helpdesk response (and a
+// 1 MB one) for the online agent: field rules only, key names, and every
+// string scanned. B/op against the body size is the allocation budget
+// (≤ 2×).
+//
+//	go test ./caddymodule/rewrite -run '^$' -bench Rewrite -benchmem
+func BenchmarkRewrite(b *testing.B) {
+	for _, size := range []struct {
+		name string
+		n    int
+	}{{"8KB", 8 << 10}, {"1MB", 1 << 20}} {
+		body := detectorstest.HelpdeskJSON(1, size.n)
+		for _, c := range []struct {
+			name  string
+			route config.Route
+		}{
+			{"fields", config.Route{Fields: helpdeskFields, Scan: "off"}},
+			{"names", config.Route{Scan: "names"}},
+			{"scan_all", config.Route{Fields: helpdeskFields, Scan: "all"}},
+		} {
+			b.Run(size.name+"/"+c.name, func(b *testing.B) {
+				e := engine(b, c.route, nil)
+				d := decide(b, "online_agent")
+				var sum Summary
+				dst := make([]byte, 0, len(body)*2)
+				b.SetBytes(int64(len(body)))
+				b.ReportAllocs()
+				for b.Loop() {
+					sum.Reset()
+					out, err := e.Rewrite(dst[:0], body, JSON, d, &sum)
+					if err != nil {
+						b.Fatal(err)
+					}
+					dst = out
+				}
+				b.ReportMetric(float64(len(body)), "body_B")
+			})
+		}
+	}
+}
