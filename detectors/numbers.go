@@ -280,7 +280,7 @@ func (st *scan) found(t Type, start, end int, conf float32) bool {
 	if !st.sc.enabled[t] {
 		return true
 	}
-	if conf < confInContext && hasContext(st.s, start, end, t) {
+	if conf < confInContext && !st.sc.noConfidence && hasContext(st.s, start, end, t) {
 		conf = confInContext
 	}
 	st.emit(t, start, end, conf)

@@ -24,6 +24,11 @@ type Options struct {
 	Types []Type
 	// Custom adds admin-defined detectors.
 	Custom []CustomDetector
+	// NoConfidence skips the context lookup that raises the confidence of
+	// a validated value (every Finding reports the base confidence of its
+	// check). Context words still decide weak patterns and look-alikes.
+	// For callers that do not read Confidence and scan a lot of text.
+	NoConfidence bool
 }
 
 // A CustomDetector finds an admin-defined custom:<name> type by a regular
@@ -38,8 +43,9 @@ type CustomDetector struct {
 
 // A Scanner finds personal data in text. It is safe for concurrent use.
 type Scanner struct {
-	enabled [numBuiltin]bool
-	custom  []customDetector
+	enabled      [numBuiltin]bool
+	custom       []customDetector
+	noConfidence bool
 }
 
 type customDetector struct {
@@ -50,7 +56,7 @@ type customDetector struct {
 
 // NewScanner returns a Scanner for opts.
 func NewScanner(opts Options) (*Scanner, error) {
-	sc := &Scanner{}
+	sc := &Scanner{noConfidence: opts.NoConfidence}
 	if len(opts.Types) == 0 {
 		for t := Type(1); t < numBuiltin; t++ {
 			sc.enabled[t] = !t.FieldOnly()

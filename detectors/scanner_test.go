@@ -210,6 +210,10 @@ func TestScanTypesAndContext(t *testing.T) {
 	if len(plain) != 1 || len(ctx) != 1 || !(ctx[0].Confidence > plain[0].Confidence) {
 		t.Errorf("a context word should raise confidence: %v vs %v", plain, ctx)
 	}
+	quick, _ := NewScanner(Options{NoConfidence: true})
+	if q := quick.Scan("手机 13812345678", nil); len(q) != 1 || q[0].Confidence != plain[0].Confidence {
+		t.Errorf("NoConfidence should report the base confidence: %v", q)
+	}
 	if _, err := NewScanner(Options{Types: []Type{PersonName}}); err == nil {
 		t.Error("a field-only type should be refused as a content type")
 	}

@@ -62,7 +62,7 @@ func New(o Options) (*Engine, error) {
 	if len(o.Route.Fields) > MaxFieldRules {
 		return nil, fmt.Errorf("rewrite: %d field rules, at most %d per route", len(o.Route.Fields), MaxFieldRules)
 	}
-	sc, err := detectors.NewScanner(detectors.Options{Custom: o.Table.Custom()})
+	sc, err := detectors.NewScanner(detectors.Options{Custom: o.Table.Custom(), NoConfidence: true})
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package rewrite
 import (
 	"encoding/binary"
 	"errors"
+	"math/bits"
 	"unicode/utf8"
 )
 
@@ -43,7 +44,10 @@ func stringEnd(src []byte, i int) (end int, escaped bool, err error) {
 		// or a control character (SWAR: the classic has-zero-byte test).
 		for j+8 <= len(src) {
 			v := binary.LittleEndian.Uint64(src[j:])
-			if (hasZero(v^quotes)|hasZero(v^backslashes)|hasLess(v, 0x20))&msb != 0 {
+			if m := (hasZero(v^quotes) | hasZero(v^backslashes) | hasLess(v, 0x20)) & msb; m != 0 {
+				// The lowest flagged byte is exact (false flags only
+				// follow a true one): jump to it.
+				j += bits.TrailingZeros64(m) / 8
 				break
 			}
 			j += 8
