@@ -373,7 +373,9 @@ func FuzzRewrite(f *testing.F) {
 			if fs := detectors.Default.Scan(s, nil); len(fs) > 0 {
 				t.Fatalf("%s survived in %q\n in %s\nout %s", fs[0].Type, s, in, out)
 			}
-			if typ, ok := detectors.ClassifyField(key); ok && !strings.HasPrefix(key, "[") && s != "["+typ.String()+"]" {
+			// A key the gateway redacted holds a placeholder, which may
+			// itself read like a key naming personal data.
+			if typ, ok := detectors.ClassifyField(key); ok && !strings.Contains(key, "[") && s != "["+typ.String()+"]" {
 				t.Fatalf("value %q under key %q was not redacted\n in %s\nout %s", s, key, in, out)
 			}
 		})
