@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net"
 	"net/http"
 	"path"
@@ -113,8 +112,7 @@ func (mw *maskWriter) WriteHeader(status int) {
 		return
 	}
 	mw.encodings = encs
-	media, _, _ := mime.ParseMediaType(h.Get("Content-Type"))
-	media = strings.ToLower(media)
+	media := mediaType(h.Get("Content-Type"))
 	switch {
 	case media == "text/event-stream":
 		mw.format = rewrite.Events
@@ -150,6 +148,13 @@ func (mw *maskWriter) WriteHeader(status int) {
 		return
 	}
 	mw.buf = bufPool.Get().(*bytes.Buffer)
+}
+
+// mediaType returns the lower-case type/subtype of a Content-Type value;
+// its parameters do not change how the body is read.
+func mediaType(ct string) string {
+	ct, _, _ = strings.Cut(ct, ";")
+	return strings.ToLower(strings.TrimSpace(ct))
 }
 
 func (mw *maskWriter) refuse(reason string) {

@@ -173,6 +173,15 @@ func (a *actor) mask(dst []byte, t detectors.Type, v []byte) []byte {
 	case detectors.CNLicensePlate:
 		return maskPlate(dst, v)
 	}
+	if k, ok := digitsOnly(t, v); ok {
+		// The common case: a mobile, ID or card number as plain digits.
+		base := len(dst)
+		dst = append(dst, v...)
+		for i := k.first; i < len(v)-k.last; i++ {
+			dst[base+i] = maskRune
+		}
+		return dst
+	}
 	skip, n := prefixAndCount(t, v)
 	var k keep
 	switch spec, custom := a.table.Mask(t); {
@@ -213,6 +222,21 @@ func canonicalLength(t detectors.Type, n int) bool {
 		return n >= 12 && n <= 19
 	}
 	return false
+}
+
+// digitsOnly returns the conventional keep for a value that is nothing but
+// the digits of its type's canonical length (an X check character allowed
+// at the end of an ID), the masks' fast path.
+func digitsOnly(t detectors.Type, v []byte) (keep, bool) {
+	if int(t) >= len(maskKeep) || !maskKeep[t].conventional || !canonicalLength(t, len(v)) {
+		return keep{}, false
+	}
+	for i, c := range v {
+		if !isDigitASCII(c) && !(t == detectors.CNResidentID && i == len(v)-1 && (c == 'X' || c == 'x')) {
+			return keep{}, false
+		}
+	}
+	return maskKeep[t].keep, true
 }
 
 // prefixAndCount returns the length of a prefix that mask keeps whole (a

@@ -52,6 +52,7 @@ type Engine struct {
 	depths   []depthIndex // the field rules' components, by depth
 	walkers  sync.Pool
 	names    atomic.Pointer[map[string]detectors.Type] // key-name cache
+	clean    atomic.Pointer[map[string]struct{}]       // keys the detectors found nothing in
 }
 
 // New returns an Engine for o.
@@ -102,6 +103,8 @@ func New(o Options) (*Engine, error) {
 	e.walkers.New = func() any { return &walker{e: e} }
 	empty := map[string]detectors.Type{}
 	e.names.Store(&empty)
+	none := map[string]struct{}{}
+	e.clean.Store(&none)
 	return e, nil
 }
 
@@ -136,6 +139,26 @@ func (e *Engine) classify(key []byte) (detectors.Type, bool) {
 		e.names.Store(&n)
 	}
 	return t, ok
+}
+
+// cleanKey reports whether the detectors found nothing in key before: with
+// scan all every key is scanned, and an API's keys repeat in every record.
+func (e *Engine) cleanKey(key []byte) bool {
+	_, ok := (*e.clean.Load())[string(key)]
+	return ok
+}
+
+func (e *Engine) rememberCleanKey(key []byte) {
+	m := *e.clean.Load()
+	if len(m) >= maxNameCache {
+		return
+	}
+	n := make(map[string]struct{}, len(m)+1)
+	for k := range m {
+		n[k] = struct{}{}
+	}
+	n[string(key)] = struct{}{}
+	e.clean.Store(&n)
 }
 
 // Format is the kind of body a rewrite reads.

@@ -152,9 +152,33 @@ func hex4(s []byte, i int) (rune, bool) {
 
 const hexDigits = "0123456789abcdef"
 
+// plainString reports whether s needs no escaping in a JSON string: no
+// quote, backslash, control character or U+2028/U+2029 (whose UTF-8 starts
+// with 0xE2), eight bytes at a time.
+func plainString(s []byte) bool {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		v := binary.LittleEndian.Uint64(s[i:])
+		if (hasZero(v^quotes)|hasZero(v^backslashes)|hasLess(v, 0x20)|hasZero(v^(lsb*0xE2)))&msb != 0 {
+			return false
+		}
+	}
+	for ; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c == 0xE2 {
+			return false
+		}
+	}
+	return true
+}
+
 // quote appends s as a JSON string. It escapes what JSON requires and
 // U+2028/U+2029, which break JavaScript that embeds JSON.
 func quote(dst, s []byte) []byte {
+	if plainString(s) {
+		dst = append(dst, '"')
+		dst = append(dst, s...)
+		return append(dst, '"')
+	}
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {

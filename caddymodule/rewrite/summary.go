@@ -58,6 +58,11 @@ func (s *Summary) add(t detectors.Type, a config.Action) {
 type pathElem struct {
 	key   []byte
 	index bool
+	// h is the FNV-1a hash of the path up to and including this element,
+	// valid when hashed; set on demand, so members never recorded cost
+	// nothing.
+	h      uint64
+	hashed bool
 }
 
 // addPath records the path p (as the walker holds it) once. A path is
@@ -70,7 +75,12 @@ func (s *Summary) addPath(p []pathElem, scratch []byte) []byte {
 		prime  = 1099511628211
 	)
 	h := uint64(offset)
-	for _, e := range p {
+	for i := range p {
+		e := &p[i]
+		if e.hashed {
+			h = e.h
+			continue
+		}
 		if e.index {
 			h = (h ^ '#') * prime
 		} else {
@@ -79,6 +89,7 @@ func (s *Summary) addPath(p []pathElem, scratch []byte) []byte {
 			}
 		}
 		h = (h ^ '.') * prime
+		e.h, e.hashed = h, true
 	}
 	for _, q := range s.pathIDs {
 		if q == h {

@@ -528,8 +528,12 @@ func (w *walker) leaf(start, end int, text []byte, s slot) error {
 // key content-scans an object key (scan all): a key that is personal data
 // is rewritten, or its member dropped.
 func (w *walker) key(start, end int, key []byte) (drop bool, err error) {
+	if w.e.cleanKey(key) {
+		return false, nil
+	}
 	w.fs = w.e.scanner.ScanWith(key, w.fs[:0], &w.ws)
 	if len(w.fs) == 0 {
+		w.e.rememberCleanKey(key)
 		return false, nil
 	}
 	for _, f := range w.fs {
