@@ -509,7 +509,7 @@ func TestMaskErrorBodiesAndSniffing(t *testing.T) {
 	if resp.StatusCode != 404 || strings.Contains(body, tMobile) {
 		t.Errorf("4xx body should be masked: %d %s", resp.StatusCode, body)
 	}
-	for _, ct := range []string{"text/plain", "text/html", "application/octet-stream", "none", "application/problem+json"} {
+	for _, ct := range []string{"text/plain", "text/html", "application/octet-stream", "none", "application/problem%2Bjson"} {
 		_, body := get(t, tc, "/api/typed/?type="+ct, "online_agent")
 		masked(t, "type "+ct, body)
 	}
