@@ -75,12 +75,15 @@ func register(reg prometheus.Registerer, c prometheus.Collector) prometheus.Coll
 }
 
 func (m *metrics) refused(reason string) {
+	if m == nil { // a handler outside a running Caddy (caddy pii scan, benchmarks)
+		return
+	}
 	m.refusals.WithLabelValues(reason).Inc()
 }
 
 // observe records one response.
 func (m *metrics) observe(o *Outcome, d *config.Decision) {
-	if o.Result == "" {
+	if m == nil || o.Result == "" {
 		return
 	}
 	m.responses.WithLabelValues(o.Result).Inc()
