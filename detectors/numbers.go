@@ -34,7 +34,7 @@ func (st *scan) number() int {
 	}
 
 	k := 1
-	st.runs[0] = st.digitRun(w, w.start, w.end, 0)
+	st.setRun(0, w, w.start, w.end, 0)
 	bracketed := false
 	if w.start > 0 && (s[w.start-1] == '(' || s[w.start-1] == 0x88) && w.end < len(s) {
 		c, bw := decodeBefore(s, w.start)
@@ -84,7 +84,7 @@ group:
 			}
 			end += aw
 		}
-		st.runs[k] = st.digitRun(w, p-open, end, st.runs[k-1].d1)
+		st.setRun(k, w, p-open, end, st.runs[k-1].d1)
 		k++
 		pos = end
 		bracketed = open > 0
@@ -129,6 +129,13 @@ group:
 			if b < k && b-a > 1 && st.runs[b].len() == st.runs[b-1].len() {
 				continue
 			}
+			// Every number we look for is 10 digits or more (8 after a
+			// '+'), and its inner groups have 3 digits or more: this rules
+			// out dates, times and amounts at once.
+			intl := a == 0 && plusAt >= 0
+			if n := st.runs[b-1].d1 - st.runs[a].d0; n < 8 || n < 10 && !intl || b-a > 2 && !intl && shortGroup(st.runs[a+1:b-1]) {
+				continue
+			}
 			at := -1
 			if a == 0 {
 				at = plusAt
@@ -162,14 +169,31 @@ func groupGoesOn(s string, i int) bool {
 	return false
 }
 
-// digitRun stores the digits of w in st.dig from off on.
-func (st *scan) digitRun(w *word, start, end, off int) run {
-	r := run{start: start, end: end, d0: off, d1: off + w.n}
-	copy(st.dig[off:], w.c[:w.n])
-	if last := w.c[w.n-1]; last == 'X' || last == 'x' {
-		st.dig[r.d1-1], r.x = 'X', true
+// shortGroup reports whether runs (the inner groups of a number) hold a
+// group of one or two digits: a date or a time, not a phone, ID or card
+// number, whose first group may be a country code and whose last group may
+// be short (6222-0263-3741-7020-8).
+func shortGroup(rs []run) bool {
+	for _, r := range rs {
+		if r.len() < 3 {
+			return true
+		}
 	}
-	return r
+	return false
+}
+
+// setRun makes st.runs[k] the digits of w, stored in st.dig from off on.
+func (st *scan) setRun(k int, w *word, start, end, off int) {
+	r := &st.runs[k]
+	r.start, r.end, r.d0, r.d1 = start, end, off, off+w.n
+	d := st.dig[off : off+w.n]
+	for i := range d {
+		d[i] = w.c[i]
+	}
+	r.x = false
+	if last := d[len(d)-1]; last == 'X' || last == 'x' {
+		d[len(d)-1], r.x = 'X', true
+	}
 }
 
 func (r run) len() int { return r.d1 - r.d0 }
