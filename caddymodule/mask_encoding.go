@@ -27,6 +27,9 @@ var errTooLarge = errors.New("decoded body exceeds max_body")
 // contentEncodings parses a Content-Encoding value into the codings applied,
 // first to last. ok is false when one of them cannot be decoded.
 func contentEncodings(v string) ([]string, bool) {
+	if v == "" || v == "identity" {
+		return nil, true
+	}
 	var out []string
 	for _, c := range strings.Split(v, ",") {
 		c = strings.ToLower(strings.TrimSpace(c))

@@ -197,6 +197,9 @@ func (mw *maskWriter) fixHeader(keepEncoding bool) {
 // mergeCacheControl keeps the upstream's directives that do not allow
 // storing or sharing, and adds private and no-store.
 func mergeCacheControl(vals []string) string {
+	if len(vals) == 0 {
+		return "private, no-store"
+	}
 	out := []string{"private", "no-store"}
 	for _, v := range vals {
 		for _, d := range strings.Split(v, ",") {
@@ -214,6 +217,9 @@ func mergeCacheControl(vals []string) string {
 }
 
 func mergeVary(vals []string, add ...string) string {
+	if len(vals) == 0 && len(add) == 2 && add[0] == "Cookie" && add[1] == "Authorization" {
+		return "Cookie, Authorization" // the common case, without allocating
+	}
 	var out []string
 	seen := map[string]bool{}
 	for _, v := range append(vals, add...) {

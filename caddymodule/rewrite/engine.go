@@ -53,6 +53,7 @@ type Engine struct {
 	walkers  sync.Pool
 	names    atomic.Pointer[map[string]detectors.Type] // key-name cache
 	clean    atomic.Pointer[map[string]struct{}]       // keys the detectors found nothing in
+	paths    atomic.Pointer[map[uint64]string]         // path strings by hash, shared by all summaries
 }
 
 // New returns an Engine for o.
@@ -105,6 +106,8 @@ func New(o Options) (*Engine, error) {
 	e.names.Store(&empty)
 	none := map[string]struct{}{}
 	e.clean.Store(&none)
+	noPaths := map[uint64]string{}
+	e.paths.Store(&noPaths)
 	return e, nil
 }
 
@@ -139,6 +142,25 @@ func (e *Engine) classify(key []byte) (detectors.Type, bool) {
 		e.names.Store(&n)
 	}
 	return t, ok
+}
+
+// internPath returns the string for the path built in b (whose hash is h),
+// the same string every time, so a summary allocates no path it had before.
+func (e *Engine) internPath(h uint64, b []byte) string {
+	m := *e.paths.Load()
+	if p, ok := m[h]; ok && p == string(b) {
+		return p
+	}
+	p := string(b)
+	if len(m) < maxNameCache {
+		n := make(map[uint64]string, len(m)+1)
+		for k, v := range m {
+			n[k] = v
+		}
+		n[h] = p
+		e.paths.Store(&n)
+	}
+	return p
 }
 
 // cleanKey reports whether the detectors found nothing in key before: with

@@ -24,6 +24,12 @@ type Summary struct {
 	Changed bool
 
 	pathIDs []uint64 // hashes of Paths' raw forms
+
+	// First storage for the slices, so that a summary that is part of a
+	// per-request value costs no allocations of its own.
+	countsArr [16]Count
+	pathsArr  [16]string
+	idsArr    [16]uint64
 }
 
 // Reset empties s for reuse, keeping its storage.
@@ -44,6 +50,9 @@ func (s *Summary) Total() int {
 }
 
 func (s *Summary) add(t detectors.Type, a config.Action) {
+	if s.Counts == nil {
+		s.Counts = s.countsArr[:0]
+	}
 	for i := range s.Counts {
 		if s.Counts[i].Type == t && s.Counts[i].Action == a {
 			s.Counts[i].N++
@@ -69,7 +78,7 @@ type pathElem struct {
 // identified by a 64-bit FNV-1a hash of its collapsed form, so a path seen
 // before costs no more than hashing its keys; only a new one is built (into
 // scratch, reused storage returned for the next call) and allocated.
-func (s *Summary) addPath(p []pathElem, scratch []byte) []byte {
+func (s *Summary) addPath(p []pathElem, scratch []byte, intern func(uint64, []byte) string) []byte {
 	const (
 		offset = 14695981039346656037
 		prime  = 1099511628211
@@ -95,6 +104,9 @@ func (s *Summary) addPath(p []pathElem, scratch []byte) []byte {
 		if q == h {
 			return scratch
 		}
+	}
+	if s.pathIDs == nil {
+		s.pathIDs, s.Paths = s.idsArr[:0], s.pathsArr[:0]
 	}
 	s.pathIDs = append(s.pathIDs, h)
 	b := scratch[:0]
@@ -123,6 +135,6 @@ func (s *Summary) addPath(p []pathElem, scratch []byte) []byte {
 			b = append(b, c)
 		}
 	}
-	s.Paths = append(s.Paths, string(b))
+	s.Paths = append(s.Paths, intern(h, b))
 	return b
 }

@@ -457,7 +457,7 @@ func (w *walker) array(i int, s slot) (int, error) {
 // record counts one value of type t that received act, at the current path.
 func (w *walker) record(t detectors.Type, act config.Action) {
 	w.sum.add(t, act)
-	w.pathBuf = w.sum.addPath(w.path, w.pathBuf)
+	w.pathBuf = w.sum.addPath(w.path, w.pathBuf, w.e.internPath)
 }
 
 func (w *walker) str(i int, s slot) (int, error) {
