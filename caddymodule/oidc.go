@@ -334,9 +334,10 @@ func (o *OIDC) Provision(ctx caddy.Context) error {
 	if o.client, err = session.NewClient(cfg); err != nil {
 		return err
 	}
+	client, logger := o.client, o.logger
 	go func() {
-		if err := o.client.Discover(ctx); err != nil {
-			o.logger.Warn("OpenID provider not reachable yet; existing sessions keep working, logins will retry", zap.Error(err))
+		if err := client.Discover(ctx); err != nil {
+			logger.Warn("OpenID provider not reachable yet; existing sessions keep working, logins will retry", zap.Error(err))
 		}
 	}()
 	return nil
