@@ -118,36 +118,11 @@ func Compile(p Policy) (*Table, error) {
 			return nil, err
 		}
 		vec := make([]Action, t.width)
-		def := Redact
-		rules := p.Roles[role]
-		if a, ok := rules[Wildcard]; ok {
-			act, err := ParseAction(a)
-			if err != nil {
-				return nil, fmt.Errorf("role %q: %q: %w", role, Wildcard, err)
-			}
-			def = act
-		}
-		for i := range vec {
-			vec[i] = def
-		}
-		t.uses[def] = true
-		for _, name := range sortedKeys(rules) {
-			if name == Wildcard {
-				continue
-			}
-			typ, err := detectors.ParseType(name)
-			if err != nil {
-				return nil, fmt.Errorf("role %q: %w", role, err)
-			}
-			if typ.IsCustom() && p.Custom[name].Pattern == "" {
-				return nil, fmt.Errorf("role %q: entity type %q is not defined (define it with custom %s <regex>)", role, name, name)
-			}
-			act, err := ParseAction(rules[name])
-			if err != nil {
-				return nil, fmt.Errorf("role %q: %s: %w", role, name, err)
-			}
-			vec[typ] = act
-			t.uses[act] = true
+		fill(vec, Redact)
+		if err := t.apply(vec, role, p.Roles[role], func(typ detectors.Type, name string) bool {
+			return !typ.IsCustom() || p.Custom[name].Pattern != ""
+		}); err != nil {
+			return nil, err
 		}
 		t.roles[role] = vec
 	}
@@ -205,6 +180,47 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
+// apply sets a role's rules on its action vector: "*" first, for every
+// type, then each type's own rule. defined says whether a type the rules
+// name exists (custom types must be declared).
+func (t *Table) apply(vec []Action, role string, rules RoleRules, defined func(detectors.Type, string) bool) error {
+	if a, ok := rules[Wildcard]; ok {
+		act, err := ParseAction(a)
+		if err != nil {
+			return fmt.Errorf("role %q: %q: %w", role, Wildcard, err)
+		}
+		fill(vec, act)
+	}
+	for _, a := range vec[1:] {
+		t.uses[a] = true
+	}
+	for _, name := range sortedKeys(rules) {
+		if name == Wildcard {
+			continue
+		}
+		typ, err := detectors.ParseType(name)
+		if err != nil {
+			return fmt.Errorf("role %q: %w", role, err)
+		}
+		if !defined(typ, name) {
+			return fmt.Errorf("role %q: entity type %q is not defined (define it with custom %s <regex> in the pii app)", role, name, name)
+		}
+		act, err := ParseAction(rules[name])
+		if err != nil {
+			return fmt.Errorf("role %q: %s: %w", role, name, err)
+		}
+		vec[typ] = act
+		t.uses[act] = true
+	}
+	return nil
+}
+
+func fill(vec []Action, a Action) {
+	for i := range vec {
+		vec[i] = a
+	}
+}
+
 // Version identifies the policy the table was compiled from; flow records
 // carry it so auditors know which rules applied.
 func (t *Table) Version() string { return t.version }
@@ -246,43 +262,16 @@ func (t *Table) Override(o map[string]RoleRules) (*Table, error) {
 		if err := checkRoleName(role); err != nil {
 			return nil, err
 		}
-		base, ok := t.roles[role]
 		vec := make([]Action, t.width)
-		if ok {
+		if base, ok := t.roles[role]; ok {
 			copy(vec, base)
 		} else {
-			for i := range vec {
-				vec[i] = Redact
-			}
+			fill(vec, Redact)
 		}
-		rules := o[role]
-		if a, ok := rules[Wildcard]; ok {
-			act, err := ParseAction(a)
-			if err != nil {
-				return nil, fmt.Errorf("role %q: %q: %w", role, Wildcard, err)
-			}
-			for i := range vec {
-				vec[i] = act
-			}
-			n.uses[act] = true
-		}
-		for _, name := range sortedKeys(rules) {
-			if name == Wildcard {
-				continue
-			}
-			typ, err := detectors.ParseType(name)
-			if err != nil {
-				return nil, fmt.Errorf("role %q: %w", role, err)
-			}
-			if int(typ) >= t.width {
-				return nil, fmt.Errorf("role %q: entity type %q is not defined in the pii app", role, name)
-			}
-			act, err := ParseAction(rules[name])
-			if err != nil {
-				return nil, fmt.Errorf("role %q: %s: %w", role, name, err)
-			}
-			vec[typ] = act
-			n.uses[act] = true
+		if err := n.apply(vec, role, o[role], func(typ detectors.Type, _ string) bool {
+			return int(typ) < t.width
+		}); err != nil {
+			return nil, err
 		}
 		n.roles[role] = vec
 	}

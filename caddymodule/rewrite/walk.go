@@ -351,46 +351,69 @@ func (w *walker) object(i int, s slot) (int, error) {
 				return 0, err
 			}
 		}
-		var vEnd int
-		switch {
-		case dropKey || w.drops(cs):
-			if vEnd, err = w.skipValue(vStart); err != nil {
-				return 0, err
-			}
-			if !dropKey {
-				w.record(cs.typ, config.Drop)
-			}
-			var next bool
-			if i, next = w.dropRange(&m, keyStart, vEnd); next {
-				continue
-			}
-		case w.skippable(cs):
-			if vEnd, err = w.skipValue(vStart); err != nil {
-				return 0, err
-			}
-			m.kept++
-			i = vEnd
-		default:
-			if vEnd, err = w.value(vStart, cs); err != nil {
-				return 0, err
-			}
-			m.kept++
-			i = vEnd
+		next, tookComma, err := w.entry(&m, keyStart, vStart, cs, dropKey)
+		if err != nil {
+			return 0, err
 		}
-		i = skipWS(src, i)
-		if i >= len(src) {
-			return 0, syntaxErr(src, i, "unterminated object")
-		}
-		switch src[i] {
-		case ',':
-			m.commaPrev = i
-			i = skipWS(src, i+1)
-		case '}':
-			return i + 1, nil
-		default:
-			return 0, syntaxErr(src, i, "',' or '}' expected")
+		var done bool
+		if i, done, err = w.after(&m, next, tookComma, '}'); done || err != nil {
+			return i, err
 		}
 	}
+}
+
+// entry handles the value of one object member (whose key starts at start)
+// or one array element (start == vStart): it drops it with a comma, skips
+// it, or walks it. It returns where reading goes on, and whether the drop
+// took the following comma, so that the next entry starts there.
+func (w *walker) entry(m *member, start, vStart int, cs slot, dropKey bool) (int, bool, error) {
+	switch {
+	case dropKey || w.drops(cs):
+		end, err := w.skipValue(vStart)
+		if err != nil {
+			return 0, false, err
+		}
+		if !dropKey {
+			w.record(cs.typ, config.Drop)
+		}
+		next, tookComma := w.dropRange(m, start, end)
+		return next, tookComma, nil
+	case w.skippable(cs):
+		m.kept++
+		end, err := w.skipValue(vStart)
+		return end, false, err
+	default:
+		m.kept++
+		end, err := w.value(vStart, cs)
+		return end, false, err
+	}
+}
+
+// after reads what follows an entry: a comma and the next entry, or the
+// container's closing bracket (done).
+func (w *walker) after(m *member, i int, tookComma bool, closing byte) (next int, done bool, err error) {
+	src := w.src
+	if tookComma {
+		return i, false, nil
+	}
+	i = skipWS(src, i)
+	switch {
+	case i >= len(src):
+		return 0, false, syntaxErr(src, i, "unterminated "+containerName(closing))
+	case src[i] == ',':
+		m.commaPrev = i
+		return skipWS(src, i+1), false, nil
+	case src[i] == closing:
+		return i + 1, true, nil
+	}
+	return 0, false, syntaxErr(src, i, "',' or '"+string(closing)+"' expected")
+}
+
+func containerName(closing byte) string {
+	if closing == '}' {
+		return "object"
+	}
+	return "array"
 }
 
 func (w *walker) array(i int, s slot) (int, error) {
@@ -413,43 +436,13 @@ func (w *walker) array(i int, s slot) (int, error) {
 			return 0, syntaxErr(src, i, "unterminated array")
 		}
 		cs := w.child(s, depth, nil, index)
-		var end int
-		var err error
-		switch {
-		case w.drops(cs):
-			if end, err = w.skipValue(i); err != nil {
-				return 0, err
-			}
-			w.record(cs.typ, config.Drop)
-			var next bool
-			if i, next = w.dropRange(&m, i, end); next {
-				continue
-			}
-		case w.skippable(cs):
-			if end, err = w.skipValue(i); err != nil {
-				return 0, err
-			}
-			m.kept++
-			i = end
-		default:
-			if end, err = w.value(i, cs); err != nil {
-				return 0, err
-			}
-			m.kept++
-			i = end
+		next, tookComma, err := w.entry(&m, i, i, cs, false)
+		if err != nil {
+			return 0, err
 		}
-		i = skipWS(src, i)
-		if i >= len(src) {
-			return 0, syntaxErr(src, i, "unterminated array")
-		}
-		switch src[i] {
-		case ',':
-			m.commaPrev = i
-			i = skipWS(src, i+1)
-		case ']':
-			return i + 1, nil
-		default:
-			return 0, syntaxErr(src, i, "',' or ']' expected")
+		var done bool
+		if i, done, err = w.after(&m, next, tookComma, ']'); done || err != nil {
+			return i, err
 		}
 	}
 }

@@ -5,20 +5,26 @@ import (
 	"encoding/json"
 	"flag"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/caddyserver/caddy/v2/caddyconfig"
 )
 
-var updateMaskGolden = flag.Bool("update-mask-golden", false, "rewrite testdata/pii_*.caddyfiletest with the current adapter output")
+var updateGolden = flag.Bool("update-golden", false, "rewrite testdata/*.caddyfiletest with the current adapter output")
 
-// TestMaskCaddyfileAdapt adapts each golden Caddyfile (the issue's example
-// among them) and compares the JSON: the syntax, the JSON shape and the
-// order the plugin gives pii_mask (after encode, before reverse_proxy,
-// whatever order the Caddyfile uses) are pinned here.
-func TestMaskCaddyfileAdapt(t *testing.T) {
-	for _, name := range []string{"testdata/pii_example.caddyfiletest", "testdata/pii_full.caddyfiletest"} {
+// TestCaddyfileAdapt adapts each golden Caddyfile (the issue's example among
+// them) and compares the JSON: the directives' syntax, their JSON shape and
+// the order the plugin gives pii_oidc and pii_mask (pii_oidc after
+// forward_auth, pii_mask after encode, both before reverse_proxy, whatever
+// order the Caddyfile uses) are pinned here.
+func TestCaddyfileAdapt(t *testing.T) {
+	names, err := filepath.Glob("testdata/*.caddyfiletest")
+	if err != nil || len(names) < 3 {
+		t.Fatalf("golden files: %v %v", names, err)
+	}
+	for _, name := range names {
 		raw, err := os.ReadFile(name)
 		if err != nil {
 			t.Fatal(err)
@@ -39,14 +45,14 @@ func TestMaskCaddyfileAdapt(t *testing.T) {
 			t.Fatal(err)
 		}
 		got := pretty.String() + "\n"
-		if *updateMaskGolden {
+		if *updateGolden {
 			if err := os.WriteFile(name, []byte(input+"----------\n"+got), 0o644); err != nil {
 				t.Fatal(err)
 			}
 			continue
 		}
 		if got != want {
-			t.Errorf("%s: adapted JSON differs (go test -run TestMaskCaddyfileAdapt -update-mask-golden to accept):\n%s", name, got)
+			t.Errorf("%s: adapted JSON differs (go test -run TestCaddyfileAdapt -update-golden to accept):\n%s", name, got)
 		}
 	}
 }
