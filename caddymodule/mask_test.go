@@ -90,6 +90,11 @@ func newOrigin(t *testing.T) *origin {
 	mux.HandleFunc("/api/enc/", func(w http.ResponseWriter, r *http.Request) {
 		writeCompressed(w, strings.TrimPrefix(r.URL.Path, "/api/enc/"), []byte(customerJSON))
 	})
+	mux.HandleFunc("/api/inflates", func(w http.ResponseWriter, r *http.Request) {
+		// 200 bytes compressed, 5000 decoded: over a 1000-byte max_body
+		// only once decoded.
+		writeCompressed(w, "gzip", sizedJSON(5000))
+	})
 	mux.HandleFunc("/api/typed/", func(w http.ResponseWriter, r *http.Request) {
 		if ct := r.URL.Query().Get("type"); ct != "none" {
 			w.Header().Set("Content-Type", ct)
@@ -545,6 +550,16 @@ func TestMaskBodyLimit(t *testing.T) {
 			assertRefused(t, what, resp, body)
 		}
 	}
+	req, _ := http.NewRequest(http.MethodGet, "http://localhost:9080/limited/api/inflates", nil)
+	req.Header.Set("X-Test-Role", "online_agent")
+	req.Header.Set("Accept-Encoding", "gzip")
+	resp, err := tc.Client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assertRefused(t, "a body over max_body once decompressed", resp, string(body))
 }
 
 func TestMaskStreamsKeepFlowing(t *testing.T) {
