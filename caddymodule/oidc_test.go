@@ -26,7 +26,6 @@ const (
 
 var (
 	onlineAgent = map[string]any{"sub": "agent-1", "name": "张三", "email": "a1@example.com", "groups": []any{"cs-online"}}
-	supervisor  = map[string]any{"sub": "sup-1", "name": "Li", "groups": []any{"cs-supervisor", "unrelated"}}
 	nobody      = map[string]any{"sub": "temp-1", "groups": []any{"contractors"}}
 )
 
@@ -59,10 +58,9 @@ func newTestOIDC(t testing.TB, p *sessiontest.Provider, mod func(*OIDC)) *OIDC {
 
 // upstream records what reached the next handler.
 type upstream struct {
-	called  bool
-	header  http.Header
-	vars    map[string]string
-	replace *caddy.Replacer
+	called bool
+	header http.Header
+	vars   map[string]string
 }
 
 func (u *upstream) ServeHTTP(w http.ResponseWriter, r *http.Request) error {

@@ -21,11 +21,12 @@ func (st *scan) runCustom() {
 // insert places f among the sorted, non-overlapping findings after st.base,
 // replacing the findings it overlaps if it is longer than each of them.
 func (st *scan) insert(f Finding) {
-	lo, hi := st.base, st.base
+	lo := st.base
 	for lo < len(st.out) && st.out[lo].End <= f.Start {
 		lo++
 	}
-	for hi = lo; hi < len(st.out) && st.out[hi].Start < f.End; hi++ {
+	hi := lo
+	for ; hi < len(st.out) && st.out[hi].Start < f.End; hi++ {
 		if o := st.out[hi]; o.End-o.Start >= f.End-f.Start {
 			return
 		}

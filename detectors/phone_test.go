@@ -1,6 +1,7 @@
 package detectors
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/nyaruka/phonenumbers"
@@ -25,7 +26,7 @@ func TestIntlPhoneAgreesWithLibphonenumber(t *testing.T) {
 		}
 	}
 	// Corrupted variants: a digit more, a digit less, a changed digit.
-	for _, n := range nums[:len(nums)] {
+	for _, n := range slices.Clone(nums) {
 		nums = append(nums, n+"1", n[:len(n)-1], n[:3]+"9"+n[4:])
 	}
 	for _, n := range nums {
