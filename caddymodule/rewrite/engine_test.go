@@ -169,6 +169,15 @@ func TestRewriteEncodings(t *testing.T) {
 	}
 }
 
+func TestRewriteJSONInStringsWithKeyNames(t *testing.T) {
+	e := engine(t, config.Route{Scan: "names"}, nil)
+	in := `{"payload":"{\"customer\":{\"mobile\":\"13812345678\",\"name\":\"张三\"}}","note":"call 13912345678","raw":"[not json"}`
+	want := `{"payload":"{\"customer\":{\"mobile\":\"138****5678\",\"name\":\"张*\"}}","note":"call 13912345678","raw":"[not json"}`
+	if out, _ := rewrite(t, e, "online_agent", in, JSON); out != want {
+		t.Errorf("\n got %s\nwant %s", out, want)
+	}
+}
+
 func TestRewriteDropKeepsJSONValid(t *testing.T) {
 	e := engine(t, config.Route{Scan: "names"}, nil)
 	cases := []struct{ in, want string }{

@@ -460,6 +460,11 @@ func (w *walker) str(i int, s slot) (int, error) {
 		return 0, err
 	}
 	if s.typ == detectors.Unknown && !s.scan {
+		// With key names on, JSON held in a string is walked too: its
+		// keys name personal data as well as the document's own.
+		if w.e.route.Scan >= config.ScanNames && holdsJSON(src[i+1:end-1]) {
+			return end, w.embedded(i, end, esc, s)
+		}
 		return end, nil
 	}
 	text := src[i+1 : end-1]
@@ -470,6 +475,43 @@ func (w *walker) str(i int, s slot) (int, error) {
 		text = w.dec
 	}
 	return end, w.leaf(i, end, text, s)
+}
+
+// holdsJSON reports whether a string's raw content starts like a JSON
+// object or array (the cheap test before trying to walk it).
+func holdsJSON(raw []byte) bool {
+	for _, c := range raw {
+		switch c {
+		case ' ', '\t', '\r', '\n':
+			continue
+		case '{', '[':
+			return true
+		}
+		return false
+	}
+	return false
+}
+
+// embedded walks the JSON held in the string src[start:end], rewriting the
+// string when the JSON in it changes; a string that is not JSON after all
+// is left as it is.
+func (w *walker) embedded(start, end int, esc bool, s slot) error {
+	text := w.src[start+1 : end-1]
+	if esc {
+		var err error
+		if w.dec, err = unquote(w.dec[:0], w.src[start:end]); err != nil {
+			return syntaxErr(w.src, start, "invalid escape in string")
+		}
+		text = w.dec
+	}
+	out, changed, ok := w.nested(text, s)
+	if !ok || !changed {
+		return nil
+	}
+	w.flush(start)
+	w.out = quote(w.out, out)
+	w.last = end
+	return nil
 }
 
 func (w *walker) number(i int, s slot) (int, error) {
