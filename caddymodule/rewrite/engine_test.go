@@ -356,8 +356,14 @@ func FuzzRewrite(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	e := engine(f, config.Route{Scan: "all"}, nil)
+	names := engine(f, config.Route{Scan: "names"}, nil)
 	d := decide(f, "nobody")
 	f.Fuzz(func(t *testing.T, in []byte) {
+		// Key names only: valid in, valid out as well.
+		var nsum Summary
+		if nout, err := names.Rewrite(nil, in, JSON, d, &nsum); err == nil && json.Valid(in) && !json.Valid(nout) {
+			t.Fatalf("names: invalid output for valid input:\n in %s\nout %s", in, nout)
+		}
 		var sum Summary
 		out, err := e.Rewrite(nil, in, JSON, d, &sum)
 		if !json.Valid(in) {
