@@ -68,6 +68,7 @@ func TestPIICaddyfileErrors(t *testing.T) {
 		{"{\n pii {\n  mask cn_mobile 3\n }\n}\n:80\n", `Caddyfile:3`, `mask: want <entity_type> <keep_first> <keep_last>`},
 		{"{\n pii {\n  custom emp (\n }\n}\n:80\n", `Caddyfile:3`, `custom custom:emp: custom detector for custom:emp: pattern`},
 		{"{\n pii {\n  role a {\n   custom:nope mask\n  }\n }\n}\n:80\n", `Caddyfile:`, `entity type "custom:nope" is not defined`},
+		{"{\n pii {\n  role a {\n   * hash\n  }\n }\n}\n:80\n", `Caddyfile:`, `a role uses hash, which needs hash_key`},
 		{"{\n pii {\n  colour blue\n }\n}\n:80\n", `Caddyfile:3`, `pii: unknown subdirective "colour"`},
 		{":80 {\n pii_mask {\n  field data.#.mobile phone\n }\n}\n", `Caddyfile:3`, `field "data.#.mobile": unknown entity type "phone"`},
 		{":80 {\n pii_mask {\n  field data.#(age>1).x cn_mobile\n }\n}\n", `Caddyfile:3`, `field "data.#(age>1).x"`},

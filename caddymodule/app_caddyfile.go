@@ -140,8 +140,12 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			return d.Errf("pii: unknown subdirective %q (want role, unknown_role, combine, mask, custom or hash_key)", d.Val())
 		}
 	}
-	if _, err := config.Compile(a.policy()); err != nil {
+	t, err := config.Compile(a.policy())
+	if err != nil {
 		return d.Errf("pii: %v", err)
+	}
+	if t.Uses(config.Hash) && a.HashKey == "" {
+		return d.Errf("pii: a role uses hash, which needs hash_key (e.g. hash_key {env.PII_HASH_KEY})")
 	}
 	return nil
 }
