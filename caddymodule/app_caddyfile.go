@@ -60,31 +60,17 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			}
 			a.Roles[name] = rules
 		case "unknown_role":
-			if !d.NextArg() {
-				return d.ArgErr()
+			v, err := oneOf(d, config.UnknownRedact, config.UnknownDeny)
+			if err != nil {
+				return err
 			}
-			switch v := d.Val(); v {
-			case config.UnknownRedact, config.UnknownDeny:
-				a.UnknownRole = v
-			default:
-				return d.Errf("unknown_role %q: want redact or deny", v)
-			}
-			if d.NextArg() {
-				return d.ArgErr()
-			}
+			a.UnknownRole = v
 		case "combine":
-			if !d.NextArg() {
-				return d.ArgErr()
+			v, err := oneOf(d, config.MostRevealing, config.LeastRevealing)
+			if err != nil {
+				return err
 			}
-			switch v := d.Val(); v {
-			case config.MostRevealing, config.LeastRevealing:
-				a.Combine = v
-			default:
-				return d.Errf("combine %q: want most_revealing or least_revealing", v)
-			}
-			if d.NextArg() {
-				return d.ArgErr()
-			}
+			a.Combine = v
 		case "mask":
 			args := d.RemainingArgs()
 			if len(args) != 3 {
@@ -129,13 +115,11 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			}
 			a.Custom[name] = ct
 		case "hash_key":
-			if !d.NextArg() {
-				return d.ArgErr()
+			v, err := oneArg(d)
+			if err != nil {
+				return err
 			}
-			a.HashKey = d.Val()
-			if d.NextArg() {
-				return d.ArgErr()
-			}
+			a.HashKey = v
 		default:
 			return d.Errf("pii: unknown subdirective %q (want role, unknown_role, combine, mask, custom or hash_key)", d.Val())
 		}
@@ -148,6 +132,33 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		return d.Errf("pii: a role uses hash, which needs hash_key (e.g. hash_key {env.PII_HASH_KEY})")
 	}
 	return nil
+}
+
+// oneArg reads the single argument of the current subdirective.
+func oneArg(d *caddyfile.Dispenser) (string, error) {
+	if !d.NextArg() {
+		return "", d.ArgErr()
+	}
+	v := d.Val()
+	if d.NextArg() {
+		return "", d.ArgErr()
+	}
+	return v, nil
+}
+
+// oneOf reads a single argument that must be one of choices.
+func oneOf(d *caddyfile.Dispenser, choices ...string) (string, error) {
+	name := d.Val()
+	v, err := oneArg(d)
+	if err != nil {
+		return "", err
+	}
+	for _, c := range choices {
+		if v == c {
+			return v, nil
+		}
+	}
+	return "", d.Errf("%s %q: want %s", name, v, strings.Join(choices, " or "))
 }
 
 func mustType(name string) detectors.Type {

@@ -51,13 +51,11 @@ func (m *Mask) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	for d.NextBlock(0) {
 		switch d.Val() {
 		case "roles_from":
-			if !d.NextArg() {
-				return d.ArgErr()
+			v, err := oneArg(d)
+			if err != nil {
+				return err
 			}
-			m.RolesFrom = d.Val()
-			if d.NextArg() {
-				return d.ArgErr()
-			}
+			m.RolesFrom = v
 		case "field":
 			args := d.RemainingArgs()
 			if len(args) != 2 {
@@ -73,16 +71,14 @@ func (m *Mask) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			}
 			m.Fields = append(m.Fields, config.Field{Path: args[0], Type: args[1]})
 		case "scan":
-			if !d.NextArg() {
-				return d.ArgErr()
+			v, err := oneArg(d)
+			if err != nil {
+				return err
 			}
-			if _, err := config.ParseScanMode(d.Val()); err != nil {
+			if _, err := config.ParseScanMode(v); err != nil {
 				return d.Errf("scan: %v", err)
 			}
-			m.Scan = d.Val()
-			if d.NextArg() {
-				return d.ArgErr()
-			}
+			m.Scan = v
 		case "role":
 			name, rules, err := parseRoleBlock(d)
 			if err != nil {
@@ -96,29 +92,25 @@ func (m *Mask) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			}
 			m.Roles[name] = rules
 		case "max_body":
-			if !d.NextArg() {
-				return d.ArgErr()
+			v, err := oneArg(d)
+			if err != nil {
+				return err
 			}
-			n, err := humanize.ParseBytes(d.Val())
+			n, err := humanize.ParseBytes(v)
 			if err != nil || n == 0 {
-				return d.Errf("max_body %q: want a size such as 16MB", d.Val())
+				return d.Errf("max_body %q: want a size such as 16MB", v)
 			}
 			m.MaxBody = int64(n)
-			if d.NextArg() {
-				return d.ArgErr()
-			}
 		case "max_depth":
-			if !d.NextArg() {
-				return d.ArgErr()
+			v, err := oneArg(d)
+			if err != nil {
+				return err
 			}
-			n, err := strconv.Atoi(d.Val())
+			n, err := strconv.Atoi(v)
 			if err != nil || n < 1 {
-				return d.Errf("max_depth %q: want a whole number ≥ 1", d.Val())
+				return d.Errf("max_depth %q: want a whole number ≥ 1", v)
 			}
 			m.MaxDepth = n
-			if d.NextArg() {
-				return d.ArgErr()
-			}
 		case "strip_request_header":
 			args := d.RemainingArgs()
 			if len(args) == 0 {

@@ -140,49 +140,41 @@ func decodeBody(b []byte, encs []string, limit int64) ([]byte, error) {
 	return b, nil
 }
 
+// resettable is what the pooled compressors share.
+type resettable interface {
+	io.WriteCloser
+	Reset(io.Writer)
+}
+
 // encodeBody applies the codings in order.
 func encodeBody(b []byte, encs []string) ([]byte, error) {
 	for _, enc := range encs {
 		var out bytes.Buffer
+		var pool *sync.Pool
 		switch enc {
 		case "gzip":
-			w := gzipWriters.Get().(*gzip.Writer)
-			w.Reset(&out)
-			_, err := w.Write(b)
-			if cerr := w.Close(); err == nil {
-				err = cerr
-			}
-			gzipWriters.Put(w)
-			if err != nil {
-				return nil, err
-			}
+			pool = &gzipWriters
 		case "deflate":
-			w := zlibWriters.Get().(*zlib.Writer)
-			w.Reset(&out)
-			_, err := w.Write(b)
-			if cerr := w.Close(); err == nil {
-				err = cerr
-			}
-			zlibWriters.Put(w)
-			if err != nil {
-				return nil, err
-			}
+			pool = &zlibWriters
 		case "br":
-			w := brWriters.Get().(*brotli.Writer)
-			w.Reset(&out)
-			_, err := w.Write(b)
-			if cerr := w.Close(); err == nil {
-				err = cerr
-			}
-			brWriters.Put(w)
-			if err != nil {
-				return nil, err
-			}
+			pool = &brWriters
 		case "zstd":
 			zstdOnce.Do(func() {
 				zstdEncoder, _ = zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1))
 			})
 			out.Write(zstdEncoder.EncodeAll(b, nil))
+			b = out.Bytes()
+			continue
+		}
+		w := pool.Get().(resettable)
+		w.Reset(&out)
+		_, err := w.Write(b)
+		if cerr := w.Close(); err == nil {
+			err = cerr
+		}
+		pool.Put(w)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", enc, err)
 		}
 		b = out.Bytes()
 	}

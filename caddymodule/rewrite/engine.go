@@ -51,9 +51,9 @@ type Engine struct {
 	rootSet  uint64
 	depths   []depthIndex // the field rules' components, by depth
 	walkers  sync.Pool
-	names    atomic.Pointer[map[string]detectors.Type] // key-name cache
-	clean    atomic.Pointer[map[string]struct{}]       // keys the detectors found nothing in
-	paths    atomic.Pointer[map[uint64]string]         // path strings by hash, shared by all summaries
+	names    cache[string, detectors.Type] // what each key names
+	clean    cache[string, struct{}]       // keys the detectors found nothing in
+	paths    cache[uint64, string]         // path strings by hash, shared by all summaries
 }
 
 // New returns an Engine for o.
@@ -102,12 +102,6 @@ func New(o Options) (*Engine, error) {
 		}
 	}
 	e.walkers.New = func() any { return &walker{e: e} }
-	empty := map[string]detectors.Type{}
-	e.names.Store(&empty)
-	none := map[string]struct{}{}
-	e.clean.Store(&none)
-	noPaths := map[uint64]string{}
-	e.paths.Store(&noPaths)
 	return e, nil
 }
 
@@ -121,67 +115,73 @@ type depthIndex struct {
 	last  uint64            // rules that end at this depth
 }
 
-// maxNameCache bounds the key-name cache; keys past it are classified each
-// time.
-const maxNameCache = 4096
+// maxCache bounds each cache; values past it are worked out each time.
+const maxCache = 4096
 
-// classify returns the entity type key names, through a copy-on-write cache:
-// the keys of an API are few and repeat in every record.
+// cache is a bounded copy-on-write map: the keys of an API are few and
+// repeat in every record, so reads (every key of every response) take no
+// lock and writes (once per new key) copy the map.
+type cache[K comparable, V any] struct {
+	m atomic.Pointer[map[K]V]
+}
+
+func (c *cache[K, V]) get(k K) (V, bool) {
+	if m := c.m.Load(); m != nil {
+		v, ok := (*m)[k]
+		return v, ok
+	}
+	var zero V
+	return zero, false
+}
+
+func (c *cache[K, V]) put(k K, v V) {
+	var old map[K]V
+	if m := c.m.Load(); m != nil {
+		old = *m
+	}
+	if len(old) >= maxCache {
+		return
+	}
+	n := make(map[K]V, len(old)+1)
+	for key, val := range old {
+		n[key] = val
+	}
+	n[k] = v
+	c.m.Store(&n)
+}
+
+// view returns b as a string without copying, for map lookups only.
+func view(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
+// classify returns the entity type key names.
 func (e *Engine) classify(key []byte) (detectors.Type, bool) {
-	m := *e.names.Load()
-	if t, ok := m[string(key)]; ok {
+	if t, ok := e.names.get(view(key)); ok {
 		return t, t != detectors.Unknown
 	}
-	t, ok := detectors.ClassifyField(unsafe.String(unsafe.SliceData(key), len(key)))
-	if len(m) < maxNameCache {
-		n := make(map[string]detectors.Type, len(m)+1)
-		for k, v := range m {
-			n[k] = v
-		}
-		n[string(key)] = t
-		e.names.Store(&n)
-	}
+	t, ok := detectors.ClassifyField(view(key))
+	e.names.put(string(key), t)
 	return t, ok
 }
 
 // internPath returns the string for the path built in b (whose hash is h),
 // the same string every time, so a summary allocates no path it had before.
 func (e *Engine) internPath(h uint64, b []byte) string {
-	m := *e.paths.Load()
-	if p, ok := m[h]; ok && p == string(b) {
+	if p, ok := e.paths.get(h); ok && p == string(b) {
 		return p
 	}
 	p := string(b)
-	if len(m) < maxNameCache {
-		n := make(map[uint64]string, len(m)+1)
-		for k, v := range m {
-			n[k] = v
-		}
-		n[h] = p
-		e.paths.Store(&n)
-	}
+	e.paths.put(h, p)
 	return p
 }
 
 // cleanKey reports whether the detectors found nothing in key before: with
-// scan all every key is scanned, and an API's keys repeat in every record.
+// scan all every key is scanned.
 func (e *Engine) cleanKey(key []byte) bool {
-	_, ok := (*e.clean.Load())[string(key)]
+	_, ok := e.clean.get(view(key))
 	return ok
 }
 
-func (e *Engine) rememberCleanKey(key []byte) {
-	m := *e.clean.Load()
-	if len(m) >= maxNameCache {
-		return
-	}
-	n := make(map[string]struct{}, len(m)+1)
-	for k := range m {
-		n[k] = struct{}{}
-	}
-	n[string(key)] = struct{}{}
-	e.clean.Store(&n)
-}
+func (e *Engine) rememberCleanKey(key []byte) { e.clean.put(string(key), struct{}{}) }
 
 // Format is the kind of body a rewrite reads.
 type Format uint8
@@ -237,17 +237,17 @@ func (e *Engine) Rewrite(dst, src []byte, f Format, d *config.Decision, sum *Sum
 // prefix and white space, a JSON document starts with { or [.
 func Sniff(b []byte) Format {
 	b = b[bomLen(b):]
-	b = b[xssiLen(b):]
-	for _, c := range b {
-		switch c {
-		case ' ', '\t', '\r', '\n':
-			continue
-		case '{', '[':
-			return JSON
-		}
-		break
+	if startsJSON(b[xssiLen(b):]) {
+		return JSON
 	}
 	return Text
+}
+
+// startsJSON reports whether b, after white space, starts like a JSON
+// object or array: the cheap test before trying to walk it.
+func startsJSON(b []byte) bool {
+	i := skipWS(b, 0)
+	return i < len(b) && (b[i] == '{' || b[i] == '[')
 }
 
 func bomLen(b []byte) int {

@@ -154,19 +154,14 @@ func numEnd(src []byte, i int) (int, error) {
 	case i < len(src) && src[i] == '0':
 		i++
 	case i < len(src) && src[i] >= '1' && src[i] <= '9':
-		for i < len(src) && src[i] >= '0' && src[i] <= '9' {
-			i++
-		}
+		i = digitsEnd(src, i)
 	default:
 		return 0, syntaxErr(src, start, "invalid number")
 	}
 	if i < len(src) && src[i] == '.' {
-		i++
-		d := i
-		for i < len(src) && src[i] >= '0' && src[i] <= '9' {
-			i++
-		}
-		if i == d {
+		if d := digitsEnd(src, i+1); d > i+1 {
+			i = d
+		} else {
 			return 0, syntaxErr(src, start, "invalid number")
 		}
 	}
@@ -175,15 +170,21 @@ func numEnd(src []byte, i int) (int, error) {
 		if i < len(src) && (src[i] == '+' || src[i] == '-') {
 			i++
 		}
-		d := i
-		for i < len(src) && src[i] >= '0' && src[i] <= '9' {
-			i++
-		}
-		if i == d {
+		if d := digitsEnd(src, i); d > i {
+			i = d
+		} else {
 			return 0, syntaxErr(src, start, "invalid number")
 		}
 	}
 	return i, nil
+}
+
+// digitsEnd returns the end of the digits starting at src[i].
+func digitsEnd(src []byte, i int) int {
+	for i < len(src) && src[i] >= '0' && src[i] <= '9' {
+		i++
+	}
+	return i
 }
 
 // child returns the slot of a member (key != nil) or element of a value
@@ -454,64 +455,49 @@ func (w *walker) record(t detectors.Type, act config.Action) {
 }
 
 func (w *walker) str(i int, s slot) (int, error) {
-	src := w.src
-	end, esc, err := stringEnd(src, i)
+	end, esc, err := stringEnd(w.src, i)
 	if err != nil {
 		return 0, err
 	}
-	if s.typ == detectors.Unknown && !s.scan {
+	switch {
+	case s.typ != detectors.Unknown || s.scan:
+		text, err := w.stringText(i, end, esc)
+		if err != nil {
+			return 0, err
+		}
+		return end, w.leaf(i, end, text, s)
+	case w.e.route.Scan >= config.ScanNames && startsJSON(w.src[i+1:end-1]):
 		// With key names on, JSON held in a string is walked too: its
 		// keys name personal data as well as the document's own.
-		if w.e.route.Scan >= config.ScanNames && holdsJSON(src[i+1:end-1]) {
-			return end, w.embedded(i, end, esc, s)
+		text, err := w.stringText(i, end, esc)
+		if err != nil {
+			return 0, err
 		}
-		return end, nil
-	}
-	text := src[i+1 : end-1]
-	if esc {
-		if w.dec, err = unquote(w.dec[:0], src[i:end]); err != nil {
-			return 0, syntaxErr(src, i, "invalid escape in string")
+		if out, changed, ok := w.nested(text, s); ok && changed {
+			w.replace(i, end, out)
 		}
-		text = w.dec
 	}
-	return end, w.leaf(i, end, text, s)
+	return end, nil
 }
 
-// holdsJSON reports whether a string's raw content starts like a JSON
-// object or array (the cheap test before trying to walk it).
-func holdsJSON(raw []byte) bool {
-	for _, c := range raw {
-		switch c {
-		case ' ', '\t', '\r', '\n':
-			continue
-		case '{', '[':
-			return true
-		}
-		return false
+// stringText returns the content of the string src[start:end], decoded
+// into w.dec when it holds escapes.
+func (w *walker) stringText(start, end int, esc bool) ([]byte, error) {
+	if !esc {
+		return w.src[start+1 : end-1], nil
 	}
-	return false
+	var err error
+	if w.dec, err = unquote(w.dec[:0], w.src[start:end]); err != nil {
+		return nil, syntaxErr(w.src, start, "invalid escape in string")
+	}
+	return w.dec, nil
 }
 
-// embedded walks the JSON held in the string src[start:end], rewriting the
-// string when the JSON in it changes; a string that is not JSON after all
-// is left as it is.
-func (w *walker) embedded(start, end int, esc bool, s slot) error {
-	text := w.src[start+1 : end-1]
-	if esc {
-		var err error
-		if w.dec, err = unquote(w.dec[:0], w.src[start:end]); err != nil {
-			return syntaxErr(w.src, start, "invalid escape in string")
-		}
-		text = w.dec
-	}
-	out, changed, ok := w.nested(text, s)
-	if !ok || !changed {
-		return nil
-	}
+// replace puts the JSON string of text in place of src[start:end].
+func (w *walker) replace(start, end int, text []byte) {
 	w.flush(start)
-	w.out = quote(w.out, out)
+	w.out = quote(w.out, text)
 	w.last = end
-	return nil
 }
 
 func (w *walker) number(i int, s slot) (int, error) {
@@ -537,13 +523,13 @@ func (w *walker) leaf(start, end int, text []byte, s slot) error {
 			if w.repl, err = w.e.act.apply(w.repl[:0], s.typ, act, text); err != nil {
 				return err
 			}
-			w.flush(start)
 			if act == config.Drop { // a dropped root or a value the caller could not remove
+				w.flush(start)
 				w.out = append(w.out, "null"...)
+				w.last = end
 			} else {
-				w.out = quote(w.out, w.repl)
+				w.replace(start, end, w.repl)
 			}
-			w.last = end
 			return nil
 		}
 		if !s.scan {
@@ -551,13 +537,10 @@ func (w *walker) leaf(start, end int, text []byte, s slot) error {
 		}
 	}
 	out, changed, err := w.scanText(text, s)
-	if err != nil || !changed {
-		return err
+	if err == nil && changed {
+		w.replace(start, end, out)
 	}
-	w.flush(start)
-	w.out = quote(w.out, out)
-	w.last = end
-	return nil
+	return err
 }
 
 // key content-scans an object key (scan all): a key that is personal data
@@ -577,11 +560,8 @@ func (w *walker) key(start, end int, key []byte) (drop bool, err error) {
 			return true, nil
 		}
 	}
-	out, changed := w.applyFindings(key, w.fs, detectors.Unknown)
-	if changed {
-		w.flush(start)
-		w.out = quote(w.out, out)
-		w.last = end
+	if out, changed := w.applyFindings(key, w.fs, detectors.Unknown); changed {
+		w.replace(start, end, out)
 	}
 	return false, nil
 }
@@ -589,8 +569,7 @@ func (w *walker) key(start, end int, key []byte) (drop bool, err error) {
 // scanText finds personal data in text and returns the agent's view of it.
 // Text that is itself JSON is rewritten as JSON, so keys inside it count.
 func (w *walker) scanText(text []byte, s slot) ([]byte, bool, error) {
-	if nested := bytes.TrimSpace(text); len(nested) >= 2 &&
-		(nested[0] == '{' && nested[len(nested)-1] == '}' || nested[0] == '[' && nested[len(nested)-1] == ']') {
+	if startsJSON(text) {
 		if out, changed, ok := w.nested(text, s); ok {
 			return out, changed, nil
 		}
