@@ -9,6 +9,7 @@ package rewrite
 import (
 	"errors"
 	"fmt"
+	"math/bits"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -50,6 +51,9 @@ type Engine struct {
 	maxDepth int
 	rootSet  uint64
 	depths   []depthIndex // the field rules' components, by depth
+	// rulePaths are the paths, as summaries write them, of the values
+	// field rules type, for rules that match one path only.
+	rulePaths []rulePath
 	walkers  sync.Pool
 	names    cache[string, detectors.Type] // what each key names
 	clean    cache[string, struct{}]       // keys the detectors found nothing in
@@ -81,7 +85,7 @@ func New(o Options) (*Engine, error) {
 		e.rootSet |= 1 << i
 		for d, c := range f.Path {
 			for len(e.depths) <= d {
-				e.depths = append(e.depths, depthIndex{keys: map[string]uint64{}, index: map[int]uint64{}})
+				e.depths = append(e.depths, depthIndex{})
 			}
 			x := &e.depths[d]
 			bit := uint64(1) << i
@@ -91,8 +95,11 @@ func New(o Options) (*Engine, error) {
 			case c.Wild:
 				x.wild |= bit
 			default:
-				x.keys[c.Key] |= bit
+				x.keys.add(c.Key, bit)
 				if c.Index >= 0 {
+					for len(x.index) <= c.Index {
+						x.index = append(x.index, 0)
+					}
 					x.index[c.Index] |= bit
 				}
 			}
@@ -101,6 +108,10 @@ func New(o Options) (*Engine, error) {
 			}
 		}
 	}
+	e.rulePaths = make([]rulePath, len(o.Route.Fields))
+	for i, f := range o.Route.Fields {
+		e.rulePaths[i] = fixedPath(f.Path)
+	}
 	e.walkers.New = func() any { return &walker{e: e} }
 	return e, nil
 }
@@ -108,11 +119,72 @@ func New(o Options) (*Engine, error) {
 // depthIndex says which field rules a key or an array index matches at one
 // depth, so a member costs a map lookup, not a match per rule.
 type depthIndex struct {
-	keys  map[string]uint64 // rules whose component is this literal key
-	index map[int]uint64    // rules whose component is this array index
+	keys  keyTable // rules whose component is a literal key
+	index []uint64 // rules whose component is an array index, by index
 	wild  uint64            // rules with a wildcard key: matched one by one
 	any   uint64            // rules with #: every element
 	last  uint64            // rules that end at this depth
+}
+
+// keyTable maps the literal keys of one depth to the rules they match: an
+// open-addressing table with a hash of a key's length and three of its
+// bytes, cheaper than a map for the handful of keys of an API.
+type keyTable struct {
+	keys  []string
+	rules []uint64
+	slots []uint8 // index+1 into keys; 0 is empty
+	shift uint8
+}
+
+func keyHash(k string, shift uint8) uint32 {
+	if len(k) == 0 {
+		return 0
+	}
+	x := uint32(len(k)) | uint32(k[0])<<8 | uint32(k[len(k)-1])<<16 | uint32(k[len(k)/2])<<24
+	return x * 0x9E3779B1 >> shift
+}
+
+func (t *keyTable) add(k string, bit uint64) {
+	for i, have := range t.keys {
+		if have == k {
+			t.rules[i] |= bit
+			return
+		}
+	}
+	t.keys = append(t.keys, k)
+	t.rules = append(t.rules, bit)
+	// Rebuild at a load of at most a half.
+	size := 16
+	for size < 2*len(t.keys) {
+		size *= 2
+	}
+	t.slots = make([]uint8, size)
+	t.shift = uint8(32 - bits.TrailingZeros(uint(size)))
+	for i, k := range t.keys {
+		h := keyHash(k, t.shift)
+		for t.slots[h] != 0 {
+			h = (h + 1) & uint32(size-1)
+		}
+		t.slots[h] = uint8(i + 1)
+	}
+}
+
+// get returns the rules whose component is the literal key k.
+func (t *keyTable) get(k []byte) uint64 {
+	if len(t.keys) == 0 {
+		return 0
+	}
+	ks := view(k)
+	mask := uint32(len(t.slots) - 1)
+	for h := keyHash(ks, t.shift); ; h = (h + 1) & mask {
+		i := t.slots[h]
+		if i == 0 {
+			return 0
+		}
+		if t.keys[i-1] == ks {
+			return t.rules[i-1]
+		}
+	}
 }
 
 // maxCache bounds each cache; values past it are worked out each time.

@@ -3,23 +3,11 @@ package rewrite
 import (
 	"encoding/binary"
 	"errors"
-	"math/bits"
 	"unicode/utf8"
 )
 
 // errSyntax is wrapped by every malformed-input error.
 var errSyntax = errors.New("malformed JSON")
-
-// strStop marks the bytes that end the fast scan through a string: the
-// closing quote, an escape, and control characters, which JSON forbids raw.
-var strStop = func() (t [256]bool) {
-	for c := 0; c < 0x20; c++ {
-		t[c] = true
-	}
-	t['"'] = true
-	t['\\'] = true
-	return t
-}()
 
 const (
 	lsb         = 0x0101010101010101
@@ -34,41 +22,6 @@ func hasZero(v uint64) uint64 { return (v - lsb) &^ v }
 
 // hasLess has the high bit set in each byte of v below n (n ≤ 128).
 func hasLess(v uint64, n byte) uint64 { return (v - lsb*uint64(n)) &^ v }
-
-// stringEnd returns the offset just past the string whose opening quote is
-// at src[i], and whether it holds escapes.
-func stringEnd(src []byte, i int) (end int, escaped bool, err error) {
-	j := i + 1
-	for {
-		// Eight bytes at a time while none of them is a quote, a backslash
-		// or a control character (SWAR: the classic has-zero-byte test).
-		for j+8 <= len(src) {
-			v := binary.LittleEndian.Uint64(src[j:])
-			if m := (hasZero(v^quotes) | hasZero(v^backslashes) | hasLess(v, 0x20)) & msb; m != 0 {
-				// The lowest flagged byte is exact (false flags only
-				// follow a true one): jump to it.
-				j += bits.TrailingZeros64(m) / 8
-				break
-			}
-			j += 8
-		}
-		for j < len(src) && !strStop[src[j]] {
-			j++
-		}
-		if j >= len(src) {
-			return 0, false, syntaxErr(src, i, "unterminated string")
-		}
-		switch c := src[j]; {
-		case c == '"':
-			return j + 1, escaped, nil
-		case c == '\\':
-			escaped = true
-			j += 2
-		default:
-			return 0, false, syntaxErr(src, j, "control character in string")
-		}
-	}
-}
 
 // unquote appends the decoded content of the JSON string src (quotes
 // included) to dst. Lone surrogates become U+FFFD.

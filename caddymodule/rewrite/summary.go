@@ -25,6 +25,11 @@ type Summary struct {
 
 	pathIDs []uint64 // hashes of Paths' raw forms
 
+	// ruleSeen has a bit for each field rule of ruleEngine whose path is
+	// in Paths already.
+	ruleSeen   uint64
+	ruleEngine *Engine
+
 	// First storage for the slices, so that a summary that is part of a
 	// per-request value costs no allocations of its own.
 	countsArr [16]Count
@@ -38,6 +43,7 @@ func (s *Summary) Reset() {
 	s.Paths = s.Paths[:0]
 	s.pathIDs = s.pathIDs[:0]
 	s.Changed = false
+	s.ruleSeen, s.ruleEngine = 0, nil
 }
 
 // Total returns the number of values found.
@@ -74,11 +80,55 @@ type pathElem struct {
 	hashed bool
 }
 
-// addPath records the path p (as the walker holds it) once. A path is
-// identified by a 64-bit FNV-1a hash of its collapsed form, so a path seen
-// before costs no more than hashing its keys; only a new one is built (into
-// scratch, reused storage returned for the next call) and allocated.
-func (s *Summary) addPath(p []pathElem, scratch []byte, intern func(uint64, []byte) string) []byte {
+// rulePath is the path of the values a field rule types, when the rule
+// matches one path only (no wildcard key, no index that could be a key).
+type rulePath struct {
+	ok   bool
+	h    uint64
+	path string
+}
+
+// fixedPath works out the rulePath of a rule with path p.
+func fixedPath(p config.Path) rulePath {
+	elems := make([]pathElem, len(p))
+	for i, c := range p {
+		switch {
+		case c.AnyIndex:
+			elems[i] = pathElem{index: true}
+		case c.Wild || c.Index >= 0 || !plainString([]byte(c.Key)):
+			return rulePath{}
+		default:
+			elems[i] = pathElem{key: []byte(`"` + c.Key + `"`)}
+		}
+	}
+	return rulePath{ok: true, h: hashPath(elems), path: string(buildPath(elems, nil))}
+}
+
+// addRulePath records the path of the values field rule r of e types.
+func (s *Summary) addRulePath(e *Engine, r int) {
+	if s.ruleEngine != e {
+		s.ruleSeen, s.ruleEngine = 0, e
+	}
+	if s.ruleSeen&(1<<r) != 0 {
+		return
+	}
+	s.ruleSeen |= 1 << r
+	rp := &e.rulePaths[r]
+	for _, q := range s.pathIDs {
+		if q == rp.h {
+			return
+		}
+	}
+	if s.pathIDs == nil {
+		s.pathIDs, s.Paths = s.idsArr[:0], s.pathsArr[:0]
+	}
+	s.pathIDs = append(s.pathIDs, rp.h)
+	s.Paths = append(s.Paths, rp.path)
+}
+
+// hashPath returns the FNV-1a hash of path p's raw form, caching the
+// hash of each prefix in its elements.
+func hashPath(p []pathElem) uint64 {
 	const (
 		offset = 14695981039346656037
 		prime  = 1099511628211
@@ -100,16 +150,11 @@ func (s *Summary) addPath(p []pathElem, scratch []byte, intern func(uint64, []by
 		h = (h ^ '.') * prime
 		e.h, e.hashed = h, true
 	}
-	for _, q := range s.pathIDs {
-		if q == h {
-			return scratch
-		}
-	}
-	if s.pathIDs == nil {
-		s.pathIDs, s.Paths = s.idsArr[:0], s.pathsArr[:0]
-	}
-	s.pathIDs = append(s.pathIDs, h)
-	b := scratch[:0]
+	return h
+}
+
+// buildPath appends the collapsed, escaped form of p to b.
+func buildPath(p []pathElem, b []byte) []byte {
 	for i, e := range p {
 		if i > 0 {
 			b = append(b, '.')
@@ -135,6 +180,25 @@ func (s *Summary) addPath(p []pathElem, scratch []byte, intern func(uint64, []by
 			b = append(b, c)
 		}
 	}
+	return b
+}
+
+// addPath records the path p (as the walker holds it) once. A path is
+// identified by a 64-bit FNV-1a hash of its collapsed form, so a path seen
+// before costs no more than hashing its keys; only a new one is built (into
+// scratch, reused storage returned for the next call) and allocated.
+func (s *Summary) addPath(p []pathElem, scratch []byte, intern func(uint64, []byte) string) []byte {
+	h := hashPath(p)
+	for _, q := range s.pathIDs {
+		if q == h {
+			return scratch
+		}
+	}
+	if s.pathIDs == nil {
+		s.pathIDs, s.Paths = s.idsArr[:0], s.pathsArr[:0]
+	}
+	s.pathIDs = append(s.pathIDs, h)
+	b := buildPath(p, scratch[:0])
 	s.Paths = append(s.Paths, intern(h, b))
 	return b
 }

@@ -30,7 +30,8 @@ type slot struct {
 	alive uint64 // field rules whose path matched so far: candidates below
 	typ   detectors.Type
 	prio  uint8
-	scan  bool // content-scan the value's text
+	rule  uint8 // with prioField: 1 + the field rule that typed the value
+	scan  bool  // content-scan the value's text
 }
 
 type walker struct {
@@ -51,6 +52,7 @@ type walker struct {
 	tbuf    []byte // rewritten text
 	fs      []detectors.Finding
 	ws      detectors.Workspace
+	ix      []uint64 // the structural index of src (index.go)
 }
 
 func (w *walker) reset(d *config.Decision, sum *Summary, out []byte) {
@@ -90,6 +92,9 @@ func skipWS(src []byte, i int) int {
 // document rewrites one JSON text: BOM, XSSI prefix, a value, white space.
 func (w *walker) document(src []byte) error {
 	w.src = src
+	if err := w.index(src); err != nil {
+		return err
+	}
 	i := bomLen(src)
 	i += xssiLen(src[i:])
 	i = skipWS(src, i)
@@ -204,7 +209,7 @@ func (w *walker) child(s slot, depth int, key []byte, index int) slot {
 		x := &w.e.depths[depth]
 		var cand uint64
 		if key != nil {
-			cand = s.alive & x.keys[string(key)]
+			cand = s.alive & x.keys.get(key)
 			for set := s.alive & x.wild; set != 0; set &= set - 1 {
 				r := bits.TrailingZeros64(set)
 				if w.e.route.Fields[r].Path[depth].MatchKey(unsafe.String(unsafe.SliceData(key), len(key))) {
@@ -212,7 +217,10 @@ func (w *walker) child(s slot, depth int, key []byte, index int) slot {
 				}
 			}
 		} else {
-			cand = s.alive & (x.any | x.index[index])
+			cand = s.alive & x.any
+			if index < len(x.index) {
+				cand |= s.alive & x.index[index]
+			}
 		}
 		cs.alive = cand &^ x.last
 		// The first rule (in configuration order) that ends here types
@@ -223,6 +231,7 @@ func (w *walker) child(s slot, depth int, key []byte, index int) slot {
 				cs.scan = true
 			} else if cs.prio < prioField {
 				cs.typ, cs.prio = f.Type, prioField
+				cs.rule = uint8(bits.TrailingZeros64(set) + 1)
 			}
 		}
 	}
@@ -244,33 +253,18 @@ func (w *walker) skipValue(i int) (int, error) {
 	src := w.src
 	switch c := src[i]; {
 	case c == '"':
-		end, _, err := stringEnd(src, i)
+		end, _, err := w.strEnd(i)
 		return end, err
 	case c == '{' || c == '[':
-		depth := 0
-		for j := i; j < len(src); {
-			switch src[j] {
-			case '"':
-				end, _, err := stringEnd(src, j)
-				if err != nil {
-					return 0, err
-				}
-				j = end
-				continue
-			case '{', '[':
-				if depth++; w.depth+depth > w.e.maxDepth {
-					return 0, ErrTooDeep
-				}
-			case '}', ']':
-				if depth--; depth == 0 {
-					return j + 1, nil
-				}
-			}
-			j++
-		}
-		return 0, syntaxErr(src, i, "unterminated container")
+		return w.containerEnd(i)
 	}
 	return w.value(i, slot{})
+}
+
+// leave ends a container whose path element is at depth.
+func (w *walker) leave(depth int) {
+	w.depth--
+	w.path = w.path[:depth]
 }
 
 // member is the bookkeeping that lets a container drop its members and
@@ -304,17 +298,18 @@ func (w *walker) dropRange(m *member, start, end int) (int, bool) {
 
 func (w *walker) object(i int, s slot) (int, error) {
 	src := w.src
+	// On errors the walker is abandoned, and reset before its next use:
+	// only a container that ends restores depth and path.
 	if w.depth++; w.depth > w.e.maxDepth {
 		return 0, ErrTooDeep
 	}
-	defer func() { w.depth-- }()
 	depth := len(w.path)
 	w.path = append(w.path, pathElem{})
-	defer func() { w.path = w.path[:depth] }()
 
 	m := member{commaPrev: -1}
 	i = skipWS(src, i+1)
 	if i < len(src) && src[i] == '}' {
+		w.leave(depth)
 		return i + 1, nil
 	}
 	for {
@@ -322,7 +317,7 @@ func (w *walker) object(i int, s slot) (int, error) {
 			return 0, syntaxErr(src, i, "object key expected")
 		}
 		keyStart := i
-		keyEnd, esc, err := stringEnd(src, i)
+		keyEnd, esc, err := w.strEnd(i)
 		if err != nil {
 			return 0, err
 		}
@@ -357,8 +352,11 @@ func (w *walker) object(i int, s slot) (int, error) {
 			return 0, err
 		}
 		var done bool
-		if i, done, err = w.after(&m, next, tookComma, '}'); done || err != nil {
-			return i, err
+		if i, done, err = w.after(&m, next, tookComma, '}'); err != nil {
+			return 0, err
+		} else if done {
+			w.leave(depth)
+			return i, nil
 		}
 	}
 }
@@ -375,7 +373,7 @@ func (w *walker) entry(m *member, start, vStart int, cs slot, dropKey bool) (int
 			return 0, false, err
 		}
 		if !dropKey {
-			w.record(cs.typ, config.Drop)
+			w.recordSlot(cs, config.Drop)
 		}
 		next, tookComma := w.dropRange(m, start, end)
 		return next, tookComma, nil
@@ -422,14 +420,13 @@ func (w *walker) array(i int, s slot) (int, error) {
 	if w.depth++; w.depth > w.e.maxDepth {
 		return 0, ErrTooDeep
 	}
-	defer func() { w.depth-- }()
 	depth := len(w.path)
 	w.path = append(w.path, pathElem{index: true})
-	defer func() { w.path = w.path[:depth] }()
 
 	m := member{commaPrev: -1}
 	i = skipWS(src, i+1)
 	if i < len(src) && src[i] == ']' {
+		w.leave(depth)
 		return i + 1, nil
 	}
 	for index := 0; ; index++ {
@@ -442,10 +439,24 @@ func (w *walker) array(i int, s slot) (int, error) {
 			return 0, err
 		}
 		var done bool
-		if i, done, err = w.after(&m, next, tookComma, ']'); done || err != nil {
-			return i, err
+		if i, done, err = w.after(&m, next, tookComma, ']'); err != nil {
+			return 0, err
+		} else if done {
+			w.leave(depth)
+			return i, nil
 		}
 	}
+}
+
+// recordSlot counts one value with slot s that received act: a value a
+// field rule typed has the rule's path.
+func (w *walker) recordSlot(s slot, act config.Action) {
+	if s.prio != prioField || s.rule == 0 || !w.e.rulePaths[s.rule-1].ok {
+		w.record(s.typ, act)
+		return
+	}
+	w.sum.add(s.typ, act)
+	w.sum.addRulePath(w.e, int(s.rule-1))
 }
 
 // record counts one value of type t that received act, at the current path.
@@ -455,7 +466,7 @@ func (w *walker) record(t detectors.Type, act config.Action) {
 }
 
 func (w *walker) str(i int, s slot) (int, error) {
-	end, esc, err := stringEnd(w.src, i)
+	end, esc, err := w.strEnd(i)
 	if err != nil {
 		return 0, err
 	}
@@ -517,7 +528,7 @@ func (w *walker) number(i int, s slot) (int, error) {
 func (w *walker) leaf(start, end int, text []byte, s slot) error {
 	if s.typ != detectors.Unknown {
 		act := w.d.Action(s.typ)
-		w.record(s.typ, act)
+		w.recordSlot(s, act)
 		if act != config.Plain {
 			var err error
 			if w.repl, err = w.e.act.apply(w.repl[:0], s.typ, act, text); err != nil {
@@ -628,6 +639,9 @@ func (w *walker) nested(text []byte, s slot) ([]byte, bool, bool) {
 	n.depth = w.depth + 1
 	n.path = append(n.path[:0], w.path...)
 	n.src = text
+	if n.index(text) != nil {
+		return nil, false, false
+	}
 	i := skipWS(text, 0)
 	end, err := n.value(i, slot{scan: s.scan || w.e.route.Scan == config.ScanAll})
 	if err != nil || skipWS(text, end) != len(text) {
@@ -645,6 +659,9 @@ func (w *walker) nested(text []byte, s slot) ([]byte, bool, bool) {
 // record separator (RFC 7464 JSON text sequences) is kept.
 func (w *walker) lines(src []byte) error {
 	w.src = src
+	if err := w.index(src); err != nil {
+		return err
+	}
 	for start := 0; start < len(src); {
 		end := bytes.IndexByte(src[start:], '\n')
 		if end < 0 {

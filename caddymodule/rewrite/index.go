@@ -1,0 +1,204 @@
+package rewrite
+
+import (
+	"encoding/binary"
+	"math/bits"
+)
+
+// The structural index: before walking a document, one pass over it marks,
+// one bit per input byte, the quotes that open or close strings, the
+// backslashes, and the brackets that are not inside strings (the first
+// stage of simdjson, Langdale and Lemire, "Parsing Gigabytes of JSON per
+// Second", 2019). The walker then finds the end of a string or of a
+// skipped container by scanning words of bits, not bytes. The raw masks of
+// each 64-byte block come from AVX2 where the CPU has it, from SWAR
+// otherwise; the rest is plain Go.
+
+// Words of one block in the index.
+const (
+	ixQuote   = iota // quotes that open or close a string
+	ixSlash          // backslashes
+	ixBracket        // { } [ ] outside strings
+	ixCtrl           // control characters (raw masks only)
+	ixWords
+)
+
+// index fills w.ix for src and reports a control character inside a
+// string, which JSON forbids, as the only error it can find.
+func (w *walker) index(src []byte) error {
+	nb := (len(src) + 63) / 64
+	if cap(w.ix) < nb*ixWords {
+		w.ix = make([]uint64, nb*ixWords, nb*ixWords+nb*ixWords/4)
+	}
+	ix := w.ix[:nb*ixWords]
+	w.ix = ix
+	full := len(src) / 64
+	rawMasks(src[:full*64], ix)
+	if full < nb {
+		// The last partial block, padded with spaces (which flag nothing).
+		var pad [64]byte
+		for i := copy(pad[:], src[full*64:]); i < 64; i++ {
+			pad[i] = ' '
+		}
+		rawMasks(pad[:], ix[full*ixWords:])
+	}
+	var prevEscaped, inString uint64
+	for b := 0; b < len(ix); b += ixWords {
+		slash := ix[b+ixSlash]
+		quote := ix[b+ixQuote] &^ escapedBy(slash, &prevEscaped)
+		in := prefixXor(quote) ^ inString
+		inString = uint64(int64(in) >> 63)
+		ix[b+ixQuote] = quote
+		ix[b+ixBracket] &^= in
+		if c := ix[b+ixCtrl] & in; c != 0 {
+			pos := b/ixWords*64 + bits.TrailingZeros64(c)
+			return syntaxErr(src, pos, "control character in string")
+		}
+	}
+	return nil
+}
+
+// escapedBy returns the bits of the characters that backslashes escape in
+// a block whose backslashes are slash; *carry says whether the first
+// character is escaped by the block before, and is updated for the next.
+// (simdjson's branchless find_escaped.)
+func escapedBy(slash uint64, carry *uint64) uint64 {
+	const even = 0x5555555555555555
+	slash &^= *carry
+	follows := slash<<1 | *carry
+	oddStarts := slash &^ even &^ follows
+	sum, overflow := bits.Add64(oddStarts, slash, 0)
+	*carry = overflow
+	return (even ^ sum<<1) & follows
+}
+
+// prefixXor sets each bit to the parity of the bits at and below it: with
+// quote bits in, the bits inside strings (opening quote included) out.
+func prefixXor(x uint64) uint64 {
+	x ^= x << 1
+	x ^= x << 2
+	x ^= x << 4
+	x ^= x << 8
+	x ^= x << 16
+	x ^= x << 32
+	return x
+}
+
+// rawMasksGeneric computes the raw masks of whole 64-byte blocks, eight
+// bytes at a time.
+func rawMasksGeneric(src []byte, ix []uint64) {
+	for b := 0; b+64 <= len(src); b += 64 {
+		var q, s, br, ct uint64
+		for k := 0; k < 8; k++ {
+			v := binary.LittleEndian.Uint64(src[b+8*k:])
+			sh := uint(8 * k)
+			q |= moveMask(eqBytes(v, '"')) << sh
+			s |= moveMask(eqBytes(v, '\\')) << sh
+			// { and } are [ and ] with bit 5 set.
+			lower := v | lsb*0x20
+			br |= moveMask(eqBytes(lower, '{')|eqBytes(lower, '}')) << sh
+			ct |= moveMask(lessBytes(v, 0x20)) << sh
+		}
+		o := b / 64 * ixWords
+		ix[o+ixQuote], ix[o+ixSlash], ix[o+ixBracket], ix[o+ixCtrl] = q, s, br, ct
+	}
+}
+
+// eqBytes has the high bit set in exactly the bytes of v equal to c.
+func eqBytes(v uint64, c byte) uint64 {
+	x := v ^ lsb*uint64(c)
+	const low7 = 0x7F7F7F7F7F7F7F7F
+	return ^((x&low7 + low7) | x | low7)
+}
+
+// lessBytes has the high bit set in exactly the bytes of v below n (n ≤ 128).
+func lessBytes(v uint64, n byte) uint64 {
+	const low7 = 0x7F7F7F7F7F7F7F7F
+	// bytes ≥ 128 are never below n; for the rest, adding 128-n carries
+	// into bit 7 exactly when the byte is at least n.
+	return ^((v&low7 + lsb*uint64(128-n)) | v | low7)
+}
+
+// moveMask gathers the high bits of v's bytes into the low eight bits.
+func moveMask(v uint64) uint64 {
+	return (v >> 7 & lsb) * 0x0102040810204080 >> 56
+}
+
+// strEnd returns the offset just past the string whose opening quote is at
+// src[i] (src being the indexed w.src), and whether it holds escapes.
+func (w *walker) strEnd(i int) (end int, escaped bool, err error) {
+	ix, n := w.ix, len(w.src)
+	b := i >> 6
+	after := ^uint64(0) << (uint(i) & 63) << 1
+	m := ix[b*ixWords+ixQuote] & after
+	if m != 0 {
+		// The common case: the string ends in the block it starts in.
+		t := bits.TrailingZeros64(m)
+		if end = b*64 + t; end >= n {
+			return 0, false, syntaxErr(w.src, i, "unterminated string")
+		}
+		return end + 1, ix[b*ixWords+ixSlash]&after&(m^(m-1)) != 0, nil
+	}
+	for m == 0 {
+		if b++; b*64 >= n {
+			return 0, false, syntaxErr(w.src, i, "unterminated string")
+		}
+		m = ix[b*ixWords+ixQuote]
+	}
+	end = b*64 + bits.TrailingZeros64(m)
+	if end >= n {
+		return 0, false, syntaxErr(w.src, i, "unterminated string")
+	}
+	return end + 1, w.anySlash(i+1, end), nil
+}
+
+// anySlash reports whether src[from:to] holds a backslash.
+func (w *walker) anySlash(from, to int) bool {
+	if from >= to {
+		return false
+	}
+	ix := w.ix
+	fb, lb := from>>6, (to-1)>>6
+	lo := ^uint64(0) << (uint(from) & 63)
+	hi := ^uint64(0) >> (63 - uint(to-1)&63)
+	if fb == lb {
+		return ix[fb*ixWords+ixSlash]&lo&hi != 0
+	}
+	if ix[fb*ixWords+ixSlash]&lo != 0 || ix[lb*ixWords+ixSlash]&hi != 0 {
+		return true
+	}
+	for b := fb + 1; b < lb; b++ {
+		if ix[b*ixWords+ixSlash] != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// containerEnd returns the offset just past the object or array whose
+// opening bracket is at src[i], without looking inside.
+func (w *walker) containerEnd(i int) (int, error) {
+	ix, src := w.ix, w.src
+	b := i >> 6
+	m := ix[b*ixWords+ixBracket] & (^uint64(0) << (uint(i) & 63))
+	depth := 0
+	for {
+		for ; m != 0; m &= m - 1 {
+			p := b*64 + bits.TrailingZeros64(m)
+			if p >= len(src) {
+				return 0, syntaxErr(src, i, "unterminated container")
+			}
+			if c := src[p]; c == '{' || c == '[' {
+				if depth++; w.depth+depth > w.e.maxDepth {
+					return 0, ErrTooDeep
+				}
+			} else if depth--; depth == 0 {
+				return p + 1, nil
+			}
+		}
+		if b++; b*64 >= len(src) {
+			return 0, syntaxErr(src, i, "unterminated container")
+		}
+		m = ix[b*ixWords+ixBracket]
+	}
+}
