@@ -54,10 +54,10 @@ type Engine struct {
 	// rulePaths are the paths, as summaries write them, of the values
 	// field rules type, for rules that match one path only.
 	rulePaths []rulePath
-	walkers  sync.Pool
-	names    cache[string, detectors.Type] // what each key names
-	clean    cache[string, struct{}]       // keys the detectors found nothing in
-	paths    cache[uint64, string]         // path strings by hash, shared by all summaries
+	walkers   sync.Pool
+	names     cache[string, detectors.Type] // what each key names
+	clean     cache[string, struct{}]       // keys the detectors found nothing in
+	paths     cache[uint64, string]         // path strings by hash, shared by all summaries
 }
 
 // New returns an Engine for o.
@@ -121,9 +121,9 @@ func New(o Options) (*Engine, error) {
 type depthIndex struct {
 	keys  keyTable // rules whose component is a literal key
 	index []uint64 // rules whose component is an array index, by index
-	wild  uint64            // rules with a wildcard key: matched one by one
-	any   uint64            // rules with #: every element
-	last  uint64            // rules that end at this depth
+	wild  uint64   // rules with a wildcard key: matched one by one
+	any   uint64   // rules with #: every element
+	last  uint64   // rules that end at this depth
 }
 
 // keyTable maps the literal keys of one depth to the rules they match: an
