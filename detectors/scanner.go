@@ -158,7 +158,9 @@ func (sc *Scanner) ScanWith(b []byte, dst []Finding, ws *Workspace) []Finding {
 // do scans text; the scratch arrays are reused as they are.
 func (st *scan) do(sc *Scanner, text string, dst []Finding) []Finding {
 	st.sc, st.s, st.out, st.base, st.v6Until = sc, text, dst, len(dst), 0
-	st.run()
+	if mayMatch(text) {
+		st.run()
+	}
 	if len(sc.custom) > 0 {
 		st.runCustom()
 	}
@@ -191,6 +193,37 @@ var trigger = func() (t [256]uint8) {
 	t[0xEF] = trigWide
 	return t
 }()
+
+// mayMatch reports whether text holds a byte that every built-in finding
+// needs one of: an ASCII digit, '@', ':' (IPv6), or 0xEF (the lead byte of
+// full-width forms). Most short JSON values ("delivered", a name) hold
+// none, and are passed over eight bytes at a time.
+func mayMatch(text string) bool {
+	const (
+		lsb  = 0x0101010101010101
+		msb  = 0x8080808080808080
+		low7 = 0x7F7F7F7F7F7F7F7F
+	)
+	i := 0
+	for ; i+8 <= len(text); i += 8 {
+		v := uint64(text[i]) | uint64(text[i+1])<<8 | uint64(text[i+2])<<16 | uint64(text[i+3])<<24 |
+			uint64(text[i+4])<<32 | uint64(text[i+5])<<40 | uint64(text[i+6])<<48 | uint64(text[i+7])<<56
+		lo := v & low7
+		// ASCII bytes from '0' to ':': at least 0x30 and not at least 0x3B.
+		digitColon := (lo + lsb*(0x80-0x30)) &^ (lo + lsb*(0x80-0x3B)) &^ v
+		x, y := v^lsb*'@', v^lsb*0xEF // zero bytes where '@' and 0xEF are
+		zero := ^(x&low7 + low7 | x | low7) | ^(y&low7 + low7 | y | low7)
+		if (digitColon|zero)&msb != 0 {
+			return true
+		}
+	}
+	for ; i < len(text); i++ {
+		if c := text[i]; c >= '0' && c <= ':' || c == '@' || c == 0xEF {
+			return true
+		}
+	}
+	return false
+}
 
 // maxWord bounds the characters of a word kept for validation; the longest
 // value (an IBAN) has 34.

@@ -382,6 +382,12 @@ func FuzzScan(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		fs := Default.Scan(s, nil)
 		checkFindings(t, s, fs)
+		// The prefilter passes over no text the detectors find something in.
+		full := scan{sc: Default, s: s}
+		full.run()
+		if len(full.out) != len(fs) {
+			t.Fatalf("mayMatch(%q) = %v, but the detectors find %v", s, mayMatch(s), full.out)
+		}
 		again := Default.ScanBytes([]byte(s), nil)
 		if fmt.Sprint(fs) != fmt.Sprint(again) {
 			t.Fatalf("Scan and ScanBytes differ on %q", s)
@@ -410,4 +416,31 @@ func FuzzValidators(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestMayMatch(t *testing.T) {
+	for _, c := range []struct {
+		s    string
+		want bool
+	}{
+		{"", false}, {"delivered", false}, {"苏斌", false}, {"abcdefgh/ijklmnop", false},
+		{"a1", true}, {"abcdefgh9", true}, {"x@y", true}, {"::", true}, {"０", true},
+		{"/;?", false}, {"/", false}, {";", false}, {"\x80\xb0\xba", false}, {"abcdefg\xb0", false},
+		{"ABCDEFG0", true}, {"ABCDEFG:", true}, {"ABCDEFG;", false}, {"\xef", true},
+	} {
+		if got := mayMatch(c.s); got != c.want {
+			t.Errorf("mayMatch(%q) = %v, want %v", c.s, got, c.want)
+		}
+	}
+	// Byte by byte, in every position of a word, against the definition.
+	for b := 0; b < 256; b++ {
+		want := b >= '0' && b <= ':' || b == '@' || b == 0xEF
+		for pos := 0; pos < 16; pos++ {
+			buf := []byte("zzzzzzzzzzzzzzzz")
+			buf[pos] = byte(b)
+			if got := mayMatch(string(buf)); got != want {
+				t.Fatalf("mayMatch with byte %#x at %d = %v, want %v", b, pos, got, want)
+			}
+		}
+	}
 }

@@ -55,9 +55,8 @@ type Engine struct {
 	// field rules type, for rules that match one path only.
 	rulePaths []rulePath
 	walkers   sync.Pool
-	names     cache[string, detectors.Type] // what each key names
-	clean     cache[string, struct{}]       // keys the detectors found nothing in
-	paths     cache[uint64, string]         // path strings by hash, shared by all summaries
+	keys      cache[string, keyInfo] // what each key names, and whether it is clean
+	paths     cache[uint64, string]  // path strings by hash, shared by all summaries
 }
 
 // New returns an Engine for o.
@@ -225,14 +224,26 @@ func (c *cache[K, V]) put(k K, v V) {
 // view returns b as a string without copying, for map lookups only.
 func view(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
-// classify returns the entity type key names.
-func (e *Engine) classify(key []byte) (detectors.Type, bool) {
-	if t, ok := e.names.get(view(key)); ok {
-		return t, t != detectors.Unknown
+// keyInfo is what the engine knows of an object key.
+type keyInfo struct {
+	names detectors.Type // the entity type the key names, or Unknown
+	clean bool           // the detectors find nothing in the key itself
+}
+
+// key returns what key names, and whether the detectors find nothing in
+// it, from one lookup for a key seen before.
+func (e *Engine) key(k []byte) keyInfo {
+	if ki, ok := e.keys.get(view(k)); ok {
+		return ki
 	}
-	t, ok := detectors.ClassifyField(view(key))
-	e.names.put(string(key), t)
-	return t, ok
+	var ws detectors.Workspace
+	t, _ := detectors.ClassifyField(view(k))
+	ki := keyInfo{names: t, clean: len(e.scanner.ScanWith(k, nil, &ws)) == 0}
+	if ki.clean {
+		// A key that is personal data ({"13812345678": …}) is not kept.
+		e.keys.put(string(k), ki)
+	}
+	return ki
 }
 
 // internPath returns the string for the path built in b (whose hash is h),
@@ -245,15 +256,6 @@ func (e *Engine) internPath(h uint64, b []byte) string {
 	e.paths.put(h, p)
 	return p
 }
-
-// cleanKey reports whether the detectors found nothing in key before: with
-// scan all every key is scanned.
-func (e *Engine) cleanKey(key []byte) bool {
-	_, ok := e.clean.get(view(key))
-	return ok
-}
-
-func (e *Engine) rememberCleanKey(key []byte) { e.clean.put(string(key), struct{}{}) }
 
 // Format is the kind of body a rewrite reads.
 type Format uint8

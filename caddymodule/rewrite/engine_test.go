@@ -169,6 +169,27 @@ func TestRewriteEncodings(t *testing.T) {
 	}
 }
 
+func TestKeysThatArePersonalDataAreNotCached(t *testing.T) {
+	e := engine(t, config.Route{Scan: "all"}, nil)
+	for i := 0; i < 2; i++ { // the second time from the cache, if anything
+		out, _ := rewrite(t, e, "online_agent", `{"13812345678":1,"mobile":"13912345678"}`, JSON)
+		if out != `{"138****5678":1,"mobile":"139****5678"}` {
+			t.Fatalf("pass %d: %s", i, out)
+		}
+	}
+	if _, ok := e.keys.get("13812345678"); ok {
+		t.Error("a key that is a phone number stays in the engine's key cache")
+	}
+	if ki, ok := e.keys.get("mobile"); !ok || ki.names != detectors.CNMobile || !ki.clean {
+		t.Errorf("mobile: cached %v %+v", ok, ki)
+	}
+	// Numbers too short to be personal data are not scanned; long ones are.
+	out, _ := rewrite(t, e, "online_agent", `[123456,13812345678]`, JSON)
+	if out != `[123456,"138****5678"]` {
+		t.Errorf("numbers: %s", out)
+	}
+}
+
 func TestRewriteJSONInStringsWithKeyNames(t *testing.T) {
 	e := engine(t, config.Route{Scan: "names"}, nil)
 	in := `{"payload":"{\"customer\":{\"mobile\":\"13812345678\",\"name\":\"张三\"}}","note":"call 13912345678","raw":"[not json"}`

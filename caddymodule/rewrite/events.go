@@ -79,7 +79,7 @@ func (w *walker) event(start, end int) error {
 				n.flush(len(data))
 				newData = n.out
 			}
-		} else if out, changed, err := w.scanText(data, slot{scan: true}); err != nil {
+		} else if out, changed, err := w.scanText(data, slot{}.scanning(true)); err != nil {
 			return err
 		} else if changed {
 			newData = append([]byte(nil), out...)
@@ -111,7 +111,7 @@ func (w *walker) event(start, end int) error {
 				wroteData = true
 			}
 		default:
-			out, lineChanged, err := w.scanText(line, slot{scan: true})
+			out, lineChanged, err := w.scanText(line, slot{}.scanning(true))
 			if err != nil {
 				return err
 			}

@@ -25,13 +25,40 @@ const (
 	prioField        // a field rule types the value itself
 )
 
-// slot is what applies to one value.
+// slot is what applies to one value: the field rules whose path matched
+// so far (candidates below), and packed in one word (so that a slot takes
+// two registers in calls) the value's entity type, the priority that gave
+// it, the field rule that did (1 + its index, with prioField), and
+// whether the value's text is content-scanned.
 type slot struct {
-	alive uint64 // field rules whose path matched so far: candidates below
-	typ   detectors.Type
-	prio  uint8
-	rule  uint8 // with prioField: 1 + the field rule that typed the value
-	scan  bool  // content-scan the value's text
+	alive uint64
+	w     uint32 // type 0-15, prio 16-19, scan 20, rule 21-27
+}
+
+func (s slot) typ() detectors.Type { return detectors.Type(s.w) }
+func (s slot) prio() uint8         { return uint8(s.w>>16) & 0xF }
+func (s slot) scan() bool          { return s.w&(1<<20) != 0 }
+func (s slot) rule() uint8         { return uint8(s.w >> 21) }
+
+// typed returns s with type t given by priority p (and no rule).
+func (s slot) typed(t detectors.Type, p uint8) slot {
+	s.w = s.w&(1<<20) | uint32(t) | uint32(p)<<16
+	return s
+}
+
+// withRule returns s typed t by field rule r.
+func (s slot) withRule(t detectors.Type, r int) slot {
+	s = s.typed(t, prioField)
+	s.w |= uint32(r+1) << 21
+	return s
+}
+
+// scanning returns s with content scanning on when on is set.
+func (s slot) scanning(on bool) slot {
+	if on {
+		s.w |= 1 << 20
+	}
+	return s
 }
 
 type walker struct {
@@ -101,7 +128,7 @@ func (w *walker) document(src []byte) error {
 	if i == len(src) {
 		return nil // an empty body holds nothing
 	}
-	root := slot{alive: w.e.rootSet, scan: w.e.route.Scan == config.ScanAll}
+	root := slot{alive: w.e.rootSet}.scanning(w.e.route.Scan == config.ScanAll)
 	end, err := w.value(i, root)
 	if err != nil {
 		return err
@@ -115,7 +142,7 @@ func (w *walker) document(src []byte) error {
 // skippable reports whether nothing in a value with slot s can be personal
 // data under the route's rules.
 func (w *walker) skippable(s slot) bool {
-	return s.alive == 0 && s.typ == detectors.Unknown && !s.scan && w.e.route.Scan == config.ScanOff
+	return s.alive == 0 && s.typ() == detectors.Unknown && !s.scan() && w.e.route.Scan == config.ScanOff
 }
 
 func (w *walker) value(i int, s slot) (int, error) {
@@ -194,16 +221,17 @@ func digitsEnd(src []byte, i int) int {
 
 // child returns the slot of a member (key != nil) or element of a value
 // with slot s at nesting depth depth.
-func (w *walker) child(s slot, depth int, key []byte, index int) slot {
-	cs := slot{scan: s.scan}
-	if s.typ != detectors.Unknown {
-		cs.typ, cs.prio = s.typ, s.prio
-		switch s.prio {
+func (w *walker) child(s slot, depth int, key []byte, index int, ki keyInfo) slot {
+	cs := slot{}.scanning(s.scan())
+	if s.typ() != detectors.Unknown {
+		p := s.prio()
+		switch p {
 		case prioField:
-			cs.prio = prioFieldInherit
+			p = prioFieldInherit
 		case prioKey:
-			cs.prio = prioKeyInherited
+			p = prioKeyInherited
 		}
+		cs = cs.typed(s.typ(), p)
 	}
 	if s.alive != 0 && depth < len(w.e.depths) {
 		x := &w.e.depths[depth]
@@ -228,24 +256,21 @@ func (w *walker) child(s slot, depth int, key []byte, index int) slot {
 		for set := cand & x.last; set != 0; set &= set - 1 {
 			f := &w.e.route.Fields[bits.TrailingZeros64(set)]
 			if f.ScanContent {
-				cs.scan = true
-			} else if cs.prio < prioField {
-				cs.typ, cs.prio = f.Type, prioField
-				cs.rule = uint8(bits.TrailingZeros64(set) + 1)
+				cs = cs.scanning(true)
+			} else if cs.prio() < prioField {
+				cs = cs.withRule(f.Type, bits.TrailingZeros64(set))
 			}
 		}
 	}
-	if key != nil && cs.prio < prioKey && w.e.route.Scan >= config.ScanNames {
-		if t, ok := w.e.classify(key); ok {
-			cs.typ, cs.prio = t, prioKey
-		}
+	if ki.names != detectors.Unknown && cs.prio() < prioKey && w.e.route.Scan >= config.ScanNames {
+		cs = cs.typed(ki.names, prioKey)
 	}
 	return cs
 }
 
 // drops reports whether a value with slot s is removed whole.
 func (w *walker) drops(s slot) bool {
-	return s.typ != detectors.Unknown && w.d.Action(s.typ) == config.Drop
+	return s.typ() != detectors.Unknown && w.d.Action(s.typ()) == config.Drop
 }
 
 // skipValue returns the end of the value at i without looking inside.
@@ -338,9 +363,14 @@ func (w *walker) object(i int, s slot) (int, error) {
 		if vStart >= len(src) {
 			return 0, syntaxErr(src, vStart, "value expected")
 		}
-		cs := w.child(s, depth, key, -1)
+		scanKey := w.e.route.Scan == config.ScanAll || s.scan()
+		var ki keyInfo
+		if scanKey || w.e.route.Scan >= config.ScanNames {
+			ki = w.e.key(key)
+		}
+		cs := w.child(s, depth, key, -1, ki)
 		dropKey := false
-		if w.e.route.Scan == config.ScanAll || s.scan {
+		if scanKey && !ki.clean {
 			// Keys can hold personal data too ({"13812345678": {…}}).
 			var err error
 			if dropKey, err = w.key(keyStart, keyEnd, key); err != nil {
@@ -433,7 +463,7 @@ func (w *walker) array(i int, s slot) (int, error) {
 		if i >= len(src) {
 			return 0, syntaxErr(src, i, "unterminated array")
 		}
-		cs := w.child(s, depth, nil, index)
+		cs := w.child(s, depth, nil, index, keyInfo{})
 		next, tookComma, err := w.entry(&m, i, i, cs, false)
 		if err != nil {
 			return 0, err
@@ -451,12 +481,12 @@ func (w *walker) array(i int, s slot) (int, error) {
 // recordSlot counts one value with slot s that received act: a value a
 // field rule typed has the rule's path.
 func (w *walker) recordSlot(s slot, act config.Action) {
-	if s.prio != prioField || s.rule == 0 || !w.e.rulePaths[s.rule-1].ok {
-		w.record(s.typ, act)
+	if s.prio() != prioField || s.rule() == 0 || !w.e.rulePaths[s.rule()-1].ok {
+		w.record(s.typ(), act)
 		return
 	}
-	w.sum.add(s.typ, act)
-	w.sum.addRulePath(w.e, int(s.rule-1))
+	w.sum.add(s.typ(), act)
+	w.sum.addRulePath(w.e, int(s.rule()-1))
 }
 
 // record counts one value of type t that received act, at the current path.
@@ -471,7 +501,7 @@ func (w *walker) str(i int, s slot) (int, error) {
 		return 0, err
 	}
 	switch {
-	case s.typ != detectors.Unknown || s.scan:
+	case s.typ() != detectors.Unknown || s.scan():
 		text, err := w.stringText(i, end, esc)
 		if err != nil {
 			return 0, err
@@ -511,12 +541,17 @@ func (w *walker) replace(start, end int, text []byte) {
 	w.last = end
 }
 
+// minPIINumber is the length below which no number can be personal data
+// that detectors find (the shortest, a landline with its area code, has
+// ten digits; a JSON number has no separators).
+const minPIINumber = 7
+
 func (w *walker) number(i int, s slot) (int, error) {
 	end, err := numEnd(w.src, i)
 	if err != nil {
 		return 0, err
 	}
-	if s.typ == detectors.Unknown && !s.scan {
+	if s.typ() == detectors.Unknown && (!s.scan() || end-i < minPIINumber) {
 		return end, nil
 	}
 	return end, w.leaf(i, end, w.src[i:end], s)
@@ -526,12 +561,12 @@ func (w *walker) number(i int, s slot) (int, error) {
 // known type gets its action whole (plain values are still scanned when
 // the slot says so); otherwise content detectors find what is inside.
 func (w *walker) leaf(start, end int, text []byte, s slot) error {
-	if s.typ != detectors.Unknown {
-		act := w.d.Action(s.typ)
+	if s.typ() != detectors.Unknown {
+		act := w.d.Action(s.typ())
 		w.recordSlot(s, act)
 		if act != config.Plain {
 			var err error
-			if w.repl, err = w.e.act.apply(w.repl[:0], s.typ, act, text); err != nil {
+			if w.repl, err = w.e.act.apply(w.repl[:0], s.typ(), act, text); err != nil {
 				return err
 			}
 			if act == config.Drop { // a dropped root or a value the caller could not remove
@@ -543,7 +578,7 @@ func (w *walker) leaf(start, end int, text []byte, s slot) error {
 			}
 			return nil
 		}
-		if !s.scan {
+		if !s.scan() {
 			return nil
 		}
 	}
@@ -557,12 +592,8 @@ func (w *walker) leaf(start, end int, text []byte, s slot) error {
 // key content-scans an object key (scan all): a key that is personal data
 // is rewritten, or its member dropped.
 func (w *walker) key(start, end int, key []byte) (drop bool, err error) {
-	if w.e.cleanKey(key) {
-		return false, nil
-	}
 	w.fs = w.e.scanner.ScanWith(key, w.fs[:0], &w.ws)
 	if len(w.fs) == 0 {
-		w.e.rememberCleanKey(key)
 		return false, nil
 	}
 	for _, f := range w.fs {
@@ -589,7 +620,7 @@ func (w *walker) scanText(text []byte, s slot) ([]byte, bool, error) {
 	if len(w.fs) == 0 {
 		return nil, false, nil
 	}
-	out, changed := w.applyFindings(text, w.fs, s.typ)
+	out, changed := w.applyFindings(text, w.fs, s.typ())
 	return out, changed, nil
 }
 
@@ -643,7 +674,7 @@ func (w *walker) nested(text []byte, s slot) ([]byte, bool, bool) {
 		return nil, false, false
 	}
 	i := skipWS(text, 0)
-	end, err := n.value(i, slot{scan: s.scan || w.e.route.Scan == config.ScanAll})
+	end, err := n.value(i, slot{}.scanning(s.scan() || w.e.route.Scan == config.ScanAll))
 	if err != nil || skipWS(text, end) != len(text) {
 		return nil, false, false
 	}
@@ -675,7 +706,7 @@ func (w *walker) lines(src []byte) error {
 			off = 1
 		}
 		if i := skipWS(line, off); i < len(line) {
-			root := slot{alive: w.e.rootSet, scan: w.e.route.Scan == config.ScanAll}
+			root := slot{alive: w.e.rootSet}.scanning(w.e.route.Scan == config.ScanAll)
 			// A line is its own document: the walker reads the whole
 			// body, so it walks the line in place.
 			sub := src[:end]
