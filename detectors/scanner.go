@@ -158,7 +158,8 @@ func (sc *Scanner) ScanWith(b []byte, dst []Finding, ws *Workspace) []Finding {
 // do scans text; the scratch arrays are reused as they are.
 func (st *scan) do(sc *Scanner, text string, dst []Finding) []Finding {
 	st.sc, st.s, st.out, st.base, st.v6Until = sc, text, dst, len(dst), 0
-	if mayMatch(text) {
+	// Short texts (JSON values) are the ones a prefilter pays off for.
+	if len(text) > 256 || mayMatch(text) {
 		st.run()
 	}
 	if len(sc.custom) > 0 {
