@@ -7,6 +7,7 @@
 package rewrite
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/bits"
@@ -126,41 +127,60 @@ type depthIndex struct {
 }
 
 // keyTable maps the literal keys of one depth to the rules they match: an
-// open-addressing table with a hash of a key's length and three of its
-// bytes, cheaper than a map for the handful of keys of an API.
+// open-addressing table hashed on a key's length and first eight bytes,
+// which also decide most comparisons, cheaper than a map for the handful
+// of keys of an API.
 type keyTable struct {
-	keys  []string
-	rules []uint64
-	slots []uint8 // index+1 into keys; 0 is empty
-	shift uint8
+	entries []keyEntry
+	slots   []uint8 // index+1 into entries; 0 is empty
+	shift   uint8
 }
 
-func keyHash(k string, shift uint8) uint32 {
-	if len(k) == 0 {
-		return 0
+type keyEntry struct {
+	head  uint64 // the first eight bytes, zero-padded
+	key   string
+	rules uint64
+}
+
+// keyHead returns the first eight bytes of k, zero-padded, reading eight
+// bytes at once when k's capacity allows (k is usually a slice of the
+// document).
+func keyHead(k []byte) uint64 {
+	if cap(k) >= 8 {
+		v := binary.LittleEndian.Uint64(k[:8:8])
+		if len(k) >= 8 {
+			return v
+		}
+		return v & (1<<(8*uint(len(k))) - 1)
 	}
-	x := uint32(len(k)) | uint32(k[0])<<8 | uint32(k[len(k)-1])<<16 | uint32(k[len(k)/2])<<24
-	return x * 0x9E3779B1 >> shift
+	var v uint64
+	for i := len(k) - 1; i >= 0; i-- {
+		v = v<<8 | uint64(k[i])
+	}
+	return v
+}
+
+func keyHash(head uint64, n int, shift uint8) uint32 {
+	return uint32((head^uint64(n))*0x9E3779B97F4A7C15>>32) >> shift
 }
 
 func (t *keyTable) add(k string, bit uint64) {
-	for i, have := range t.keys {
-		if have == k {
-			t.rules[i] |= bit
+	for i := range t.entries {
+		if t.entries[i].key == k {
+			t.entries[i].rules |= bit
 			return
 		}
 	}
-	t.keys = append(t.keys, k)
-	t.rules = append(t.rules, bit)
+	t.entries = append(t.entries, keyEntry{head: keyHead([]byte(k)), key: k, rules: bit})
 	// Rebuild at a load of at most a half.
 	size := 16
-	for size < 2*len(t.keys) {
+	for size < 2*len(t.entries) {
 		size *= 2
 	}
 	t.slots = make([]uint8, size)
 	t.shift = uint8(32 - bits.TrailingZeros(uint(size)))
-	for i, k := range t.keys {
-		h := keyHash(k, t.shift)
+	for i, e := range t.entries {
+		h := keyHash(e.head, len(e.key), t.shift)
 		for t.slots[h] != 0 {
 			h = (h + 1) & uint32(size-1)
 		}
@@ -170,18 +190,19 @@ func (t *keyTable) add(k string, bit uint64) {
 
 // get returns the rules whose component is the literal key k.
 func (t *keyTable) get(k []byte) uint64 {
-	if len(t.keys) == 0 {
+	if len(t.entries) == 0 {
 		return 0
 	}
-	ks := view(k)
+	head := keyHead(k)
 	mask := uint32(len(t.slots) - 1)
-	for h := keyHash(ks, t.shift); ; h = (h + 1) & mask {
+	for h := keyHash(head, len(k), t.shift); ; h = (h + 1) & mask {
 		i := t.slots[h]
 		if i == 0 {
 			return 0
 		}
-		if t.keys[i-1] == ks {
-			return t.rules[i-1]
+		e := &t.entries[i-1]
+		if e.head == head && len(e.key) == len(k) && (len(k) <= 8 || e.key[8:] == view(k[8:])) {
+			return e.rules
 		}
 	}
 }

@@ -417,3 +417,34 @@ func FuzzRewrite(f *testing.F) {
 		})
 	})
 }
+
+func TestKeyTable(t *testing.T) {
+	var tab keyTable
+	keys := []string{"", "a", "id", "mobile", "customer", "customerName", "customerNote", "客户手机", "x.y", "12345678", "123456789"}
+	for i := 0; i < 53; i++ {
+		keys = append(keys, fmt.Sprintf("field%02d", i))
+	}
+	for i, k := range keys {
+		tab.add(k, 1<<i)
+	}
+	tab.add("mobile", 1<<63) // a second rule on the same key
+	for i, k := range keys {
+		want := uint64(1) << i
+		if k == "mobile" {
+			want |= 1 << 63
+		}
+		// From a document (capacity past the key), and decoded (no spare capacity).
+		doc := []byte(`"` + k + `":1,"`)
+		if got := tab.get(doc[1 : 1+len(k)]); got != want {
+			t.Errorf("%q in a document: %b, want %b", k, got, want)
+		}
+		if got := tab.get(append([]byte(nil), k...)[:len(k):len(k)]); got != want {
+			t.Errorf("%q decoded: %b, want %b", k, got, want)
+		}
+	}
+	for _, k := range []string{"b", "mobil", "mobilE", "customerNam", "customerNamf", "1234567", "field53", "客户手"} {
+		if got := tab.get([]byte(k)); got != 0 {
+			t.Errorf("%q is no rule's key, got %b", k, got)
+		}
+	}
+}

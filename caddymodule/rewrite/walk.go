@@ -220,8 +220,9 @@ func digitsEnd(src []byte, i int) int {
 }
 
 // child returns the slot of a member (key != nil) or element of a value
-// with slot s at nesting depth depth.
-func (w *walker) child(s slot, depth int, key []byte, index int, ki keyInfo) slot {
+// with slot s at nesting depth depth. For a member, ki is what the engine
+// knows of the key and kr the live rules whose literal key it is.
+func (w *walker) child(s slot, depth int, key []byte, index int, ki keyInfo, kr uint64) slot {
 	cs := slot{}.scanning(s.scan())
 	if s.typ() != detectors.Unknown {
 		p := s.prio()
@@ -237,7 +238,7 @@ func (w *walker) child(s slot, depth int, key []byte, index int, ki keyInfo) slo
 		x := &w.e.depths[depth]
 		var cand uint64
 		if key != nil {
-			cand = s.alive & x.keys.get(key)
+			cand = kr // the caller looked the key up
 			for set := s.alive & x.wild; set != 0; set &= set - 1 {
 				r := bits.TrailingZeros64(set)
 				if w.e.route.Fields[r].Path[depth].MatchKey(unsafe.String(unsafe.SliceData(key), len(key))) {
@@ -337,6 +338,14 @@ func (w *walker) object(i int, s slot) (int, error) {
 		w.leave(depth)
 		return i + 1, nil
 	}
+	// Under scan off, with no scan rule above, only field rules can type a
+	// member: a member they cannot reach is skipped here without the
+	// general machinery (the common case, and the hot loop of the engine).
+	fast := w.e.route.Scan == config.ScanOff && !s.scan() && s.typ() == detectors.Unknown
+	var x *depthIndex
+	if depth < len(w.e.depths) && s.alive != 0 {
+		x = &w.e.depths[depth]
+	}
 	for {
 		if i >= len(src) || src[i] != '"' {
 			return 0, syntaxErr(src, i, "object key expected")
@@ -346,40 +355,57 @@ func (w *walker) object(i int, s slot) (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		rawKey := src[keyStart:keyEnd]
-		key := rawKey[1 : len(rawKey)-1]
+		key := src[keyStart+1 : keyEnd-1]
 		if esc {
-			if w.dec, err = unquote(w.dec[:0], rawKey); err != nil {
+			if w.dec, err = unquote(w.dec[:0], src[keyStart:keyEnd]); err != nil {
 				return 0, syntaxErr(src, keyStart, "invalid escape in key")
 			}
 			key = w.dec
 		}
-		w.path[depth] = pathElem{key: rawKey}
-		i = skipWS(src, keyEnd)
+		// The colon, and the value's start: usually right there.
+		i = keyEnd
 		if i >= len(src) || src[i] != ':' {
-			return 0, syntaxErr(src, i, "':' expected")
+			if i = skipWS(src, i); i >= len(src) || src[i] != ':' {
+				return 0, syntaxErr(src, i, "':' expected")
+			}
 		}
-		vStart := skipWS(src, i+1)
-		if vStart >= len(src) {
-			return 0, syntaxErr(src, vStart, "value expected")
+		vStart := i + 1
+		if vStart >= len(src) || src[vStart] <= ' ' {
+			if vStart = skipWS(src, vStart); vStart >= len(src) {
+				return 0, syntaxErr(src, vStart, "value expected")
+			}
 		}
-		scanKey := w.e.route.Scan == config.ScanAll || s.scan()
-		var ki keyInfo
-		if scanKey || w.e.route.Scan >= config.ScanNames {
-			ki = w.e.key(key)
+		var next int
+		tookComma := false
+		var kr uint64 // the live rules whose literal key this is
+		if x != nil {
+			kr = x.keys.get(key) & s.alive
 		}
-		cs := w.child(s, depth, key, -1, ki)
-		dropKey := false
-		if scanKey && !ki.clean {
-			// Keys can hold personal data too ({"13812345678": {…}}).
-			var err error
-			if dropKey, err = w.key(keyStart, keyEnd, key); err != nil {
+		if fast && kr == 0 && (x == nil || x.wild&s.alive == 0) {
+			// No rule reaches this member: skip its value.
+			m.kept++
+			switch src[vStart] {
+			case '"':
+				next, _, err = w.strEnd(vStart)
+			case '{', '[':
+				next, err = w.containerEnd(vStart)
+			default:
+				next, err = w.value(vStart, slot{})
+			}
+			if err != nil {
+				return 0, err
+			}
+		} else {
+			w.path[depth] = pathElem{key: src[keyStart:keyEnd]}
+			if next, tookComma, err = w.member(&m, s, depth, keyStart, keyEnd, vStart, key, kr); err != nil {
 				return 0, err
 			}
 		}
-		next, tookComma, err := w.entry(&m, keyStart, vStart, cs, dropKey)
-		if err != nil {
-			return 0, err
+		// A comma and the next key, or the end, usually right there.
+		if !tookComma && next+1 < len(src) && src[next] == ',' && src[next+1] == '"' {
+			m.commaPrev = next
+			i = next + 1
+			continue
 		}
 		var done bool
 		if i, done, err = w.after(&m, next, tookComma, '}'); err != nil {
@@ -389,6 +415,28 @@ func (w *walker) object(i int, s slot) (int, error) {
 			return i, nil
 		}
 	}
+}
+
+// member handles one object member that rules, key names or content
+// detection may apply to: its key is src[keyStart:keyEnd] (decoded: key),
+// its value starts at vStart.
+// kr are the live field rules whose component at this depth is the key.
+func (w *walker) member(m *member, s slot, depth, keyStart, keyEnd, vStart int, key []byte, kr uint64) (int, bool, error) {
+	scanKey := w.e.route.Scan == config.ScanAll || s.scan()
+	var ki keyInfo
+	if scanKey || w.e.route.Scan >= config.ScanNames {
+		ki = w.e.key(key)
+	}
+	cs := w.child(s, depth, key, -1, ki, kr)
+	dropKey := false
+	if scanKey && !ki.clean {
+		// Keys can hold personal data too ({"13812345678": {…}}).
+		var err error
+		if dropKey, err = w.key(keyStart, keyEnd, key); err != nil {
+			return 0, false, err
+		}
+	}
+	return w.entry(m, keyStart, vStart, cs, dropKey)
 }
 
 // entry handles the value of one object member (whose key starts at start)
@@ -463,7 +511,7 @@ func (w *walker) array(i int, s slot) (int, error) {
 		if i >= len(src) {
 			return 0, syntaxErr(src, i, "unterminated array")
 		}
-		cs := w.child(s, depth, nil, index, keyInfo{})
+		cs := w.child(s, depth, nil, index, keyInfo{}, 0)
 		next, tookComma, err := w.entry(&m, i, i, cs, false)
 		if err != nil {
 			return 0, err
@@ -506,7 +554,7 @@ func (w *walker) str(i int, s slot) (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		return end, w.leaf(i, end, text, s)
+		return end, w.leaf(i, end, text, s, !esc)
 	case w.e.route.Scan >= config.ScanNames && startsJSON(w.src[i+1:end-1]):
 		// With key names on, JSON held in a string is walked too: its
 		// keys name personal data as well as the document's own.
@@ -554,16 +602,29 @@ func (w *walker) number(i int, s slot) (int, error) {
 	if s.typ() == detectors.Unknown && (!s.scan() || end-i < minPIINumber) {
 		return end, nil
 	}
-	return end, w.leaf(i, end, w.src[i:end], s)
+	return end, w.leaf(i, end, w.src[i:end], s, true)
 }
 
 // leaf rewrites the scalar src[start:end] whose text is text. A value of a
 // known type gets its action whole (plain values are still scanned when
 // the slot says so); otherwise content detectors find what is inside.
-func (w *walker) leaf(start, end int, text []byte, s slot) error {
+//
+// raw says text is the value's JSON text itself (a number, or a string
+// without escapes): a mask, a redaction or a hash of it needs no quoting.
+func (w *walker) leaf(start, end int, text []byte, s slot, raw bool) error {
 	if s.typ() != detectors.Unknown {
 		act := w.d.Action(s.typ())
 		w.recordSlot(s, act)
+		if raw && (act == config.Mask || (act == config.Redact || act == config.Hash) && int(s.typ()) < detectors.NumBuiltin) {
+			// Masks keep characters of the value and add '*'; redactions
+			// and hashes are ASCII: written straight into the output.
+			w.flush(start)
+			w.out = append(w.out, '"')
+			w.out, _ = w.e.act.apply(w.out, s.typ(), act, text) // only the tokenizer fails
+			w.out = append(w.out, '"')
+			w.last = end
+			return nil
+		}
 		if act != config.Plain {
 			var err error
 			if w.repl, err = w.e.act.apply(w.repl[:0], s.typ(), act, text); err != nil {
