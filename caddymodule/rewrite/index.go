@@ -43,14 +43,20 @@ func (w *walker) index(src []byte) error {
 		rawMasks(pad[:], ix[full*ixWords:])
 	}
 	var prevEscaped, inString uint64
-	for b := 0; b < len(ix); b += ixWords {
-		slash := ix[b+ixSlash]
-		quote := ix[b+ixQuote] &^ escapedBy(slash, &prevEscaped)
-		in := prefixXor(quote) ^ inString
-		inString = uint64(int64(in) >> 63)
-		ix[b+ixQuote] = quote
-		ix[b+ixBracket] &^= in
-		if c := ix[b+ixCtrl] & in; c != 0 {
+	for b := 0; b+ixWords <= len(ix); b += ixWords {
+		blk := ix[b : b+ixWords : b+ixWords]
+		quote := blk[ixQuote]
+		if slash := blk[ixSlash]; slash|prevEscaped != 0 {
+			quote &^= escapedBy(slash, &prevEscaped)
+			blk[ixQuote] = quote
+		}
+		in := inString
+		if quote != 0 {
+			in ^= prefixXor(quote)
+			inString = uint64(int64(in) >> 63)
+		}
+		blk[ixBracket] &^= in
+		if c := blk[ixCtrl] & in; c != 0 {
 			pos := b/ixWords*64 + bits.TrailingZeros64(c)
 			return syntaxErr(src, pos, "control character in string")
 		}
