@@ -55,9 +55,11 @@ type Engine struct {
 	// rulePaths are the paths, as summaries write them, of the values
 	// field rules type, for rules that match one path only.
 	rulePaths []rulePath
-	walkers   sync.Pool
-	keys      cache[string, keyInfo] // what each key names, and whether it is clean
-	paths     cache[uint64, string]  // path strings by hash, shared by all summaries
+	// slow turns the walker's shortcuts off: tests compare the two.
+	slow    bool
+	walkers sync.Pool
+	keys    cache[string, keyInfo] // what each key names, and whether it is clean
+	paths   cache[uint64, string]  // path strings by hash, shared by all summaries
 }
 
 // New returns an Engine for o.
@@ -108,6 +110,13 @@ func New(o Options) (*Engine, error) {
 			}
 		}
 	}
+	for d := range e.depths {
+		x := &e.depths[d]
+		for i := range x.keys.entries {
+			ke := &x.keys.entries[i]
+			ke.slot = e.ruleSlot(x, ke.rules)
+		}
+	}
 	e.rulePaths = make([]rulePath, len(o.Route.Fields))
 	for i, f := range o.Route.Fields {
 		e.rulePaths[i] = fixedPath(f.Path)
@@ -126,6 +135,23 @@ type depthIndex struct {
 	last  uint64   // rules that end at this depth
 }
 
+// ruleSlot returns the slot of a value, in an untyped and unscanned
+// container at the depth of x, that the field rules cand reach: the first
+// rule (in configuration order) that ends there types it, scan rules add
+// content detection, the others go on below.
+func (e *Engine) ruleSlot(x *depthIndex, cand uint64) slot {
+	cs := slot{alive: cand &^ x.last}
+	for set := cand & x.last; set != 0; set &= set - 1 {
+		f := &e.route.Fields[bits.TrailingZeros64(set)]
+		if f.ScanContent {
+			cs = cs.scanning(true)
+		} else if cs.prio() < prioField {
+			cs = cs.withRule(f.Type, bits.TrailingZeros64(set))
+		}
+	}
+	return cs
+}
+
 // keyTable maps the literal keys of one depth to the rules they match: an
 // open-addressing table hashed on a key's length and first eight bytes,
 // which also decide most comparisons, cheaper than a map for the handful
@@ -140,6 +166,10 @@ type keyEntry struct {
 	head  uint64 // the first eight bytes, zero-padded
 	key   string
 	rules uint64
+	// slot is the slot of a member with this key when all of rules are
+	// live, no wildcard rule is, and the object is neither typed nor
+	// scanned: child's result, worked out once.
+	slot slot
 }
 
 // keyHead returns the first eight bytes of k, zero-padded, reading eight
@@ -188,21 +218,21 @@ func (t *keyTable) add(k string, bit uint64) {
 	}
 }
 
-// get returns the rules whose component is the literal key k.
-func (t *keyTable) get(k []byte) uint64 {
+// get returns the entry of the literal key k, or nil.
+func (t *keyTable) get(k []byte) *keyEntry {
 	if len(t.entries) == 0 {
-		return 0
+		return nil
 	}
 	head := keyHead(k)
 	mask := uint32(len(t.slots) - 1)
 	for h := keyHash(head, len(k), t.shift); ; h = (h + 1) & mask {
 		i := t.slots[h]
 		if i == 0 {
-			return 0
+			return nil
 		}
 		e := &t.entries[i-1]
 		if e.head == head && len(e.key) == len(k) && (len(k) <= 8 || e.key[8:] == view(k[8:])) {
-			return e.rules
+			return e
 		}
 	}
 }

@@ -418,6 +418,65 @@ func FuzzRewrite(f *testing.F) {
 	})
 }
 
+// FuzzFieldRules checks the walker's shortcuts for field rules against its
+// general path (Engine.slow): the same view and the same summary, for
+// rules with literal keys, #, indexes and wildcards, every action, and
+// any document.
+func FuzzFieldRules(f *testing.F) {
+	for _, s := range []string{
+		`{"data":[{"mobile":"13812345678","name":"张三","email":"a@b.co","address":{"city":"北京"},"n":1}],"total":1}`,
+		`{"data":[{"mobile":13812345678,"idCard":"110105194912310029"},{"mobile":"1\u0033812345678"}]}`,
+		`{"a":{"x":{"b":"secret","c":[1,2]}},"list":[{"0":{"y":"z"}},{"y":"w"}]}`,
+		`{"data":[{"mobile":"13812345678","mobile":"x"}],"data":{"mobile":"1"}}`,
+		`{"data":[],"a":{},"list":[[{"y":1}]]}`, `[]`, `"x"`,
+		"{\"data\":[{\"email\":\"a\xe2\x80\xa8b@example.com\",\"name\":\"\xe2\x80\xa9张三\"}]}",
+	} {
+		f.Add([]byte(s), uint8(0))
+	}
+	route := config.Route{Scan: "off", Fields: []config.Field{
+		{Path: "data.#.mobile", Type: "cn_mobile"},
+		{Path: "data.#.name", Type: "person_name"},
+		{Path: "data.#.email", Type: "email"},
+		{Path: "data.#.address", Type: "address"},
+		{Path: "data.#.idCard", Type: "cn_resident_id"},
+		{Path: "data.#.mobile", Type: "email"}, // a second rule on a key: the first wins
+		{Path: "a.*.b", Type: "cn_mobile"},
+		{Path: "a.x.c", Type: "scan"},
+		{Path: "list.0.y", Type: "bank_card"},
+		{Path: "list.#.0.y", Type: "email"},
+		{Path: "data.#.note", Type: "scan"},
+	}}
+	fast := engine(f, route, []byte("0123456789abcdef0123456789abcdef"))
+	slow := engine(f, route, []byte("0123456789abcdef0123456789abcdef"))
+	slow.slow = true
+	roles := []string{"online_agent", "supervisor", "nobody", "minimal", "analyst"}
+	ds := make([]*config.Decision, len(roles))
+	for i, r := range roles {
+		ds[i] = decide(f, r)
+	}
+	f.Fuzz(func(t *testing.T, in []byte, role uint8) {
+		d := ds[int(role)%len(ds)]
+		var fs, ss Summary
+		fout, ferr := fast.Rewrite(nil, in, JSON, d, &fs)
+		sout, serr := slow.Rewrite(nil, in, JSON, d, &ss)
+		if (ferr != nil) != (serr != nil) {
+			t.Fatalf("errors differ: shortcuts %v, general %v\n%s", ferr, serr, in)
+		}
+		if ferr != nil {
+			return
+		}
+		if !bytes.Equal(fout, sout) {
+			t.Fatalf("views differ for %s:\n in %s\nshortcuts %s\n  general %s", roles[int(role)%len(ds)], in, fout, sout)
+		}
+		if fmt.Sprint(fs.Counts, fs.Paths, fs.Changed) != fmt.Sprint(ss.Counts, ss.Paths, ss.Changed) {
+			t.Fatalf("summaries differ:\n in %s\nshortcuts %+v %v\n  general %+v %v", in, fs.Counts, fs.Paths, ss.Counts, ss.Paths)
+		}
+		if json.Valid(in) && !json.Valid(fout) {
+			t.Fatalf("invalid output for valid input:\n in %s\nout %s", in, fout)
+		}
+	})
+}
+
 func TestKeyTable(t *testing.T) {
 	var tab keyTable
 	keys := []string{"", "a", "id", "mobile", "customer", "customerName", "customerNote", "客户手机", "x.y", "12345678", "123456789"}
@@ -435,16 +494,16 @@ func TestKeyTable(t *testing.T) {
 		}
 		// From a document (capacity past the key), and decoded (no spare capacity).
 		doc := []byte(`"` + k + `":1,"`)
-		if got := tab.get(doc[1 : 1+len(k)]); got != want {
-			t.Errorf("%q in a document: %b, want %b", k, got, want)
+		if got := tab.get(doc[1 : 1+len(k)]); got == nil || got.rules != want {
+			t.Errorf("%q in a document: %+v, want rules %b", k, got, want)
 		}
-		if got := tab.get(append([]byte(nil), k...)[:len(k):len(k)]); got != want {
-			t.Errorf("%q decoded: %b, want %b", k, got, want)
+		if got := tab.get(append([]byte(nil), k...)[:len(k):len(k)]); got == nil || got.rules != want {
+			t.Errorf("%q decoded: %+v, want rules %b", k, got, want)
 		}
 	}
 	for _, k := range []string{"b", "mobil", "mobilE", "customerNam", "customerNamf", "1234567", "field53", "客户手"} {
-		if got := tab.get([]byte(k)); got != 0 {
-			t.Errorf("%q is no rule's key, got %b", k, got)
+		if got := tab.get([]byte(k)); got != nil {
+			t.Errorf("%q is no rule's key, got %+v", k, got)
 		}
 	}
 }

@@ -251,16 +251,13 @@ func (w *walker) child(s slot, depth int, key []byte, index int, ki keyInfo, kr 
 				cand |= s.alive & x.index[index]
 			}
 		}
-		cs.alive = cand &^ x.last
-		// The first rule (in configuration order) that ends here types
-		// the value; scan rules add content detection.
-		for set := cand & x.last; set != 0; set &= set - 1 {
-			f := &w.e.route.Fields[bits.TrailingZeros64(set)]
-			if f.ScanContent {
-				cs = cs.scanning(true)
-			} else if cs.prio() < prioField {
-				cs = cs.withRule(f.Type, bits.TrailingZeros64(set))
-			}
+		r := w.e.ruleSlot(x, cand)
+		cs.alive = r.alive
+		if r.scan() {
+			cs = cs.scanning(true)
+		}
+		if r.prio() == prioField && cs.prio() < prioField {
+			cs.w = cs.w&(1<<20) | r.w&^(1<<20)
 		}
 	}
 	if ki.names != detectors.Unknown && cs.prio() < prioKey && w.e.route.Scan >= config.ScanNames {
@@ -341,7 +338,7 @@ func (w *walker) object(i int, s slot) (int, error) {
 	// Under scan off, with no scan rule above, only field rules can type a
 	// member: a member they cannot reach is skipped here without the
 	// general machinery (the common case, and the hot loop of the engine).
-	fast := w.e.route.Scan == config.ScanOff && !s.scan() && s.typ() == detectors.Unknown
+	fast := w.e.route.Scan == config.ScanOff && !s.scan() && s.typ() == detectors.Unknown && !w.e.slow
 	var x *depthIndex
 	if depth < len(w.e.depths) && s.alive != 0 {
 		x = &w.e.depths[depth]
@@ -378,10 +375,14 @@ func (w *walker) object(i int, s slot) (int, error) {
 		var next int
 		tookComma := false
 		var kr uint64 // the live rules whose literal key this is
+		var ke *keyEntry
 		if x != nil {
-			kr = x.keys.get(key) & s.alive
+			if ke = x.keys.get(key); ke != nil {
+				kr = ke.rules & s.alive
+			}
 		}
-		if fast && kr == 0 && (x == nil || x.wild&s.alive == 0) {
+		wildDead := x == nil || x.wild&s.alive == 0
+		if fast && kr == 0 && wildDead {
 			// No rule reaches this member: skip its value.
 			m.kept++
 			switch src[vStart] {
@@ -393,6 +394,28 @@ func (w *walker) object(i int, s slot) (int, error) {
 				next, err = w.value(vStart, slot{})
 			}
 			if err != nil {
+				return 0, err
+			}
+		} else if fast && wildDead && kr == ke.rules {
+			// Every rule of the key is live: its slot is known. A typed
+			// string goes straight to its action.
+			w.path[depth] = pathElem{key: src[keyStart:keyEnd]}
+			cs := ke.slot
+			if src[vStart] == '"' && cs.typ() != detectors.Unknown && !cs.scan() && w.d.Action(cs.typ()) != config.Drop {
+				m.kept++
+				end, esc, err := w.strEnd(vStart)
+				if err != nil {
+					return 0, err
+				}
+				text, err := w.stringText(vStart, end, esc)
+				if err != nil {
+					return 0, err
+				}
+				if err = w.leaf(vStart, end, text, cs, !esc); err != nil {
+					return 0, err
+				}
+				next = end
+			} else if next, tookComma, err = w.entry(&m, keyStart, vStart, cs, false); err != nil {
 				return 0, err
 			}
 		} else {
@@ -610,12 +633,14 @@ func (w *walker) number(i int, s slot) (int, error) {
 // the slot says so); otherwise content detectors find what is inside.
 //
 // raw says text is the value's JSON text itself (a number, or a string
-// without escapes): a mask, a redaction or a hash of it needs no quoting.
+// without escapes): a mask, a redaction or a hash of it needs no quoting,
+// unless it holds U+2028 or U+2029 (their UTF-8 starts with 0xE2), which
+// quote escapes for JavaScript's sake.
 func (w *walker) leaf(start, end int, text []byte, s slot, raw bool) error {
 	if s.typ() != detectors.Unknown {
 		act := w.d.Action(s.typ())
 		w.recordSlot(s, act)
-		if raw && (act == config.Mask || (act == config.Redact || act == config.Hash) && int(s.typ()) < detectors.NumBuiltin) {
+		if raw && !w.e.slow && bytes.IndexByte(text, 0xE2) < 0 && (act == config.Mask || (act == config.Redact || act == config.Hash) && int(s.typ()) < detectors.NumBuiltin) {
 			// Masks keep characters of the value and add '*'; redactions
 			// and hashes are ASCII: written straight into the output.
 			w.flush(start)
