@@ -208,3 +208,14 @@ func (w *walker) containerEnd(i int) (int, error) {
 		m = ix[b*ixWords+ixBracket]
 	}
 }
+
+// strEndFast is strEnd for a string that ends in the block it starts in,
+// small enough to be inlined; ok is false when the caller must call
+// strEnd.
+func (w *walker) strEndFast(i int) (end int, escaped, ok bool) {
+	o := i >> 6 * ixWords
+	after := ^uint64(0) << (uint(i) & 63) << 1
+	m := w.ix[o+ixQuote] & after
+	end = i&^63 + bits.TrailingZeros64(m)
+	return end + 1, w.ix[o+ixSlash]&after&(m^(m-1)) != 0, m != 0 && end < len(w.src)
+}

@@ -25,6 +25,10 @@ type Summary struct {
 
 	pathIDs []uint64 // hashes of Paths' raw forms
 
+	// countAt holds 1 + the index in Counts of each built-in type and
+	// action, 0 for none yet.
+	countAt [detectors.NumBuiltin * numActions]uint8
+
 	// ruleSeen has a bit for each field rule of ruleEngine whose path is
 	// in Paths already.
 	ruleSeen   uint64
@@ -44,6 +48,7 @@ func (s *Summary) Reset() {
 	s.pathIDs = s.pathIDs[:0]
 	s.Changed = false
 	s.ruleSeen, s.ruleEngine = 0, nil
+	clear(s.countAt[:])
 }
 
 // Total returns the number of values found.
@@ -55,9 +60,24 @@ func (s *Summary) Total() int {
 	return n
 }
 
+// numActions bounds config.Action values.
+const numActions = int(config.Drop) + 1
+
 func (s *Summary) add(t detectors.Type, a config.Action) {
 	if s.Counts == nil {
 		s.Counts = s.countsArr[:0]
+	}
+	if int(t) < detectors.NumBuiltin && int(a) < numActions {
+		k := int(t)*numActions + int(a)
+		if at := int(s.countAt[k]); at != 0 && at <= len(s.Counts) && s.Counts[at-1].Type == t && s.Counts[at-1].Action == a {
+			s.Counts[at-1].N++
+			return
+		}
+		if len(s.Counts) < 255 {
+			s.countAt[k] = uint8(len(s.Counts) + 1)
+		}
+		s.Counts = append(s.Counts, Count{Type: t, Action: a, N: 1})
+		return
 	}
 	for i := range s.Counts {
 		if s.Counts[i].Type == t && s.Counts[i].Action == a {

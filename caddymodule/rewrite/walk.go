@@ -348,9 +348,12 @@ func (w *walker) object(i int, s slot) (int, error) {
 			return 0, syntaxErr(src, i, "object key expected")
 		}
 		keyStart := i
-		keyEnd, esc, err := w.strEnd(i)
-		if err != nil {
-			return 0, err
+		keyEnd, esc, ok := w.strEndFast(i)
+		var err error
+		if !ok {
+			if keyEnd, esc, err = w.strEnd(i); err != nil {
+				return 0, err
+			}
 		}
 		key := src[keyStart+1 : keyEnd-1]
 		if esc {
@@ -387,7 +390,10 @@ func (w *walker) object(i int, s slot) (int, error) {
 			m.kept++
 			switch src[vStart] {
 			case '"':
-				next, _, err = w.strEnd(vStart)
+				var ok bool
+				if next, _, ok = w.strEndFast(vStart); !ok {
+					next, _, err = w.strEnd(vStart)
+				}
 			case '{', '[':
 				next, err = w.containerEnd(vStart)
 			default:
@@ -403,9 +409,11 @@ func (w *walker) object(i int, s slot) (int, error) {
 			cs := ke.slot
 			if src[vStart] == '"' && cs.typ() != detectors.Unknown && !cs.scan() && w.d.Action(cs.typ()) != config.Drop {
 				m.kept++
-				end, esc, err := w.strEnd(vStart)
-				if err != nil {
-					return 0, err
+				end, esc, ok := w.strEndFast(vStart)
+				if !ok {
+					if end, esc, err = w.strEnd(vStart); err != nil {
+						return 0, err
+					}
 				}
 				text, err := w.stringText(vStart, end, esc)
 				if err != nil {
