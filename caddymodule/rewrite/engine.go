@@ -58,8 +58,8 @@ type Engine struct {
 	// slow turns the walker's shortcuts off: tests compare the two.
 	slow    bool
 	walkers sync.Pool
-	keys    cache[string, keyInfo] // what each key names, and whether it is clean
-	paths   cache[uint64, string]  // path strings by hash, shared by all summaries
+	keys    keyCache              // what each key names, and whether it is clean
+	paths   cache[uint64, string] // path strings by hash, shared by all summaries
 }
 
 // New returns an Engine for o.
@@ -237,6 +237,75 @@ func (t *keyTable) get(k []byte) *keyEntry {
 	}
 }
 
+// keyCache is the engine's memory of object keys: like cache, a table
+// replaced whole on insert so that lookups take no lock, but hashed and
+// compared like keyTable (length and first eight bytes), which costs a
+// fraction of a map lookup.
+type keyCache struct {
+	t atomic.Pointer[keyCacheTable]
+}
+
+type keyCacheTable struct {
+	entries []keyCacheEntry
+	slots   []uint16 // index+1 into entries; 0 is empty
+	shift   uint8
+}
+
+type keyCacheEntry struct {
+	head uint64
+	key  string
+	info keyInfo
+}
+
+func (c *keyCache) get(k []byte) (keyInfo, bool) {
+	t := c.t.Load()
+	if t == nil {
+		return keyInfo{}, false
+	}
+	head := keyHead(k)
+	mask := uint32(len(t.slots) - 1)
+	for h := keyHash(head, len(k), t.shift); ; h = (h + 1) & mask {
+		i := t.slots[h]
+		if i == 0 {
+			return keyInfo{}, false
+		}
+		e := &t.entries[i-1]
+		if e.head == head && len(e.key) == len(k) && (len(k) <= 8 || e.key[8:] == view(k[8:])) {
+			return e.info, true
+		}
+	}
+}
+
+func (c *keyCache) put(k string, info keyInfo) {
+	old := c.t.Load()
+	var entries []keyCacheEntry
+	if old != nil {
+		if len(old.entries) >= maxCache {
+			return
+		}
+		entries = append(make([]keyCacheEntry, 0, len(old.entries)+1), old.entries...)
+	}
+	for _, e := range entries {
+		if e.key == k {
+			return // another request put it first
+		}
+	}
+	entries = append(entries, keyCacheEntry{head: keyHead([]byte(k)), key: k, info: info})
+	size := 16
+	for size < 2*len(entries) {
+		size *= 2
+	}
+	t := &keyCacheTable{entries: entries, slots: make([]uint16, size), shift: uint8(32 - bits.TrailingZeros(uint(size)))}
+	for i, e := range entries {
+		h := keyHash(e.head, len(e.key), t.shift)
+		for t.slots[h] != 0 {
+			h = (h + 1) & uint32(size-1)
+		}
+		t.slots[h] = uint16(i + 1)
+	}
+	c.t.Store(t)
+}
+
 // maxCache bounds each cache; values past it are worked out each time.
 const maxCache = 4096
 
@@ -284,7 +353,7 @@ type keyInfo struct {
 // key returns what key names, and whether the detectors find nothing in
 // it, from one lookup for a key seen before.
 func (e *Engine) key(k []byte) keyInfo {
-	if ki, ok := e.keys.get(view(k)); ok {
+	if ki, ok := e.keys.get(k); ok {
 		return ki
 	}
 	var ws detectors.Workspace

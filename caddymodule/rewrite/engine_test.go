@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/piigate/piigate/config"
@@ -177,10 +178,10 @@ func TestKeysThatArePersonalDataAreNotCached(t *testing.T) {
 			t.Fatalf("pass %d: %s", i, out)
 		}
 	}
-	if _, ok := e.keys.get("13812345678"); ok {
+	if _, ok := e.keys.get([]byte("13812345678")); ok {
 		t.Error("a key that is a phone number stays in the engine's key cache")
 	}
-	if ki, ok := e.keys.get("mobile"); !ok || ki.names != detectors.CNMobile || !ki.clean {
+	if ki, ok := e.keys.get([]byte("mobile")); !ok || ki.names != detectors.CNMobile || !ki.clean {
 		t.Errorf("mobile: cached %v %+v", ok, ki)
 	}
 	// Numbers too short to be personal data are not scanned; long ones are.
@@ -504,6 +505,35 @@ func TestKeyTable(t *testing.T) {
 	for _, k := range []string{"b", "mobil", "mobilE", "customerNam", "customerNamf", "1234567", "field53", "客户手"} {
 		if got := tab.get([]byte(k)); got != nil {
 			t.Errorf("%q is no rule's key, got %+v", k, got)
+		}
+	}
+}
+
+func TestKeyCacheConcurrent(t *testing.T) {
+	e := engine(t, config.Route{Scan: "all"}, nil)
+	d := decide(t, "online_agent")
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 100; i++ {
+				in := fmt.Sprintf(`{"key_%d_%d":"x","mobile":"13812345678","shared%d":1}`, g, i, i%7)
+				var sum Summary
+				out, err := e.Rewrite(nil, []byte(in), JSON, d, &sum)
+				want := fmt.Sprintf(`{"key_%d_%d":"x","mobile":"138****5678","shared%d":1}`, g, i, i%7)
+				if err != nil || string(out) != want {
+					t.Errorf("%s: %s %v", in, out, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	// Keys seen once may lose a race to be stored; these repeat.
+	for _, k := range []string{"shared6", "mobile"} {
+		if _, ok := e.keys.get([]byte(k)); !ok {
+			t.Errorf("%s not cached", k)
 		}
 	}
 }
