@@ -283,6 +283,13 @@ func (st *scan) run() {
 				i = j
 				continue
 			}
+			// Dates and timestamps (2026-06-05T15:59:32+08:00) are
+			// everywhere in tickets and APIs and are never personal data
+			// the detectors report: passed over whole.
+			if n := dateTimeLen(s, i); n > 0 {
+				i += n
+				continue
+			}
 			i = st.word(i)
 		case trigAt:
 			i = st.email(i)
@@ -296,6 +303,60 @@ func (st *scan) run() {
 			}
 		}
 	}
+}
+
+// dateTimeLen returns the length of the ISO 8601 / RFC 3339 date or
+// date-time starting at s[i] (at a word start), or 0: YYYY-MM-DD (or with
+// '/'), years 1900–2099, then optionally [T or space]hh:mm[:ss[.frac]]
+// and a zone (Z, ±hh:mm, ±hhmm). The text after it must not go on with a
+// letter or digit. No mainland phone, ID, card or account number has the
+// 4-2-2 grouping of a date with a valid month and day.
+func dateTimeLen(s string, i int) int {
+	if i > 0 && isAlnum(s[i-1]) || len(s)-i < 10 {
+		return 0
+	}
+	d := s[i : i+10]
+	sep := d[4]
+	if (sep != '-' && sep != '/') || d[7] != sep ||
+		!(d[0] == '1' && d[1] == '9' || d[0] == '2' && d[1] == '0') ||
+		!isDigit(d[2]) || !isDigit(d[3]) || !twoDigits(d[5:7], 1, 12) || !twoDigits(d[8:10], 1, 31) {
+		return 0
+	}
+	n := i + 10
+	// The time, when there is one.
+	if n+6 <= len(s) && (s[n] == 'T' || s[n] == ' ') && twoDigits(s[n+1:n+3], 0, 23) && s[n+3] == ':' && twoDigits(s[n+4:n+6], 0, 59) {
+		n += 6
+		if n+3 <= len(s) && s[n] == ':' && twoDigits(s[n+1:n+3], 0, 60) {
+			n += 3
+			if n+1 < len(s) && s[n] == '.' && isDigit(s[n+1]) {
+				n++
+				for n < len(s) && isDigit(s[n]) {
+					n++
+				}
+			}
+		}
+		switch {
+		case n < len(s) && s[n] == 'Z':
+			n++
+		case n+6 <= len(s) && (s[n] == '+' || s[n] == '-') && twoDigits(s[n+1:n+3], 0, 14) && s[n+3] == ':' && twoDigits(s[n+4:n+6], 0, 59):
+			n += 6
+		case n+5 <= len(s) && (s[n] == '+' || s[n] == '-') && twoDigits(s[n+1:n+3], 0, 14) && twoDigits(s[n+3:n+5], 0, 59):
+			n += 5
+		}
+	}
+	if n < len(s) && (isAlnum(s[n]) || s[n] == 0xEF) {
+		return 0 // it goes on: not a date after all
+	}
+	return n - i
+}
+
+// twoDigits reports whether d is two ASCII digits from lo to hi.
+func twoDigits(d string, lo, hi int) bool {
+	if !isDigit(d[0]) || !isDigit(d[1]) {
+		return false
+	}
+	v := int(d[0]-'0')*10 + int(d[1]-'0')
+	return v >= lo && v <= hi
 }
 
 // readWord reads the word starting at i into w.

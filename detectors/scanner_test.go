@@ -444,3 +444,28 @@ func TestMayMatch(t *testing.T) {
 		}
 	}
 }
+
+func TestDateTimesPassedOver(t *testing.T) {
+	for _, c := range []struct {
+		s    string
+		want int
+	}{
+		{"2026-06-05", 10}, {"2026/06/05", 10}, {"1990-12-31 x", 10}, {"2026-06-05T15:59:32+08:00", 25},
+		{"2026-06-05T15:59:32Z", 20}, {"2026-06-05 15:59:32.123456", 26}, {"2026-06-05T15:59", 16},
+		{"2026-06-05T15:59:32+0800", 24}, {"2026-06-05 13812345678", 10},
+		{"2026-13-05", 0}, {"2026-06-32", 0}, {"1890-06-05", 0}, {"2026-06/05", 0}, {"2026-06-051", 0},
+		{"2026-06-05T13812345678", 0}, {"2026-06-05x", 0}, {"138-1234-5678", 0}, {"2026-06-0", 0},
+	} {
+		if got := dateTimeLen(c.s, 0); got != c.want {
+			t.Errorf("dateTimeLen(%q) = %d, want %d", c.s, got, c.want)
+		}
+	}
+	if got := dateTimeLen("a2026-06-05", 1); got != 0 {
+		t.Errorf("a date inside a word: %d", got)
+	}
+	// What follows a date is still scanned.
+	fs := Default.Scan("2026-06-05 13812345678 于2026-06-05T15:59:32+08:00致电", nil)
+	if len(fs) != 1 || fs[0].Type != CNMobile || fs[0].Start != 11 {
+		t.Errorf("findings %+v", fs)
+	}
+}
