@@ -3,6 +3,7 @@ package detectors
 import (
 	"regexp"
 	"sync"
+	"sync/atomic"
 
 	"github.com/nyaruka/phonenumbers"
 )
@@ -167,14 +168,21 @@ func (r *regionPlan) valid(nsn []byte) bool {
 }
 
 var intlPlans struct {
-	sync.Mutex
-	byCode map[int][]*regionPlan // compiled on first use of a calling code
-	known  map[int][]*phonenumbers.PhoneMetadata
+	compiled   [1000]atomic.Pointer[[]*regionPlan] // by calling code, read without a lock
+	sync.Mutex                                     // held while compiling
+	byCode     map[int][]*regionPlan               // compiled on first use of a calling code
+	known      map[int][]*phonenumbers.PhoneMetadata
 }
 
 // intlRegions returns the compiled plans of calling code cc, nil if no
 // region uses it.
 func intlRegions(cc int) []*regionPlan {
+	if cc < 0 || cc >= len(intlPlans.compiled) {
+		return nil
+	}
+	if p := intlPlans.compiled[cc].Load(); p != nil {
+		return *p
+	}
 	intlPlans.Lock()
 	defer intlPlans.Unlock()
 	if intlPlans.known == nil {
@@ -221,6 +229,7 @@ func intlRegions(cc int) []*regionPlan {
 		}
 	}
 	intlPlans.byCode[cc] = plans
+	intlPlans.compiled[cc].Store(&plans)
 	return plans
 }
 
