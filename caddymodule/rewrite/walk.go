@@ -402,12 +402,28 @@ func (w *walker) object(i int, s slot) (int, error) {
 			if err != nil {
 				return 0, err
 			}
-		} else if fast && wildDead && kr == ke.rules {
-			// Every rule of the key is live: its slot is known. A typed
-			// string goes straight to its action.
+		} else {
 			w.path[depth] = pathElem{key: src[keyStart:keyEnd]}
-			cs := ke.slot
-			if src[vStart] == '"' && cs.typ() != detectors.Unknown && !cs.scan() && w.d.Action(cs.typ()) != config.Drop {
+			var cs slot
+			dropKey := false
+			if fast && wildDead && kr == ke.rules {
+				cs = ke.slot // every rule of the key is live: its slot is known
+			} else {
+				scanKey := w.e.route.Scan == config.ScanAll || s.scan()
+				var ki keyInfo
+				if scanKey || w.e.route.Scan >= config.ScanNames {
+					ki = w.e.key(key)
+				}
+				cs = w.child(s, depth, key, -1, ki, kr)
+				if scanKey && !ki.clean {
+					// Keys can hold personal data too ({"13812345678": {…}}).
+					if dropKey, err = w.key(keyStart, keyEnd, key); err != nil {
+						return 0, err
+					}
+				}
+			}
+			if src[vStart] == '"' && !dropKey && !w.drops(cs) && !w.e.slow {
+				// A string member, the most common: straight to its rewrite.
 				m.kept++
 				end, esc, ok := w.strEndFast(vStart)
 				if !ok {
@@ -415,20 +431,11 @@ func (w *walker) object(i int, s slot) (int, error) {
 						return 0, err
 					}
 				}
-				text, err := w.stringText(vStart, end, esc)
-				if err != nil {
-					return 0, err
-				}
-				if err = w.leaf(vStart, end, text, cs, !esc); err != nil {
+				if err = w.strValue(vStart, end, esc, cs); err != nil {
 					return 0, err
 				}
 				next = end
-			} else if next, tookComma, err = w.entry(&m, keyStart, vStart, cs, false); err != nil {
-				return 0, err
-			}
-		} else {
-			w.path[depth] = pathElem{key: src[keyStart:keyEnd]}
-			if next, tookComma, err = w.member(&m, s, depth, keyStart, keyEnd, vStart, key, kr); err != nil {
+			} else if next, tookComma, err = w.entry(&m, keyStart, vStart, cs, dropKey); err != nil {
 				return 0, err
 			}
 		}
@@ -446,28 +453,6 @@ func (w *walker) object(i int, s slot) (int, error) {
 			return i, nil
 		}
 	}
-}
-
-// member handles one object member that rules, key names or content
-// detection may apply to: its key is src[keyStart:keyEnd] (decoded: key),
-// its value starts at vStart.
-// kr are the live field rules whose component at this depth is the key.
-func (w *walker) member(m *member, s slot, depth, keyStart, keyEnd, vStart int, key []byte, kr uint64) (int, bool, error) {
-	scanKey := w.e.route.Scan == config.ScanAll || s.scan()
-	var ki keyInfo
-	if scanKey || w.e.route.Scan >= config.ScanNames {
-		ki = w.e.key(key)
-	}
-	cs := w.child(s, depth, key, -1, ki, kr)
-	dropKey := false
-	if scanKey && !ki.clean {
-		// Keys can hold personal data too ({"13812345678": {…}}).
-		var err error
-		if dropKey, err = w.key(keyStart, keyEnd, key); err != nil {
-			return 0, false, err
-		}
-	}
-	return w.entry(m, keyStart, vStart, cs, dropKey)
 }
 
 // entry handles the value of one object member (whose key starts at start)
@@ -579,25 +564,31 @@ func (w *walker) str(i int, s slot) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	return end, w.strValue(i, end, esc, s)
+}
+
+// strValue rewrites the string src[i:end] (holding escapes when esc) that
+// has slot s.
+func (w *walker) strValue(i, end int, esc bool, s slot) error {
 	switch {
 	case s.typ() != detectors.Unknown || s.scan():
 		text, err := w.stringText(i, end, esc)
 		if err != nil {
-			return 0, err
+			return err
 		}
-		return end, w.leaf(i, end, text, s, !esc)
+		return w.leaf(i, end, text, s, !esc)
 	case w.e.route.Scan >= config.ScanNames && startsJSON(w.src[i+1:end-1]):
 		// With key names on, JSON held in a string is walked too: its
 		// keys name personal data as well as the document's own.
 		text, err := w.stringText(i, end, esc)
 		if err != nil {
-			return 0, err
+			return err
 		}
 		if out, changed, ok := w.nested(text, s); ok && changed {
 			w.replace(i, end, out)
 		}
 	}
-	return end, nil
+	return nil
 }
 
 // stringText returns the content of the string src[start:end], decoded
