@@ -16,9 +16,9 @@ var cnPlan struct {
 	// mobile classifies the first five digits 1xxxx of an 11-digit mobile
 	// number: 0 not in the plan, 1 in the plan, 2 decided by the full pattern.
 	mobile    [10000]uint8
-	mobileRe  *regexp.Regexp
-	fixedRe   *regexp.Regexp // national significant number of a fixed line
-	serviceRe *regexp.Regexp // 400 and 800 numbers
+	mobileRe  *digitMatcher
+	fixedRe   *digitMatcher // national significant number of a fixed line
+	serviceRe *digitMatcher // 400 and 800 numbers
 }
 
 func loadCNPlan() {
@@ -41,8 +41,8 @@ func loadCNPlan() {
 		cnPlan.fixedRe = anchored(md.GetFixedLine().GetNationalNumberPattern())
 		// Of the toll-free and shared-cost ranges only 400 and 800 numbers
 		// are written as contact numbers; 95xxx and 96xxx are short codes.
-		cnPlan.serviceRe = regexp.MustCompile(`^(?:(?:` + md.GetTollFree().GetNationalNumberPattern() +
-			`)|(?:` + md.GetSharedCost().GetNationalNumberPattern() + `))$`)
+		cnPlan.serviceRe = compileDigits(`(?:` + md.GetTollFree().GetNationalNumberPattern() +
+			`)|(?:` + md.GetSharedCost().GetNationalNumberPattern() + `)`)
 
 		// Every pattern branch of the mobile plan fixes at most the first
 		// five digits, so three probe suffixes per prefix classify it; a
@@ -56,7 +56,7 @@ func loadCNPlan() {
 				for j := 5; j < 11; j++ {
 					buf[j] = fill
 				}
-				if cnPlan.mobileRe.Match(buf[:]) {
+				if cnPlan.mobileRe.match(buf[:]) {
 					hits++
 				}
 			}
@@ -82,7 +82,7 @@ func isCNMobile(d []byte) bool {
 	case 1:
 		return true
 	case 2:
-		return matchDigits(cnPlan.mobileRe, d)
+		return cnPlan.mobileRe.match(d)
 	}
 	return false
 }
@@ -95,7 +95,7 @@ func isCNFixed(nsn []byte) bool {
 		return false
 	}
 	loadCNPlan()
-	return matchDigits(cnPlan.fixedRe, nsn)
+	return cnPlan.fixedRe.match(nsn)
 }
 
 // isCNService reports whether d is a 400 or 800 service number.
@@ -104,7 +104,7 @@ func isCNService(d []byte) bool {
 		return false
 	}
 	loadCNPlan()
-	return matchDigits(cnPlan.serviceRe, d)
+	return cnPlan.serviceRe.match(d)
 }
 
 // matchBufs hold copies of candidates for the regexp engine, which keeps a
@@ -151,16 +151,16 @@ func isIntlPhone(d []byte) bool {
 // regionPlan is one region's numbering plan, compiled.
 type regionPlan struct {
 	lengths uint32 // bit n: a national number of n digits is possible
-	general *regexp.Regexp
-	types   []*regexp.Regexp
+	general *digitMatcher
+	types   []*digitMatcher
 }
 
 func (r *regionPlan) valid(nsn []byte) bool {
-	if len(nsn) >= 32 || r.lengths&(1<<len(nsn)) == 0 || !matchDigits(r.general, nsn) {
+	if len(nsn) >= 32 || r.lengths&(1<<len(nsn)) == 0 || !r.general.match(nsn) {
 		return false
 	}
 	for _, t := range r.types {
-		if matchDigits(t, nsn) {
+		if t.match(nsn) {
 			return true
 		}
 	}
@@ -233,4 +233,4 @@ func intlRegions(cc int) []*regionPlan {
 	return plans
 }
 
-func anchored(p string) *regexp.Regexp { return regexp.MustCompile(`^(?:` + p + `)$`) }
+func anchored(p string) *digitMatcher { return compileDigits(p) }
