@@ -10,6 +10,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"math/bits"
 	"sync"
 	"sync/atomic"
@@ -28,6 +29,10 @@ const DefaultMaxDepth = 128
 
 // ErrTooDeep is returned for documents nested deeper than the limit.
 var ErrTooDeep = errors.New("JSON nested too deeply")
+
+// ErrTooLarge is returned for a document of 2 GiB or more (the walker keeps
+// offsets in 32 bits; a gateway's body limit is far below).
+var ErrTooLarge = errors.New("document too large for the rewrite engine")
 
 // Options configures an Engine.
 type Options struct {
@@ -394,6 +399,9 @@ const (
 // Malformed input and input nested too deeply give an error; the caller
 // must then not pass src on.
 func (e *Engine) Rewrite(dst, src []byte, f Format, d *config.Decision, sum *Summary) ([]byte, error) {
+	if len(src) > math.MaxInt32 {
+		return dst, ErrTooLarge
+	}
 	w := e.walkers.Get().(*walker)
 	defer e.walkers.Put(w)
 	w.reset(d, sum, dst)

@@ -195,8 +195,13 @@ func TestRewriteJSONInStringsWithKeyNames(t *testing.T) {
 	e := engine(t, config.Route{Scan: "names"}, nil)
 	in := `{"payload":"{\"customer\":{\"mobile\":\"13812345678\",\"name\":\"张三\"}}","note":"call 13912345678","raw":"[not json"}`
 	want := `{"payload":"{\"customer\":{\"mobile\":\"138****5678\",\"name\":\"张*\"}}","note":"call 13912345678","raw":"[not json"}`
-	if out, _ := rewrite(t, e, "online_agent", in, JSON); out != want {
+	out, sum := rewrite(t, e, "online_agent", in, JSON)
+	if out != want {
 		t.Errorf("\n got %s\nwant %s", out, want)
+	}
+	// The paths go on from the document's key into the nested one's.
+	if got := fmt.Sprint(sum.Paths); got != "[payload.customer.mobile payload.customer.name]" {
+		t.Errorf("paths %s", got)
 	}
 }
 

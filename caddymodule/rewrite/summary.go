@@ -91,13 +91,26 @@ func (s *Summary) add(t detectors.Type, a config.Action) {
 // pathElem is one step of the walker's current path: an object key (raw
 // JSON string, quotes included) or an array element.
 type pathElem struct {
-	key   []byte
-	index bool
+	// key is the raw key when the element is not in the walker's own
+	// document (a nested walker's inherited path, a rule's path);
+	// otherwise it is nil and the key is src[ks:ke], so that the walker
+	// stores no pointer per member.
+	key    []byte
+	ks, ke int32
+	index  bool
 	// h is the FNV-1a hash of the path up to and including this element,
 	// valid when hashed; set on demand, so members never recorded cost
 	// nothing.
 	h      uint64
 	hashed bool
+}
+
+// raw returns the element's key as written (quotes included).
+func (e *pathElem) raw(src []byte) []byte {
+	if e.key != nil {
+		return e.key
+	}
+	return src[e.ks:e.ke]
 }
 
 // rulePath is the path of the values a field rule types, when the rule
@@ -121,7 +134,7 @@ func fixedPath(p config.Path) rulePath {
 			elems[i] = pathElem{key: []byte(`"` + c.Key + `"`)}
 		}
 	}
-	return rulePath{ok: true, h: hashPath(elems), path: string(buildPath(elems, nil))}
+	return rulePath{ok: true, h: hashPath(elems, nil), path: string(buildPath(elems, nil, nil))}
 }
 
 // addRulePath records the path of the values field rule r of e types.
@@ -148,7 +161,7 @@ func (s *Summary) addRulePath(e *Engine, r int) {
 
 // hashPath returns the FNV-1a hash of path p's raw form, caching the
 // hash of each prefix in its elements.
-func hashPath(p []pathElem) uint64 {
+func hashPath(p []pathElem, src []byte) uint64 {
 	const (
 		offset = 14695981039346656037
 		prime  = 1099511628211
@@ -163,7 +176,7 @@ func hashPath(p []pathElem) uint64 {
 		if e.index {
 			h = (h ^ '#') * prime
 		} else {
-			for _, c := range e.key {
+			for _, c := range e.raw(src) {
 				h = (h ^ uint64(c)) * prime
 			}
 		}
@@ -174,7 +187,7 @@ func hashPath(p []pathElem) uint64 {
 }
 
 // buildPath appends the collapsed, escaped form of p to b.
-func buildPath(p []pathElem, b []byte) []byte {
+func buildPath(p []pathElem, src []byte, b []byte) []byte {
 	for i, e := range p {
 		if i > 0 {
 			b = append(b, '.')
@@ -183,11 +196,12 @@ func buildPath(p []pathElem, b []byte) []byte {
 			b = append(b, '#')
 			continue
 		}
-		k := e.key[1 : len(e.key)-1]
+		raw := e.raw(src)
+		k := raw[1 : len(raw)-1]
 		for _, c := range k {
 			if c == '\\' {
 				// a rare escaped key: decode it (this allocates)
-				if dec, err := unquote(nil, e.key); err == nil {
+				if dec, err := unquote(nil, raw); err == nil {
 					k = dec
 				}
 				break
@@ -207,8 +221,8 @@ func buildPath(p []pathElem, b []byte) []byte {
 // identified by a 64-bit FNV-1a hash of its collapsed form, so a path seen
 // before costs no more than hashing its keys; only a new one is built (into
 // scratch, reused storage returned for the next call) and allocated.
-func (s *Summary) addPath(p []pathElem, scratch []byte, intern func(uint64, []byte) string) []byte {
-	h := hashPath(p)
+func (s *Summary) addPath(p []pathElem, src, scratch []byte, intern func(uint64, []byte) string) []byte {
+	h := hashPath(p, src)
 	for _, q := range s.pathIDs {
 		if q == h {
 			return scratch
@@ -218,7 +232,7 @@ func (s *Summary) addPath(p []pathElem, scratch []byte, intern func(uint64, []by
 		s.pathIDs, s.Paths = s.idsArr[:0], s.pathsArr[:0]
 	}
 	s.pathIDs = append(s.pathIDs, h)
-	b := buildPath(p, scratch[:0])
+	b := buildPath(p, src, scratch[:0])
 	s.Paths = append(s.Paths, intern(h, b))
 	return b
 }

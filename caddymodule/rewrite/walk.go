@@ -403,7 +403,8 @@ func (w *walker) object(i int, s slot) (int, error) {
 				return 0, err
 			}
 		} else {
-			w.path[depth] = pathElem{key: src[keyStart:keyEnd]}
+			pe := &w.path[depth]
+			pe.ks, pe.ke, pe.hashed = int32(keyStart), int32(keyEnd), false
 			var cs slot
 			dropKey := false
 			if fast && wildDead && kr == ke.rules {
@@ -556,7 +557,7 @@ func (w *walker) recordSlot(s slot, act config.Action) {
 // record counts one value of type t that received act, at the current path.
 func (w *walker) record(t detectors.Type, act config.Action) {
 	w.sum.add(t, act)
-	w.pathBuf = w.sum.addPath(w.path, w.pathBuf, w.e.internPath)
+	w.pathBuf = w.sum.addPath(w.path, w.src, w.pathBuf, w.e.internPath)
 }
 
 func (w *walker) str(i int, s slot) (int, error) {
@@ -754,6 +755,11 @@ func (w *walker) nested(text []byte, s slot) ([]byte, bool, bool) {
 	defer func() { n.own = n.out }()
 	n.depth = w.depth + 1
 	n.path = append(n.path[:0], w.path...)
+	for i := range n.path { // the inherited keys are in this walker's document
+		if e := &n.path[i]; !e.index && e.key == nil {
+			e.key = w.src[e.ks:e.ke]
+		}
+	}
 	n.src = text
 	if n.index(text) != nil {
 		return nil, false, false
