@@ -605,4 +605,28 @@ func TestMaskMetrics(t *testing.T) {
 			t.Errorf("metrics lack %s", want)
 		}
 	}
+	// The counters (cached per label set by the handler) go on counting.
+	value := func(series string) float64 {
+		resp, err := http.Get("http://localhost:2999/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			if v, ok := strings.CutPrefix(sc.Text(), series+" "); ok {
+				f, _ := strconv.ParseFloat(v, 64)
+				return f
+			}
+		}
+		return 0
+	}
+	const mobiles = `piigate_mask_values_total{action="mask",entity="cn_mobile",role="online_agent"}`
+	const rewritten = `piigate_mask_responses_total{result="rewritten"}`
+	v0, r0 := value(mobiles), value(rewritten)
+	get(t, tc, "/api/customers", "online_agent")
+	get(t, tc, "/api/customers", "online_agent")
+	if v1, r1 := value(mobiles), value(rewritten); v1 <= v0 || r1 != r0+2 {
+		t.Errorf("after two more responses: values %v → %v, rewritten %v → %v", v0, v1, r0, r1)
+	}
 }

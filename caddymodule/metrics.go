@@ -2,13 +2,16 @@ package caddymodule
 
 import (
 	"errors"
+	"maps"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/piigate/piigate/config"
+	"github.com/piigate/piigate/detectors"
 )
 
 // metrics are pii_mask's Prometheus series, on Caddy's registry (served by
@@ -18,6 +21,43 @@ type metrics struct {
 	values    *prometheus.CounterVec
 	refusals  *prometheus.CounterVec
 	duration  prometheus.Histogram
+
+	// The counters of label values seen before: WithLabelValues hashes
+	// every label and takes a lock, several times per response otherwise.
+	resultCounters counterCache[string]
+	valueCounters  counterCache[valueLabels]
+}
+
+type valueLabels struct {
+	entity detectors.Type
+	action config.Action
+	role   string
+}
+
+// counterCache maps label values to their counter: a map replaced whole on
+// insert, read without a lock. Label values are few (results; types ×
+// actions × role sets), and bounded here all the same.
+type counterCache[K comparable] struct {
+	m atomic.Pointer[map[K]prometheus.Counter]
+}
+
+func (c *counterCache[K]) get(k K, newCounter func() prometheus.Counter) prometheus.Counter {
+	old := c.m.Load()
+	if old != nil {
+		if ctr, ok := (*old)[k]; ok {
+			return ctr
+		}
+	}
+	ctr := newCounter()
+	if old == nil || len(*old) < 1024 {
+		n := make(map[K]prometheus.Counter, 1)
+		if old != nil {
+			n = maps.Clone(*old)
+		}
+		n[k] = ctr
+		c.m.Store(&n)
+	}
+	return ctr
 }
 
 var (
@@ -86,13 +126,15 @@ func (m *metrics) observe(o *Outcome, d *config.Decision) {
 	if m == nil || o.Result == "" {
 		return
 	}
-	m.responses.WithLabelValues(o.Result).Inc()
+	m.resultCounters.get(o.Result, func() prometheus.Counter { return m.responses.WithLabelValues(o.Result) }).Inc()
 	m.duration.Observe(o.Duration.Seconds())
 	role := strings.Join(d.Roles, ",")
 	if d.Unknown {
 		role = "(none)"
 	}
 	for _, c := range o.Summary.Counts {
-		m.values.WithLabelValues(c.Type.String(), c.Action.String(), role).Add(float64(c.N))
+		m.valueCounters.get(valueLabels{c.Type, c.Action, role}, func() prometheus.Counter {
+			return m.values.WithLabelValues(c.Type.String(), c.Action.String(), role)
+		}).Add(float64(c.N))
 	}
 }
