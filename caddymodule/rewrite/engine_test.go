@@ -542,3 +542,49 @@ func TestKeyCacheConcurrent(t *testing.T) {
 		}
 	}
 }
+
+type testTokenizer struct{ fail bool }
+
+func (tk testTokenizer) Tokenize(dst []byte, t detectors.Type, value []byte) ([]byte, error) {
+	if tk.fail {
+		return dst, errors.New("token vault unreachable")
+	}
+	return append(dst, `tok"`+t.String()+`"`...), nil // a quote, to prove the token is quoted
+}
+
+// A tokenizer's tokens are quoted into the output, and a failing tokenizer
+// fails the rewrite of a field-typed value (fail closed) while content
+// findings fall back to redaction.
+func TestTokenizerOutcomes(t *testing.T) {
+	tbl, err := config.Compile(examplePolicy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cr, err := config.CompileRoute(config.Route{Scan: "off", Fields: []config.Field{{Path: "mobile", Type: "cn_mobile"}, {Path: "note", Type: "scan"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := decide(t, "tokens")
+	in := []byte(`{"mobile":"13812345678","note":"call 13912345678"}`)
+	for _, slow := range []bool{false, true} {
+		e, err := New(Options{Route: cr, Table: tbl, Tokenizer: testTokenizer{}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.slow = slow
+		var sum Summary
+		out, err := e.Rewrite(nil, in, JSON, d, &sum)
+		if want := `{"mobile":"tok\"cn_mobile\"","note":"call tok\"cn_mobile\""}`; err != nil || string(out) != want {
+			t.Errorf("slow=%v: %s, %v; want %s", slow, out, err, want)
+		}
+		bad, _ := New(Options{Route: cr, Table: tbl, Tokenizer: testTokenizer{fail: true}})
+		bad.slow = slow
+		if out, err := bad.Rewrite(nil, in, JSON, d, &sum); err == nil {
+			t.Errorf("slow=%v: a failing tokenizer gave %s", slow, out)
+		}
+		only := []byte(`{"note":"call 13912345678"}`)
+		if out, err := bad.Rewrite(nil, only, JSON, d, &sum); err != nil || string(out) != `{"note":"call [cn_mobile]"}` {
+			t.Errorf("slow=%v: content finding with a failing tokenizer: %s, %v", slow, out, err)
+		}
+	}
+}

@@ -423,7 +423,11 @@ func (w *walker) object(i int, s slot) (int, error) {
 					}
 				}
 			}
-			if src[vStart] == '"' && !dropKey && !w.drops(cs) && !w.e.slow {
+			act := config.Plain
+			if cs.typ() != detectors.Unknown {
+				act = w.d.Action(cs.typ())
+			}
+			if src[vStart] == '"' && !dropKey && act != config.Drop && !w.e.slow {
 				// A string member, the most common: straight to its rewrite.
 				m.kept++
 				end, esc, ok := w.strEndFast(vStart)
@@ -432,7 +436,15 @@ func (w *walker) object(i int, s slot) (int, error) {
 						return 0, err
 					}
 				}
-				if err = w.strValue(vStart, end, esc, cs); err != nil {
+				if cs.typ() != detectors.Unknown && !esc && !cs.scan() {
+					// Typed, without escapes: the value's action, here.
+					w.recordSlot(cs, act)
+					if act != config.Plain {
+						if err = w.act(vStart, end, src[vStart+1:end-1], cs.typ(), act, true); err != nil {
+							return 0, err
+						}
+					}
+				} else if err = w.strValue(vStart, end, esc, cs); err != nil {
 					return 0, err
 				}
 				next = end
@@ -640,29 +652,8 @@ func (w *walker) leaf(start, end int, text []byte, s slot, raw bool) error {
 	if s.typ() != detectors.Unknown {
 		act := w.d.Action(s.typ())
 		w.recordSlot(s, act)
-		if raw && !w.e.slow && bytes.IndexByte(text, 0xE2) < 0 && (act == config.Mask || (act == config.Redact || act == config.Hash) && int(s.typ()) < detectors.NumBuiltin) {
-			// Masks keep characters of the value and add '*'; redactions
-			// and hashes are ASCII: written straight into the output.
-			w.flush(start)
-			w.out = append(w.out, '"')
-			w.out, _ = w.e.act.apply(w.out, s.typ(), act, text) // only the tokenizer fails
-			w.out = append(w.out, '"')
-			w.last = end
-			return nil
-		}
 		if act != config.Plain {
-			var err error
-			if w.repl, err = w.e.act.apply(w.repl[:0], s.typ(), act, text); err != nil {
-				return err
-			}
-			if act == config.Drop { // a dropped root or a value the caller could not remove
-				w.flush(start)
-				w.out = append(w.out, "null"...)
-				w.last = end
-			} else {
-				w.replace(start, end, w.repl)
-			}
-			return nil
+			return w.act(start, end, text, s.typ(), act, raw)
 		}
 		if !s.scan() {
 			return nil
@@ -673,6 +664,34 @@ func (w *walker) leaf(start, end int, text []byte, s slot, raw bool) error {
 		w.replace(start, end, out)
 	}
 	return err
+}
+
+// act puts the agent's view under act (not plain) of the value
+// src[start:end] of type t, whose text is text, in place of the value.
+func (w *walker) act(start, end int, text []byte, t detectors.Type, act config.Action, raw bool) error {
+	if raw && !w.e.slow && (act == config.Mask || (act == config.Redact || act == config.Hash) && int(t) < detectors.NumBuiltin) &&
+		bytes.IndexByte(text, 0xE2) < 0 {
+		// Masks keep characters of the value and add '*'; redactions
+		// and hashes are ASCII: written straight into the output.
+		w.flush(start)
+		w.out = append(w.out, '"')
+		w.out, _ = w.e.act.apply(w.out, t, act, text) // only the tokenizer fails
+		w.out = append(w.out, '"')
+		w.last = end
+		return nil
+	}
+	var err error
+	if w.repl, err = w.e.act.apply(w.repl[:0], t, act, text); err != nil {
+		return err
+	}
+	if act == config.Drop { // a dropped root or a value the caller could not remove
+		w.flush(start)
+		w.out = append(w.out, "null"...)
+		w.last = end
+	} else {
+		w.replace(start, end, w.repl)
+	}
+	return nil
 }
 
 // key content-scans an object key (scan all): a key that is personal data
