@@ -1,6 +1,7 @@
 package rewrite
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -400,21 +401,15 @@ func maskRange(dst, v []byte, k keep, n int) []byte {
 // zhang.san@example.com → z***@example.com. Three stars whatever the
 // length, so the mask does not tell it.
 func (a *actor) maskEmail(dst, v []byte) []byte {
-	at := -1
-	for i := len(v) - 1; i >= 0; i-- {
-		if v[i] == '@' {
-			at = i
-			break
-		}
-	}
+	at := bytes.LastIndexByte(v, '@')
 	if at < 0 {
 		return maskRange(dst, v, halve(keep{1, 0}, countSignificant(v)), countSignificant(v))
 	}
 	first := 0
 	if spec, ok := a.table.Mask(detectors.Email); ok {
 		first = halve(keep{spec.KeepFirst, 0}, utf8.RuneCount(v[:at])).first
-	} else if utf8.RuneCount(v[:at]) >= 2 {
-		first = 1
+	} else if at >= 2 && (v[0] < utf8.RuneSelf || utf8.RuneCount(v[:at]) >= 2) {
+		first = 1 // at least two characters before the '@'
 	}
 	w := digitsWidth(v[:at], first)
 	dst = append(dst, v[:w]...)
@@ -425,6 +420,25 @@ func (a *actor) maskEmail(dst, v []byte) []byte {
 // maskName keeps the first character of each word: 张三 → 张*,
 // Zhang San → Z**** S**.
 func maskName(dst, v []byte) []byte {
+	if !nameHasSeparator(v) {
+		// One word, the common case (张三, 欧阳娜娜): its first character
+		// when it has two or more, then a '*' for each of the others.
+		n := utf8.RuneCount(v)
+		if n >= 2 {
+			_, w := utf8.DecodeRune(v)
+			dst = append(dst, v[:w]...)
+			n--
+		}
+		for ; n > 0; n-- {
+			dst = append(dst, maskRune)
+		}
+		return dst
+	}
+	return maskNameWords(dst, v)
+}
+
+// maskNameWords is maskName for any name, word by word.
+func maskNameWords(dst, v []byte) []byte {
 	n := 0
 	for i := 0; i < len(v); {
 		r, w := utf8.DecodeRune(v[i:])
@@ -453,6 +467,20 @@ func maskName(dst, v []byte) []byte {
 		i += w
 	}
 	return dst
+}
+
+// nameHasSeparator reports whether v may hold a separator between the
+// words of a name: ' ', '.', '-', or the lead byte of U+00B7 (·) or of
+// U+3000 (the ideographic space; its lead byte 0xE3 also starts kana, which
+// then take the general path).
+func nameHasSeparator(v []byte) bool {
+	for _, c := range v {
+		switch c {
+		case ' ', '.', '-', 0xC2, 0xE3:
+			return true
+		}
+	}
+	return false
 }
 
 // maskAddress keeps the administrative divisions at the start, up to the

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"sync"
 	"testing"
@@ -585,6 +586,21 @@ func TestTokenizerOutcomes(t *testing.T) {
 		only := []byte(`{"note":"call 13912345678"}`)
 		if out, err := bad.Rewrite(nil, only, JSON, d, &sum); err != nil || string(out) != `{"note":"call [cn_mobile]"}` {
 			t.Errorf("slow=%v: content finding with a failing tokenizer: %s, %v", slow, out, err)
+		}
+	}
+}
+
+// maskName's one-word shortcut gives what the word-by-word mask gives.
+func TestMaskNameShortcut(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	pieces := []string{"张", "欧阳", "娜", "Zhang", "a", "é", "\xff", "ア", "・", " ", "-", ".", "·", "\u3000", "李"}
+	for i := 0; i < 20000; i++ {
+		var b []byte
+		for k := r.IntN(5); k >= 0; k-- {
+			b = append(b, pieces[r.IntN(len(pieces))]...)
+		}
+		if got, want := maskName(nil, b), maskNameWords(nil, b); !bytes.Equal(got, want) {
+			t.Fatalf("%q: shortcut %q, words %q", b, got, want)
 		}
 	}
 }
