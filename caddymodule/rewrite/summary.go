@@ -26,7 +26,8 @@ type Summary struct {
 	pathIDs []uint64 // hashes of Paths' raw forms
 
 	// countAt holds 1 + the index in Counts of each built-in type and
-	// action, 0 for none yet.
+	// action, 0 for none yet. Reset clears it with Counts; code that
+	// empties Counts otherwise must clear it too.
 	countAt [detectors.NumBuiltin * numActions]uint8
 
 	// ruleSeen has a bit for each field rule of ruleEngine whose path is
@@ -64,15 +65,22 @@ func (s *Summary) Total() int {
 const numActions = int(config.Drop) + 1
 
 func (s *Summary) add(t detectors.Type, a config.Action) {
+	// A (type, action) counted before: small enough to be inlined.
+	if k := uint(t)*uint(numActions) + uint(a); k < uint(len(s.countAt)) {
+		if at := uint(s.countAt[k]) - 1; at < uint(len(s.Counts)) {
+			s.Counts[at].N++
+			return
+		}
+	}
+	s.addNew(t, a)
+}
+
+func (s *Summary) addNew(t detectors.Type, a config.Action) {
 	if s.Counts == nil {
 		s.Counts = s.countsArr[:0]
 	}
 	if int(t) < detectors.NumBuiltin && int(a) < numActions {
 		k := int(t)*numActions + int(a)
-		if at := int(s.countAt[k]); at != 0 && at <= len(s.Counts) && s.Counts[at-1].Type == t && s.Counts[at-1].Action == a {
-			s.Counts[at-1].N++
-			return
-		}
 		if len(s.Counts) < 255 {
 			s.countAt[k] = uint8(len(s.Counts) + 1)
 		}
@@ -139,6 +147,13 @@ func fixedPath(p config.Path) rulePath {
 
 // addRulePath records the path of the values field rule r of e types.
 func (s *Summary) addRulePath(e *Engine, r int) {
+	if s.ruleEngine == e && s.ruleSeen&(1<<r) != 0 {
+		return // the common case, inlined
+	}
+	s.addRulePathNew(e, r)
+}
+
+func (s *Summary) addRulePathNew(e *Engine, r int) {
 	if s.ruleEngine != e {
 		s.ruleSeen, s.ruleEngine = 0, e
 	}

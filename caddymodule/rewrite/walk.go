@@ -558,12 +558,12 @@ func (w *walker) array(i int, s slot) (int, error) {
 // recordSlot counts one value with slot s that received act: a value a
 // field rule typed has the rule's path.
 func (w *walker) recordSlot(s slot, act config.Action) {
-	if s.prio() != prioField || s.rule() == 0 || !w.e.rulePaths[s.rule()-1].ok {
-		w.record(s.typ(), act)
+	if r := int(s.rule()) - 1; r >= 0 && s.prio() == prioField && w.e.rulePaths[r].ok {
+		w.sum.add(s.typ(), act)
+		w.sum.addRulePath(w.e, r)
 		return
 	}
-	w.sum.add(s.typ(), act)
-	w.sum.addRulePath(w.e, int(s.rule()-1))
+	w.record(s.typ(), act)
 }
 
 // record counts one value of type t that received act, at the current path.
