@@ -19,7 +19,7 @@ const (
 	ixQuote   = iota // quotes that open or close a string
 	ixSlash          // backslashes
 	ixBracket        // { } [ ] outside strings
-	ixCtrl           // control characters (raw masks only)
+	ixCtrl           // control characters inside strings
 	ixWords
 )
 
@@ -33,35 +33,53 @@ func (w *walker) index(src []byte) error {
 	ix := w.ix[:nb*ixWords]
 	w.ix = ix
 	full := len(src) / 64
-	rawMasks(src[:full*64], ix)
+	var st indexState
+	bad := indexBlocks(src[:full*64], ix, &st)
 	if full < nb {
 		// The last partial block, padded with spaces (which flag nothing).
 		var pad [64]byte
 		for i := copy(pad[:], src[full*64:]); i < 64; i++ {
 			pad[i] = ' '
 		}
-		rawMasks(pad[:], ix[full*ixWords:])
+		bad = indexBlocks(pad[:], ix[full*ixWords:], &st) || bad
 	}
-	var prevEscaped, inString uint64
-	for b := 0; b+ixWords <= len(ix); b += ixWords {
-		blk := ix[b : b+ixWords : b+ixWords]
-		quote := blk[ixQuote]
-		if slash := blk[ixSlash]; slash|prevEscaped != 0 {
-			quote &^= escapedBy(slash, &prevEscaped)
-			blk[ixQuote] = quote
-		}
-		in := inString
-		if quote != 0 {
-			in ^= prefixXor(quote)
-			inString = uint64(int64(in) >> 63)
-		}
-		blk[ixBracket] &^= in
-		if c := blk[ixCtrl] & in; c != 0 {
-			pos := b/ixWords*64 + bits.TrailingZeros64(c)
-			return syntaxErr(src, pos, "control character in string")
+	if bad {
+		for b := 0; b < nb; b++ {
+			if c := ix[b*ixWords+ixCtrl]; c != 0 {
+				return syntaxErr(src, b*64+bits.TrailingZeros64(c), "control character in string")
+			}
 		}
 	}
 	return nil
+}
+
+// indexState is what indexing carries from one block to the next.
+type indexState struct {
+	escaped  uint64 // 1 when the next block's first character is escaped
+	inString uint64 // all ones when the next block starts inside a string
+}
+
+// indexBlocksGeneric is indexBlocks in Go, eight bytes at a time.
+func indexBlocksGeneric(src []byte, ix []uint64, st *indexState) bool {
+	rawMasksGeneric(src, ix)
+	var ctrl uint64
+	for b := 0; b+ixWords <= len(src)/64*ixWords; b += ixWords {
+		blk := ix[b : b+ixWords : b+ixWords]
+		quote := blk[ixQuote]
+		if slash := blk[ixSlash]; slash|st.escaped != 0 {
+			quote &^= escapedBy(slash, &st.escaped)
+			blk[ixQuote] = quote
+		}
+		in := st.inString
+		if quote != 0 {
+			in ^= prefixXor(quote)
+			st.inString = uint64(int64(in) >> 63)
+		}
+		blk[ixBracket] &^= in
+		blk[ixCtrl] &= in
+		ctrl |= blk[ixCtrl]
+	}
+	return ctrl != 0
 }
 
 // escapedBy returns the bits of the characters that backslashes escape in

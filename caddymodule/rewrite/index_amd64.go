@@ -4,16 +4,17 @@ package rewrite
 
 import "golang.org/x/sys/cpu"
 
-var hasAVX2 = cpu.X86.HasAVX2
+var hasAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasPCLMULQDQ
 
-// rawMasks computes the raw masks of whole 64-byte blocks.
-func rawMasks(src []byte, ix []uint64) {
+// indexBlocks indexes whole 64-byte blocks of src into ix, carrying st
+// from call to call; it reports whether a control character sits inside a
+// string (the blocks' last words say where).
+func indexBlocks(src []byte, ix []uint64, st *indexState) bool {
 	if hasAVX2 && len(src) >= 64 {
-		rawMasksAVX2(&src[0], len(src)/64, &ix[0])
-		return
+		return indexAVX2(&src[0], len(src)/64, &ix[0], st) != 0
 	}
-	rawMasksGeneric(src, ix)
+	return indexBlocksGeneric(src, ix, st)
 }
 
 //go:noescape
-func rawMasksAVX2(src *byte, blocks int, ix *uint64)
+func indexAVX2(src *byte, blocks int, ix *uint64, st *indexState) (ctrl uint64)

@@ -4,5 +4,9 @@ package rewrite
 
 const hasAVX2 = false
 
-// rawMasks computes the raw masks of whole 64-byte blocks.
-func rawMasks(src []byte, ix []uint64) { rawMasksGeneric(src, ix) }
+// indexBlocks indexes whole 64-byte blocks of src into ix, carrying st
+// from call to call; it reports whether a control character sits inside a
+// string (the blocks' last words say where).
+func indexBlocks(src []byte, ix []uint64, st *indexState) bool {
+	return indexBlocksGeneric(src, ix, st)
+}

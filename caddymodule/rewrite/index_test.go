@@ -94,11 +94,44 @@ func TestRawMasks(t *testing.T) {
 		naiveMasks(src, want)
 		gen := make([]uint64, len(want))
 		rawMasksGeneric(src, gen)
-		got := make([]uint64, len(want))
-		rawMasks(src, got)
 		for i := range want {
-			if gen[i] != want[i] || got[i] != want[i] {
-				t.Fatalf("word %d of %q: naive %064b, generic %064b, rawMasks (AVX2 %v) %064b", i, src, want[i], gen[i], hasAVX2, got[i])
+			if gen[i] != want[i] {
+				t.Fatalf("word %d of %q: naive %064b, generic %064b", i, src, want[i], gen[i])
+			}
+		}
+	}
+}
+
+// TestIndexBlocks checks the AVX2 index against the portable one, state
+// carried across calls included, on inputs dense in quotes, backslashes,
+// brackets and control characters.
+func TestIndexBlocks(t *testing.T) {
+	if !hasAVX2 {
+		t.Skip("no AVX2 and PCLMULQDQ here, or built with purego: only the portable index runs")
+	}
+	r := rand.New(rand.NewPCG(7, 8))
+	alphabet := []byte("\"\"\\\\\\{}[]:, \x00\x1f\x20\x80\xffa")
+	for n := 0; n < 5000; n++ {
+		nb := 1 + r.IntN(6)
+		src := make([]byte, 64*nb)
+		for i := range src {
+			src[i] = alphabet[r.IntN(len(alphabet))]
+		}
+		split := 64 * r.IntN(nb+1) // two calls, the state carried between
+		want := make([]uint64, nb*ixWords)
+		var ws indexState
+		wantBad := indexBlocksGeneric(src[:split], want, &ws)
+		wantBad = indexBlocksGeneric(src[split:], want[split/64*ixWords:], &ws) || wantBad
+		got := make([]uint64, nb*ixWords)
+		var gs indexState
+		gotBad := indexBlocks(src[:split], got, &gs)
+		gotBad = indexBlocks(src[split:], got[split/64*ixWords:], &gs) || gotBad
+		if gotBad != wantBad || gs != ws {
+			t.Fatalf("%q split at %d: control %v, state %+v; portable %v, %+v", src, split, gotBad, gs, wantBad, ws)
+		}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("%q split at %d, word %d: AVX2 %064b, portable %064b", src, split, i, got[i], want[i])
 			}
 		}
 	}
