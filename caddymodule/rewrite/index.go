@@ -10,9 +10,10 @@ import (
 // backslashes, and the brackets that are not inside strings (the first
 // stage of simdjson, Langdale and Lemire, "Parsing Gigabytes of JSON per
 // Second", 2019). The walker then finds the end of a string or of a
-// skipped container by scanning words of bits, not bytes. The raw masks of
-// each 64-byte block come from AVX2 where the CPU has it, from SWAR
-// otherwise; the rest is plain Go.
+// skipped container by scanning words of bits, not bytes. The whole stage
+// runs in AVX2 where the CPU has it (index_amd64.s: the same steps, the
+// prefix XOR as a carry-less multiplication), eight bytes at a time in Go
+// otherwise.
 
 // Words of one block in the index.
 const (
