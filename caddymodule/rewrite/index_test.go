@@ -247,5 +247,12 @@ func TestIndexAgreesWithScanner(t *testing.T) {
 func FuzzIndex(f *testing.F) {
 	f.Add([]byte(`{"a":"\\\"","b":[{"c":"}"}]}`))
 	f.Add(bytes.Repeat([]byte(`\\"`), 50))
-	f.Fuzz(func(t *testing.T, src []byte) { checkIndex(t, src) })
+	f.Fuzz(func(t *testing.T, src []byte) {
+		// The reference scans from every bracket to its match: quadratic,
+		// so keep inputs to a few blocks (plenty for carries across them).
+		if len(src) > 4096 {
+			src = src[:4096]
+		}
+		checkIndex(t, src)
+	})
 }
