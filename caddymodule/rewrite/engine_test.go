@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/piigate/piigate/config"
 	"github.com/piigate/piigate/detectors"
+	"github.com/piigate/piigate/detectors/detectorstest"
 )
 
 // The policy of the issue's example Caddyfile.
@@ -602,5 +604,60 @@ func TestMaskNameShortcut(t *testing.T) {
 		if got, want := maskName(nil, b), maskNameWords(nil, b); !bytes.Equal(got, want) {
 			t.Fatalf("%q: shortcut %q, words %q", b, got, want)
 		}
+	}
+}
+
+// The engine does not content-scan numbers with a fraction or an exponent;
+// this holds only while the detectors find nothing in them.
+func TestNumbersWithFractionsHoldNoFindings(t *testing.T) {
+	g := detectorstest.New(9)
+	r := rand.New(rand.NewPCG(9, 10))
+	for i := 0; i < 20000; i++ {
+		var d string
+		switch i % 6 {
+		case 0:
+			d = g.Mobile()
+		case 1:
+			d = g.ResidentID()
+		case 2:
+			d = g.BankCard()
+		case 3:
+			area, sub := g.Landline()
+			d = area + sub
+		case 4:
+			d = g.ServiceNumber()
+		default:
+			d = strconv.FormatUint(r.Uint64(), 10)
+		}
+		d = strings.Map(func(c rune) rune {
+			if c >= '0' && c <= '9' {
+				return c
+			}
+			return -1
+		}, d)
+		if d == "" || d[0] == '0' && len(d) > 1 {
+			d = "1" + d
+		}
+		var n string
+		switch r.IntN(4) {
+		case 0:
+			n = d + "." + strconv.Itoa(r.IntN(1000))
+		case 1:
+			n = d + "e" + strconv.Itoa(r.IntN(20))
+		case 2:
+			n = d + ".0E+" + strconv.Itoa(r.IntN(5))
+		default:
+			n = d[:1] + "." + d[1:] + "e" + strconv.Itoa(len(d)-1)
+		}
+		if fs := detectors.Default.Scan(n, nil); len(fs) > 0 {
+			t.Fatalf("%s: the detectors find %v; numbers with fractions must then be scanned", n, fs)
+		}
+		if integer([]byte(n)) {
+			t.Fatalf("%s read as an integer", n)
+		}
+	}
+	e := engine(t, config.Route{Scan: "all"}, nil)
+	if out, _ := rewrite(t, e, "online_agent", `[13812345678,13812345678.5,-13812345678]`, JSON); out != `["138****5678",13812345678.5,"-138****5678"]` {
+		t.Errorf("numbers: %s", out)
 	}
 }

@@ -629,12 +629,25 @@ func (w *walker) replace(start, end int, text []byte) {
 // ten digits; a JSON number has no separators).
 const minPIINumber = 7
 
+// integer reports whether the JSON number n has no fraction or exponent:
+// the detectors find nothing in one that has (13812345678.0 reads as an
+// amount; TestNumbersWithFractionsHoldNoFindings keeps this true), so an
+// untyped one is not scanned.
+func integer(n []byte) bool {
+	for _, c := range n {
+		if c == '.' || c == 'e' || c == 'E' {
+			return false
+		}
+	}
+	return true
+}
+
 func (w *walker) number(i int, s slot) (int, error) {
 	end, err := numEnd(w.src, i)
 	if err != nil {
 		return 0, err
 	}
-	if s.typ() == detectors.Unknown && (!s.scan() || end-i < minPIINumber) {
+	if s.typ() == detectors.Unknown && (!s.scan() || end-i < minPIINumber || !integer(w.src[i:end])) {
 		return end, nil
 	}
 	return end, w.leaf(i, end, w.src[i:end], s, true)
