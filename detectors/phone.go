@@ -170,7 +170,6 @@ func (r *regionPlan) valid(nsn []byte) bool {
 var intlPlans struct {
 	compiled   [1000]atomic.Pointer[[]*regionPlan] // by calling code, read without a lock
 	sync.Mutex                                     // held while compiling
-	byCode     map[int][]*regionPlan               // compiled on first use of a calling code
 	known      map[int][]*phonenumbers.PhoneMetadata
 }
 
@@ -191,14 +190,13 @@ func intlRegions(cc int) []*regionPlan {
 			panic("detectors: libphonenumber metadata: " + err.Error())
 		}
 		intlPlans.known = map[int][]*phonenumbers.PhoneMetadata{}
-		intlPlans.byCode = map[int][]*regionPlan{}
 		for _, m := range coll.GetMetadata() {
 			c := int(m.GetCountryCode())
 			intlPlans.known[c] = append(intlPlans.known[c], m)
 		}
 	}
-	if p, ok := intlPlans.byCode[cc]; ok {
-		return p
+	if p := intlPlans.compiled[cc].Load(); p != nil {
+		return *p // compiled while this call waited for the lock
 	}
 	var plans []*regionPlan
 	for _, m := range intlPlans.known[cc] {
@@ -228,7 +226,6 @@ func intlRegions(cc int) []*regionPlan {
 			plans = append(plans, r)
 		}
 	}
-	intlPlans.byCode[cc] = plans
 	intlPlans.compiled[cc].Store(&plans)
 	return plans
 }

@@ -163,7 +163,7 @@ func (e *Engine) ruleSlot(x *depthIndex, cand uint64) slot {
 // of keys of an API.
 type keyTable struct {
 	entries []keyEntry
-	slots   []uint8 // index+1 into entries; 0 is empty
+	slots   []uint16 // index+1 into entries; 0 is empty
 	shift   uint8
 }
 
@@ -207,20 +207,28 @@ func (t *keyTable) add(k string, bit uint64) {
 		}
 	}
 	t.entries = append(t.entries, keyEntry{head: keyHead([]byte(k)), key: k, rules: bit})
-	// Rebuild at a load of at most a half.
+	t.slots, t.shift = keySlots(len(t.entries), func(i int) (uint64, int) { return t.entries[i].head, len(t.entries[i].key) })
+}
+
+// keySlots builds the open-addressing slots, at a load of at most a half,
+// of n keys whose head and length key returns; keyTable and keyCache share
+// it, and each keeps its own lookup loop, specialised to its entries.
+func keySlots(n int, key func(i int) (head uint64, length int)) ([]uint16, uint8) {
 	size := 16
-	for size < 2*len(t.entries) {
+	for size < 2*n {
 		size *= 2
 	}
-	t.slots = make([]uint8, size)
-	t.shift = uint8(32 - bits.TrailingZeros(uint(size)))
-	for i, e := range t.entries {
-		h := keyHash(e.head, len(e.key), t.shift)
-		for t.slots[h] != 0 {
+	slots := make([]uint16, size)
+	shift := uint8(32 - bits.TrailingZeros(uint(size)))
+	for i := 0; i < n; i++ {
+		head, length := key(i)
+		h := keyHash(head, length, shift)
+		for slots[h] != 0 {
 			h = (h + 1) & uint32(size-1)
 		}
-		t.slots[h] = uint8(i + 1)
+		slots[h] = uint16(i + 1)
 	}
+	return slots, shift
 }
 
 // get returns the entry of the literal key k, or nil.
@@ -296,18 +304,8 @@ func (c *keyCache) put(k string, info keyInfo) {
 		}
 	}
 	entries = append(entries, keyCacheEntry{head: keyHead([]byte(k)), key: k, info: info})
-	size := 16
-	for size < 2*len(entries) {
-		size *= 2
-	}
-	t := &keyCacheTable{entries: entries, slots: make([]uint16, size), shift: uint8(32 - bits.TrailingZeros(uint(size)))}
-	for i, e := range entries {
-		h := keyHash(e.head, len(e.key), t.shift)
-		for t.slots[h] != 0 {
-			h = (h + 1) & uint32(size-1)
-		}
-		t.slots[h] = uint16(i + 1)
-	}
+	t := &keyCacheTable{entries: entries}
+	t.slots, t.shift = keySlots(len(entries), func(i int) (uint64, int) { return entries[i].head, len(entries[i].key) })
 	c.t.Store(t)
 }
 

@@ -152,18 +152,12 @@ func moveMask(v uint64) uint64 {
 // strEnd returns the offset just past the string whose opening quote is at
 // src[i] (src being the indexed w.src), and whether it holds escapes.
 func (w *walker) strEnd(i int) (end int, escaped bool, err error) {
+	if end, escaped, ok := w.strEndFast(i); ok {
+		return end, escaped, nil
+	}
 	ix, n := w.ix, len(w.src)
 	b := i >> 6
-	after := ^uint64(0) << (uint(i) & 63) << 1
-	m := ix[b*ixWords+ixQuote] & after
-	if m != 0 {
-		// The common case: the string ends in the block it starts in.
-		t := bits.TrailingZeros64(m)
-		if end = b*64 + t; end >= n {
-			return 0, false, syntaxErr(w.src, i, "unterminated string")
-		}
-		return end + 1, ix[b*ixWords+ixSlash]&after&(m^(m-1)) != 0, nil
-	}
+	m := ix[b*ixWords+ixQuote] & (^uint64(0) << (uint(i) & 63) << 1)
 	for m == 0 {
 		if b++; b*64 >= n {
 			return 0, false, syntaxErr(w.src, i, "unterminated string")
