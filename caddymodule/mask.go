@@ -93,6 +93,9 @@ type Mask struct {
 	logger  *zap.Logger
 	metrics *metrics
 	strip   []string
+	// rolesKey is the placeholder's name when RolesFrom is exactly one
+	// placeholder (the usual case): read with one lookup, no parsing.
+	rolesKey string
 }
 
 // CaddyModule returns the Caddy module information.
@@ -131,6 +134,7 @@ func (m *Mask) provisionWith(app *App) error {
 	if m.MaxBody <= 0 {
 		m.MaxBody = DefaultMaxBody
 	}
+	m.rolesKey = singlePlaceholder(m.RolesFrom)
 	route, err := config.CompileRoute(config.Route{Fields: m.Fields, Scan: m.Scan})
 	if err != nil {
 		return err
@@ -217,7 +221,7 @@ func (m *Mask) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 
 	d := decisions.Get().(*config.Decision)
 	defer decisions.Put(d)
-	m.table.Decide(repl.ReplaceAll(m.RolesFrom, ""), d)
+	m.table.Decide(m.roles(repl), d)
 	out := &Outcome{
 		Roles:         append([]string(nil), d.Roles...),
 		UnknownRole:   d.Unknown,
@@ -243,10 +247,9 @@ func (m *Mask) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 
 	// A partial body cannot be parsed, and a cached validator would let a
 	// client keep another view: always ask for the full representation.
-	r.Header.Del("Range")
-	r.Header.Del("If-Range")
-	r.Header.Del("If-None-Match")
-	r.Header.Del("If-Modified-Since")
+	for _, k := range [...]string{"Range", "If-Range", "If-None-Match", "If-Modified-Since"} {
+		delete(r.Header, k) // canonical keys: Del without canonicalizing
+	}
 	filterAcceptEncoding(r.Header)
 
 	mw := newMaskWriter(w, r, m, d, out)
@@ -257,15 +260,56 @@ func (m *Mask) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 	return err
 }
 
-// stripRequest removes identity headers a client might forge.
-func (m *Mask) stripRequest(r *http.Request) {
-	for _, h := range m.strip {
-		r.Header.Del(h)
+// roles returns the agent's roles as RolesFrom gives them.
+func (m *Mask) roles(repl *caddy.Replacer) string {
+	if m.rolesKey == "" {
+		return repl.ReplaceAll(m.RolesFrom, "")
 	}
-	set, _ := caddyhttp.GetVar(r.Context(), varIdentitySet).([]string)
-	for _, h := range m.app.identityHeaders() {
-		if !containsFold(set, h) {
-			r.Header.Del(h)
+	v, _ := repl.Get(m.rolesKey)
+	switch v := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return v
+	case []string:
+		return strings.Join(v, ",")
+	}
+	return repl.ReplaceAll(m.RolesFrom, "") // Caddy's own formatting of other types
+}
+
+// singlePlaceholder returns the name of the placeholder s is made of
+// ("{http.vars.role}" → "http.vars.role"), or "" when s is anything else.
+func singlePlaceholder(s string) string {
+	if len(s) < 3 || s[0] != '{' || s[len(s)-1] != '}' || strings.ContainsAny(s[1:len(s)-1], "{}\\:") {
+		return ""
+	}
+	return s[1 : len(s)-1]
+}
+
+// stripRequest removes identity headers a client might forge. The names
+// are canonical (CanonicalHeaderKey when configured), so the map is used
+// directly.
+func (m *Mask) stripRequest(r *http.Request) {
+	h := r.Header
+	for _, k := range m.strip {
+		delete(h, k)
+	}
+	ids := m.app.identityHeaders()
+	if len(ids) == 0 {
+		return
+	}
+	var set []string
+	loaded := false
+	for _, k := range ids {
+		if _, ok := h[k]; !ok {
+			continue
+		}
+		if !loaded {
+			set, _ = caddyhttp.GetVar(r.Context(), varIdentitySet).([]string)
+			loaded = true
+		}
+		if !containsFold(set, k) {
+			delete(h, k)
 		}
 	}
 }

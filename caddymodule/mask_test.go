@@ -630,3 +630,36 @@ func TestMaskMetrics(t *testing.T) {
 		t.Errorf("after two more responses: values %v → %v, rewritten %v → %v", v0, v1, r0, r1)
 	}
 }
+
+func TestRolesFrom(t *testing.T) {
+	for in, want := range map[string]string{
+		"{http.vars.role}":         "http.vars.role",
+		"{http.auth.user.roles}":   "http.auth.user.roles",
+		"{env.ROLE:agent}":         "", // a default value: Caddy's parser
+		"{a}{b}":                   "",
+		"{http.vars.role},auditor": "",
+		"agent":                    "",
+		"{}":                       "",
+	} {
+		if got := singlePlaceholder(in); got != want {
+			t.Errorf("singlePlaceholder(%q) = %q, want %q", in, got, want)
+		}
+	}
+	repl := caddy.NewReplacer()
+	repl.Set("one", "agent supervisor")
+	repl.Set("list", []string{"agent", "auditor"})
+	repl.Set("num", 7)
+	for from, want := range map[string]string{
+		"{one}":         "agent supervisor",
+		"{list}":        "agent,auditor",
+		"{num}":         "7",
+		"{missing}":     "",
+		"{one},auditor": "agent supervisor,auditor",
+		"auditor":       "auditor",
+	} {
+		m := &Mask{RolesFrom: from, rolesKey: singlePlaceholder(from)}
+		if got := m.roles(repl); got != want {
+			t.Errorf("roles from %q = %q, want %q", from, got, want)
+		}
+	}
+}

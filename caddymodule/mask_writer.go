@@ -183,15 +183,17 @@ func (m *Mask) passes(media string) bool {
 // cache could reuse, private and not stored, varying with the identity.
 func (mw *maskWriter) fixHeader(keepEncoding bool) {
 	h := mw.w.Header()
-	for _, k := range []string{"Etag", "Last-Modified", "Accept-Ranges", "Content-Md5", "Digest",
+	// The keys are canonical: the map is used directly, without the
+	// canonicalization Header's methods do on every call.
+	for _, k := range [...]string{"Etag", "Last-Modified", "Accept-Ranges", "Content-Md5", "Digest",
 		"Content-Digest", "Repr-Digest", "Expires", "Age", "Content-Range"} {
-		h.Del(k)
+		delete(h, k)
 	}
 	if !keepEncoding {
-		h.Del("Content-Encoding")
+		delete(h, "Content-Encoding")
 	}
-	h.Set("Cache-Control", mergeCacheControl(h.Values("Cache-Control")))
-	h.Set("Vary", mergeVary(h.Values("Vary"), "Cookie", "Authorization"))
+	h["Cache-Control"] = []string{mergeCacheControl(h["Cache-Control"])}
+	h["Vary"] = []string{mergeVary(h["Vary"], "Cookie", "Authorization")}
 }
 
 // mergeCacheControl keeps the upstream's directives that do not allow
