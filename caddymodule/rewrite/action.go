@@ -174,18 +174,17 @@ func (a *actor) mask(dst []byte, t detectors.Type, v []byte) []byte {
 	case detectors.CNLicensePlate:
 		return maskPlate(dst, v)
 	}
-	if k, ok := digitsOnly(t, v); ok {
-		// The common case: a mobile, ID or card number as plain digits.
-		base := len(dst)
-		dst = append(dst, v...)
-		for i := k.first; i < len(v)-k.last; i++ {
-			dst[base+i] = maskRune
+	spec, custom := a.table.Mask(t)
+	if !custom {
+		if k, ok := digitsOnly(t, v); ok {
+			// The common case: a mobile, ID or card number as plain
+			// digits, under the national convention.
+			return maskDigits(dst, v, k)
 		}
-		return dst
 	}
 	skip, n := prefixAndCount(t, v)
 	var k keep
-	switch spec, custom := a.table.Mask(t); {
+	switch {
 	case custom:
 		k = halve(keep{spec.KeepFirst, spec.KeepLast}, n)
 	case int(t) < len(maskKeep) && maskKeep[t].set:
@@ -198,6 +197,16 @@ func (a *actor) mask(dst []byte, t detectors.Type, v []byte) []byte {
 	}
 	dst = append(dst, v[:skip]...)
 	return maskRange(dst, v[skip:], k, n)
+}
+
+// maskDigits appends v, all digits, with those k does not keep masked.
+func maskDigits(dst, v []byte, k keep) []byte {
+	base := len(dst)
+	dst = append(dst, v...)
+	for i := k.first; i < len(v)-k.last; i++ {
+		dst[base+i] = maskRune
+	}
+	return dst
 }
 
 // halve reduces k until it shows at most half of n characters, taking

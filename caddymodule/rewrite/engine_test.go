@@ -351,6 +351,28 @@ func TestMasks(t *testing.T) {
 			t.Errorf("mask %s %q = %q, want %q", c.t, c.in, got, c.want)
 		}
 	}
+
+	// An admin's mask for a type with a national convention replaces the
+	// convention, on plain digits as on formatted values.
+	tbl, err = config.Compile(config.Policy{Masks: map[string]config.MaskSpec{
+		"cn_mobile": {KeepFirst: 2, KeepLast: 2}, "cn_resident_id": {KeepFirst: 3, KeepLast: 15}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a = newActor(tbl, nil, nil)
+	for _, c := range []struct {
+		t        detectors.Type
+		in, want string
+	}{
+		{detectors.CNMobile, "13812345678", "13*******78"},
+		{detectors.CNMobile, "138-1234-5678", "13*-****-**78"},
+		{detectors.CNResidentID, "110101199003071234", "110*********071234"}, // clamped to half
+		{detectors.BankCard, "6222026337417020", "622202******7020"}, // no admin mask: the convention
+	} {
+		if got := string(a.mask(nil, c.t, []byte(c.in))); got != c.want {
+			t.Errorf("admin mask %s %q = %q, want %q", c.t, c.in, got, c.want)
+		}
+	}
 }
 
 // leaves calls fn with every string or number in the JSON value v and the
