@@ -226,9 +226,16 @@ func (w *walker) containerEnd(i int) (int, error) {
 // small enough to be inlined; ok is false when the caller must call
 // strEnd.
 func (w *walker) strEndFast(i int) (end int, escaped, ok bool) {
+	return strEndIx(w.ix, len(w.src), i)
+}
+
+// strEndIx is strEndFast on the index ix of a text of n bytes, for loops
+// that keep the index in a local variable (a method reads w.ix again after
+// every write through w).
+func strEndIx(ix []uint64, n, i int) (end int, escaped, ok bool) {
 	o := i >> 6 * ixWords
 	after := ^uint64(0) << (uint(i) & 63) << 1
-	m := w.ix[o+ixQuote] & after
+	m := ix[o+ixQuote] & after
 	end = i&^63 + bits.TrailingZeros64(m)
-	return end + 1, w.ix[o+ixSlash]&after&(m^(m-1)) != 0, m != 0 && end < len(w.src)
+	return end + 1, ix[o+ixSlash]&after&(m^(m-1)) != 0, m != 0 && end < n
 }

@@ -339,6 +339,7 @@ func (w *walker) object(i int, s slot) (int, error) {
 	// member: a member they cannot reach is skipped here without the
 	// general machinery (the common case, and the hot loop of the engine).
 	fast := w.e.route.Scan == config.ScanOff && !s.scan() && s.typ() == detectors.Unknown && !w.e.slow
+	ix := w.ix
 	var x *depthIndex
 	if depth < len(w.e.depths) && s.alive != 0 {
 		x = &w.e.depths[depth]
@@ -348,7 +349,7 @@ func (w *walker) object(i int, s slot) (int, error) {
 			return 0, syntaxErr(src, i, "object key expected")
 		}
 		keyStart := i
-		keyEnd, esc, ok := w.strEndFast(i)
+		keyEnd, esc, ok := strEndIx(ix, len(src), i)
 		var err error
 		if !ok {
 			if keyEnd, esc, err = w.strEnd(i); err != nil {
@@ -391,11 +392,13 @@ func (w *walker) object(i int, s slot) (int, error) {
 			switch src[vStart] {
 			case '"':
 				var ok bool
-				if next, _, ok = w.strEndFast(vStart); !ok {
+				if next, _, ok = strEndIx(ix, len(src), vStart); !ok {
 					next, _, err = w.strEnd(vStart)
 				}
 			case '{', '[':
 				next, err = w.containerEnd(vStart)
+			case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+				next, err = numEnd(src, vStart)
 			default:
 				next, err = w.value(vStart, slot{})
 			}
@@ -430,7 +433,7 @@ func (w *walker) object(i int, s slot) (int, error) {
 			if src[vStart] == '"' && !dropKey && act != config.Drop && !w.e.slow {
 				// A string member, the most common: straight to its rewrite.
 				m.kept++
-				end, esc, ok := w.strEndFast(vStart)
+				end, esc, ok := strEndIx(ix, len(src), vStart)
 				if !ok {
 					if end, esc, err = w.strEnd(vStart); err != nil {
 						return 0, err
