@@ -24,10 +24,18 @@ type actor struct {
 	table     *config.Table
 	hashPool  *sync.Pool // of hash.Hash, HMAC-SHA256 under the hash key
 	tokenizer Tokenizer
+	// conventional has a bit for each built-in type whose plain-digit
+	// values take the national convention: no admin mask replaces it.
+	conventional uint64
 }
 
 func newActor(table *config.Table, hashKey []byte, tok Tokenizer) *actor {
 	a := &actor{table: table, tokenizer: tok}
+	for t := range maskKeep {
+		if _, custom := table.Mask(detectors.Type(t)); maskKeep[t].conventional && !custom {
+			a.conventional |= 1 << t
+		}
+	}
 	if len(hashKey) > 0 {
 		key := append([]byte(nil), hashKey...)
 		a.hashPool = &sync.Pool{New: func() any { return hmac.New(sha256.New, key) }}
@@ -175,7 +183,7 @@ func (a *actor) mask(dst []byte, t detectors.Type, v []byte) []byte {
 		return maskPlate(dst, v)
 	}
 	spec, custom := a.table.Mask(t)
-	if !custom {
+	if a.conventional&(1<<(uint(t)&63)) != 0 {
 		if k, ok := digitsOnly(t, v); ok {
 			// The common case: a mobile, ID or card number as plain
 			// digits, under the national convention.

@@ -685,6 +685,20 @@ func (w *walker) leaf(start, end int, text []byte, s slot, raw bool) error {
 // act puts the agent's view under act (not plain) of the value
 // src[start:end] of type t, whose text is text, in place of the value.
 func (w *walker) act(start, end int, text []byte, t detectors.Type, act config.Action, raw bool) error {
+	if raw && act == config.Mask && !w.e.slow {
+		if w.e.act.conventional&(1<<(uint(t)&63)) != 0 {
+			if k, ok := digitsOnly(t, text); ok {
+				// Plain digits under the national convention (the
+				// most common mask): ASCII, so no quoting to check.
+				w.flush(start)
+				w.out = append(w.out, '"')
+				w.out = maskDigits(w.out, text, k)
+				w.out = append(w.out, '"')
+				w.last = end
+				return nil
+			}
+		}
+	}
 	if raw && !w.e.slow && (act == config.Mask || (act == config.Redact || act == config.Hash) && int(t) < detectors.NumBuiltin) &&
 		bytes.IndexByte(text, 0xE2) < 0 {
 		// Masks keep characters of the value and add '*'; redactions
