@@ -367,7 +367,7 @@ func TestMasks(t *testing.T) {
 		{detectors.CNMobile, "13812345678", "13*******78"},
 		{detectors.CNMobile, "138-1234-5678", "13*-****-**78"},
 		{detectors.CNResidentID, "110101199003071234", "110*********071234"}, // clamped to half
-		{detectors.BankCard, "6222026337417020", "622202******7020"}, // no admin mask: the convention
+		{detectors.BankCard, "6222026337417020", "622202******7020"},         // no admin mask: the convention
 	} {
 		if got := string(a.mask(nil, c.t, []byte(c.in))); got != c.want {
 			t.Errorf("admin mask %s %q = %q, want %q", c.t, c.in, got, c.want)

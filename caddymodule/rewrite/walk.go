@@ -223,47 +223,65 @@ func digitsEnd(src []byte, i int) int {
 // with slot s at nesting depth depth. For a member, ki is what the engine
 // knows of the key and kr the live rules whose literal key it is.
 func (w *walker) child(s slot, depth int, key []byte, index int, ki keyInfo, kr uint64) slot {
-	cs := slot{}.scanning(s.scan())
-	if s.typ() != detectors.Unknown {
-		p := s.prio()
-		switch p {
-		case prioField:
-			p = prioFieldInherit
-		case prioKey:
-			p = prioKeyInherited
-		}
-		cs = cs.typed(s.typ(), p)
+	if s.alive == 0 || depth >= len(w.e.depths) {
+		return w.inherit(s, ki)
 	}
-	if s.alive != 0 && depth < len(w.e.depths) {
-		x := &w.e.depths[depth]
-		var cand uint64
-		if key != nil {
-			cand = kr // the caller looked the key up
-			for set := s.alive & x.wild; set != 0; set &= set - 1 {
-				r := bits.TrailingZeros64(set)
-				if w.e.route.Fields[r].Path[depth].MatchKey(unsafe.String(unsafe.SliceData(key), len(key))) {
-					cand |= 1 << r
-				}
-			}
-		} else {
-			cand = s.alive & x.any
-			if index < len(x.index) {
-				cand |= s.alive & x.index[index]
+	cs := inherited(s)
+	x := &w.e.depths[depth]
+	var cand uint64
+	if key != nil {
+		cand = kr // the caller looked the key up
+		for set := s.alive & x.wild; set != 0; set &= set - 1 {
+			r := bits.TrailingZeros64(set)
+			if w.e.route.Fields[r].Path[depth].MatchKey(unsafe.String(unsafe.SliceData(key), len(key))) {
+				cand |= 1 << r
 			}
 		}
-		r := w.e.ruleSlot(x, cand)
-		cs.alive = r.alive
-		if r.scan() {
-			cs = cs.scanning(true)
+	} else {
+		cand = s.alive & x.any
+		if index < len(x.index) {
+			cand |= s.alive & x.index[index]
 		}
-		if r.prio() == prioField && cs.prio() < prioField {
-			cs.w = cs.w&(1<<20) | r.w&^(1<<20)
-		}
+	}
+	r := w.e.ruleSlot(x, cand)
+	cs.alive = r.alive
+	if r.scan() {
+		cs = cs.scanning(true)
+	}
+	if r.prio() == prioField && cs.prio() < prioField {
+		cs.w = cs.w&(1<<20) | r.w&^(1<<20)
 	}
 	if ki.names != detectors.Unknown && cs.prio() < prioKey && w.e.route.Scan >= config.ScanNames {
 		cs = cs.typed(ki.names, prioKey)
 	}
 	return cs
+}
+
+// inherit is child for a member or element no field rule reaches (small
+// enough to be inlined in the object loop): what the parent passes down,
+// and the type its key names.
+func (w *walker) inherit(s slot, ki keyInfo) slot {
+	cs := inherited(s)
+	if ki.names != detectors.Unknown && cs.prio() < prioKey && w.e.route.Scan >= config.ScanNames {
+		cs = cs.typed(ki.names, prioKey)
+	}
+	return cs
+}
+
+// inherited returns what a value with slot s passes to its children: its
+// scanning, and its type at the inherited priority.
+func inherited(s slot) slot {
+	if s.typ() == detectors.Unknown {
+		return slot{w: s.w & (1 << 20)}
+	}
+	// Type and scanning stay; a field rule's or a key's own priority
+	// becomes the inherited one below it (prioField → prioFieldInherit,
+	// prioKey → prioKeyInherited); the rule does not pass down.
+	w := s.w & (1<<21 - 1)
+	if p := w >> 16 & 0xF; p == prioField || p == prioKey {
+		w -= 1 << 16
+	}
+	return slot{w: w}
 }
 
 // drops reports whether a value with slot s is removed whole.
@@ -418,7 +436,11 @@ func (w *walker) object(i int, s slot) (int, error) {
 				if scanKey || w.e.route.Scan >= config.ScanNames {
 					ki = w.e.key(key)
 				}
-				cs = w.child(s, depth, key, -1, ki, kr)
+				if x == nil && !w.e.slow {
+					cs = w.inherit(s, ki)
+				} else {
+					cs = w.child(s, depth, key, -1, ki, kr)
+				}
 				if scanKey && !ki.clean {
 					// Keys can hold personal data too ({"13812345678": {…}}).
 					if dropKey, err = w.key(keyStart, keyEnd, key); err != nil {
