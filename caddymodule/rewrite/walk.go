@@ -257,9 +257,9 @@ func (w *walker) child(s slot, depth int, key []byte, index int, ki keyInfo, kr 
 	return cs
 }
 
-// inherit is child for a member or element no field rule reaches (small
-// enough to be inlined in the object loop): what the parent passes down,
-// and the type its key names.
+// inherit is child for a member or element no field rule reaches, without
+// the rule matching: what the parent passes down, and the type its key
+// names. The object loop calls it directly for such members.
 func (w *walker) inherit(s slot, ki keyInfo) slot {
 	cs := inherited(s)
 	if ki.names != detectors.Unknown && cs.prio() < prioKey && w.e.route.Scan >= config.ScanNames {
