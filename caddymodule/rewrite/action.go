@@ -69,6 +69,15 @@ func (a *actor) apply(dst []byte, t detectors.Type, act config.Action, value []b
 	}
 }
 
+// redactedJSON holds each built-in type's redaction as a JSON string:
+// "[cn_mobile]".
+var redactedJSON = func() (r [detectors.NumBuiltin][]byte) {
+	for t := range r {
+		r[t] = quote(nil, redact(nil, detectors.Type(t)))
+	}
+	return r
+}()
+
 // redact appends the placeholder for t: [cn_mobile].
 func redact(dst []byte, t detectors.Type) []byte {
 	dst = append(dst, '[')

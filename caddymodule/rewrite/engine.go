@@ -414,6 +414,7 @@ func (e *Engine) Rewrite(dst, src []byte, f Format, d *config.Decision, sum *Sum
 	case Text:
 		w.text(src)
 	}
+	w.flushPending()
 	w.src = nil
 	if err != nil {
 		return dst, err

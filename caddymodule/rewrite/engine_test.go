@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -681,5 +682,48 @@ func TestNumbersWithFractionsHoldNoFindings(t *testing.T) {
 	e := engine(t, config.Route{Scan: "all"}, nil)
 	if out, _ := rewrite(t, e, "online_agent", `[13812345678,13812345678.5,-13812345678]`, JSON); out != `["138****5678",13812345678.5,"-138****5678"]` {
 		t.Errorf("numbers: %s", out)
+	}
+}
+
+// TestSummaryCountsEveryValue: a field rule's values are all counted, in
+// every format the engine reads and in JSON held in a string, and the
+// summary is the same as the general path's (the object loop counts a
+// rule's values after its first in the walker and adds them at the end).
+func TestSummaryCountsEveryValue(t *testing.T) {
+	route := config.Route{Fields: []config.Field{
+		{Path: "data.#.mobile", Type: "cn_mobile"}, {Path: "data.#.id", Type: "cn_resident_id"}}, Scan: "names"}
+	rec := `{"mobile":"13812345678","id":"110101199003071234"}`
+	doc := `{"data":[` + rec + `,` + rec + `,` + rec + `],"inner":"{\"data\":[` +
+		strings.ReplaceAll(rec, `"`, `\"`) + `,` + strings.ReplaceAll(rec, `"`, `\"`) + `]}"}`
+	for _, c := range []struct {
+		name   string
+		in     string
+		f      Format
+		mobile int
+	}{
+		{"json", doc, JSON, 5},
+		{"ndjson", doc + "\n" + doc + "\n", NDJSON, 10},
+		{"events", "data: " + doc + "\n\ndata: " + doc + "\n\n", Events, 10},
+	} {
+		fast := engine(t, route, nil)
+		slow := engine(t, route, nil)
+		slow.slow = true
+		outF, sumF := rewrite(t, fast, "online_agent", c.in, c.f)
+		outS, sumS := rewrite(t, slow, "online_agent", c.in, c.f)
+		if outF != outS {
+			t.Errorf("%s: views differ:\nfast %s\nslow %s", c.name, outF, outS)
+		}
+		if !reflect.DeepEqual(sumF.Counts, sumS.Counts) || !reflect.DeepEqual(sumF.Paths, sumS.Paths) {
+			t.Errorf("%s: summaries differ:\nfast %+v %q\nslow %+v %q", c.name, sumF.Counts, sumF.Paths, sumS.Counts, sumS.Paths)
+		}
+		got := 0
+		for _, n := range sumF.Counts {
+			if n.Type == detectors.CNMobile {
+				got += n.N
+			}
+		}
+		if got != c.mobile {
+			t.Errorf("%s: %d mobiles counted, want %d (%+v)", c.name, got, c.mobile, sumF.Counts)
+		}
 	}
 }

@@ -72,7 +72,9 @@ func (w *walker) event(start, end int) error {
 			defer w.e.walkers.Put(n)
 			n.reset(w.d, w.sum, n.own[:0])
 			defer func() { n.own = n.out }()
-			if err := n.document(data); err != nil {
+			err := n.document(data)
+			n.flushPending() // its counts, before the walker goes back
+			if err != nil {
 				return err
 			}
 			if n.changed {

@@ -75,6 +75,17 @@ func (s *Summary) add(t detectors.Type, a config.Action) {
 	s.addNew(t, a)
 }
 
+// addN counts n more values of a (type, action) counted before.
+func (s *Summary) addN(t detectors.Type, a config.Action, n int) {
+	for i := range s.Counts {
+		if s.Counts[i].Type == t && s.Counts[i].Action == a {
+			s.Counts[i].N += n
+			return
+		}
+	}
+	s.Counts = append(s.Counts, Count{Type: t, Action: a, N: n}) // not reached: the first value added the entry
+}
+
 func (s *Summary) addNew(t detectors.Type, a config.Action) {
 	if s.Counts == nil {
 		s.Counts = s.countsArr[:0]

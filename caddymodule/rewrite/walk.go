@@ -80,6 +80,13 @@ type walker struct {
 	fs      []detectors.Finding
 	ws      detectors.Workspace
 	ix      []uint64 // the structural index of src (index.go)
+
+	// pending counts, per field rule, the values the rule typed after
+	// the first one in the summary (recordSlot counted that one, creating
+	// the summary's entry and path in first-seen order); flushPending
+	// adds them to the summary at the end of the walk.
+	pending    [MaxFieldRules]uint32
+	pendingSet uint64
 }
 
 func (w *walker) reset(d *config.Decision, sum *Summary, out []byte) {
@@ -463,7 +470,7 @@ func (w *walker) object(i int, s slot) (int, error) {
 				}
 				if cs.typ() != detectors.Unknown && !esc && !cs.scan() {
 					// Typed, without escapes: the value's action, here.
-					w.recordSlot(cs, act)
+					w.recordRule(cs, act)
 					if act != config.Plain {
 						if err = w.act(vStart, end, src[vStart+1:end-1], cs.typ(), act, true); err != nil {
 							return 0, err
@@ -578,6 +585,29 @@ func (w *walker) array(i int, s slot) (int, error) {
 			return i, nil
 		}
 	}
+}
+
+// recordRule is recordSlot for the object loop's typed values: a rule's
+// value after its first only bumps a counter.
+func (w *walker) recordRule(s slot, act config.Action) {
+	if r := uint(s.rule()) - 1; r < MaxFieldRules && s.prio() == prioField &&
+		w.sum.ruleEngine == w.e && w.sum.ruleSeen&(1<<r) != 0 {
+		w.pending[r]++
+		w.pendingSet |= 1 << r
+		return
+	}
+	w.recordSlot(s, act)
+}
+
+// flushPending adds the pending counts to the summary.
+func (w *walker) flushPending() {
+	for set := w.pendingSet; set != 0; set &= set - 1 {
+		r := bits.TrailingZeros64(set)
+		t := w.e.route.Fields[r].Type
+		w.sum.addN(t, w.d.Action(t), int(w.pending[r]))
+		w.pending[r] = 0
+	}
+	w.pendingSet = 0
 }
 
 // recordSlot counts one value with slot s that received act: a value a
@@ -707,6 +737,14 @@ func (w *walker) leaf(start, end int, text []byte, s slot, raw bool) error {
 // act puts the agent's view under act (not plain) of the value
 // src[start:end] of type t, whose text is text, in place of the value.
 func (w *walker) act(start, end int, text []byte, t detectors.Type, act config.Action, raw bool) error {
+	if act == config.Redact && int(t) < detectors.NumBuiltin && !w.e.slow {
+		// A built-in type's redaction is a constant ASCII string: the
+		// value's text (escaped or not) plays no part.
+		w.flush(start)
+		w.out = append(w.out, redactedJSON[t]...)
+		w.last = end
+		return nil
+	}
 	if raw && act == config.Mask && !w.e.slow {
 		if w.e.act.conventional&(1<<(uint(t)&63)) != 0 {
 			if k, ok := digitsOnly(t, text); ok {
@@ -837,6 +875,7 @@ func (w *walker) nested(text []byte, s slot) ([]byte, bool, bool) {
 	}
 	i := skipWS(text, 0)
 	end, err := n.value(i, slot{}.scanning(s.scan() || w.e.route.Scan == config.ScanAll))
+	n.flushPending()
 	if err != nil || skipWS(text, end) != len(text) {
 		return nil, false, false
 	}
