@@ -171,6 +171,25 @@ func (w *walker) strEnd(i int) (end int, escaped bool, err error) {
 	return end + 1, w.anySlash(i+1, end), nil
 }
 
+// strEndNext is strEnd for the string at i that strEndIx found not closed
+// in its own block: most such strings close in the next one, which is
+// looked at directly, escapes included, before the general loop.
+func (w *walker) strEndNext(i int) (end int, escaped bool, err error) {
+	ix := w.ix
+	o := (i>>6 + 1) * ixWords
+	if o < len(ix) {
+		if m := ix[o+ixQuote]; m != 0 {
+			end = (i>>6+1)*64 + bits.TrailingZeros64(m)
+			if end < len(w.src) {
+				escaped = ix[o-ixWords+ixSlash]&(^uint64(0)<<(uint(i)&63)<<1) != 0 ||
+					ix[o+ixSlash]&(m^(m-1)) != 0
+				return end + 1, escaped, nil
+			}
+		}
+	}
+	return w.strEnd(i)
+}
+
 // anySlash reports whether src[from:to] holds a backslash.
 func (w *walker) anySlash(from, to int) bool {
 	if from >= to {

@@ -187,6 +187,13 @@ func checkIndex(t *testing.T, src []byte) {
 			if end != rEnd || esc != rEsc || (e != nil) != (rErr != nil) {
 				t.Fatalf("%q: string at %d: index %d %v %v, reference %d %v %v", src, i, end, esc, e, rEnd, rEsc, rErr)
 			}
+			if _, _, ok := strEndIx(w.ix, len(src), i); !ok {
+				// The object loop's path for strings that leave their block.
+				nEnd, nEsc, nErr := w.strEndNext(i)
+				if nEnd != end || nEsc != esc || (nErr != nil) != (e != nil) {
+					t.Fatalf("%q: string at %d: strEndNext %d %v %v, strEnd %d %v %v", src, i, nEnd, nEsc, nErr, end, esc, e)
+				}
+			}
 			if e != nil {
 				return
 			}

@@ -377,7 +377,7 @@ func (w *walker) object(i int, s slot) (int, error) {
 		keyEnd, esc, ok := strEndIx(ix, len(src), i)
 		var err error
 		if !ok {
-			if keyEnd, esc, err = w.strEnd(i); err != nil {
+			if keyEnd, esc, err = w.strEndNext(i); err != nil {
 				return 0, err
 			}
 		}
@@ -418,7 +418,7 @@ func (w *walker) object(i int, s slot) (int, error) {
 			case '"':
 				var ok bool
 				if next, _, ok = strEndIx(ix, len(src), vStart); !ok {
-					next, _, err = w.strEnd(vStart)
+					next, _, err = w.strEndNext(vStart)
 				}
 			case '{', '[':
 				next, err = w.containerEnd(vStart)
@@ -464,7 +464,7 @@ func (w *walker) object(i int, s slot) (int, error) {
 				m.kept++
 				end, esc, ok := strEndIx(ix, len(src), vStart)
 				if !ok {
-					if end, esc, err = w.strEnd(vStart); err != nil {
+					if end, esc, err = w.strEndNext(vStart); err != nil {
 						return 0, err
 					}
 				}
