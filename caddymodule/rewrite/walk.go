@@ -87,6 +87,7 @@ type walker struct {
 	// adds them to the summary at the end of the walk.
 	pending    [MaxFieldRules]uint32
 	pendingSet uint64
+	counted    uint64 // rules recordFirst counted in this walk
 }
 
 func (w *walker) reset(d *config.Decision, sum *Summary, out []byte) {
@@ -405,9 +406,24 @@ func (w *walker) object(i int, s slot) (int, error) {
 		tookComma := false
 		var kr uint64 // the live rules whose literal key this is
 		var ke *keyEntry
-		if x != nil {
-			if ke = x.keys.get(key); ke != nil {
+		if x != nil && w.e.slow {
+			if ke = x.keys.get(key); ke != nil { // the reference for the probe below
 				kr = ke.rules & s.alive
+			}
+		} else if x != nil && len(x.keys.entries) != 0 {
+			// The table's first probe, here; get goes on from a
+			// collision.
+			t := &x.keys
+			head := keyHead(key)
+			if si := t.slots[keyHash(head, len(key), t.shift)&uint32(len(t.slots)-1)]; si != 0 {
+				if e := &t.entries[si-1]; e.head == head && len(e.key) == len(key) && (len(key) <= 8 || e.key[8:] == view(key[8:])) {
+					ke = e
+				} else {
+					ke = t.get(key)
+				}
+				if ke != nil {
+					kr = ke.rules & s.alive
+				}
 			}
 		}
 		wildDead := x == nil || x.wild&s.alive == 0
@@ -470,7 +486,15 @@ func (w *walker) object(i int, s slot) (int, error) {
 				}
 				if cs.typ() != detectors.Unknown && !esc && !cs.scan() {
 					// Typed, without escapes: the value's action, here.
-					w.recordRule(cs, act)
+					// Counted: a rule's value after its first only
+					// bumps a counter (rule() is 1 + the rule's index,
+					// 0 for none, when ri wraps to 255, whose bit is 0).
+					if ri := cs.rule() - 1; w.counted&(1<<ri) != 0 {
+						w.pending[ri&63]++
+						w.pendingSet |= 1 << ri
+					} else {
+						w.recordFirst(cs, act)
+					}
 					if act != config.Plain {
 						if err = w.act(vStart, end, src[vStart+1:end-1], cs.typ(), act, true); err != nil {
 							return 0, err
@@ -587,16 +611,15 @@ func (w *walker) array(i int, s slot) (int, error) {
 	}
 }
 
-// recordRule is recordSlot for the object loop's typed values: a rule's
-// value after its first only bumps a counter.
-func (w *walker) recordRule(s slot, act config.Action) {
-	if r := uint(s.rule()) - 1; r < MaxFieldRules && s.prio() == prioField &&
-		w.sum.ruleEngine == w.e && w.sum.ruleSeen&(1<<r) != 0 {
-		w.pending[r]++
-		w.pendingSet |= 1 << r
-		return
-	}
+// recordFirst counts a typed value with recordSlot, and marks its rule
+// counted when the rule's values all have the rule's path: the object
+// loop counts the rule's later values in pending, and flushPending adds
+// them to the summary at the end of the walk.
+func (w *walker) recordFirst(s slot, act config.Action) {
 	w.recordSlot(s, act)
+	if r := int(s.rule()) - 1; r >= 0 && s.prio() == prioField && w.e.rulePaths[r].ok {
+		w.counted |= 1 << r
+	}
 }
 
 // flushPending adds the pending counts to the summary.
@@ -607,7 +630,7 @@ func (w *walker) flushPending() {
 		w.sum.addN(t, w.d.Action(t), int(w.pending[r]))
 		w.pending[r] = 0
 	}
-	w.pendingSet = 0
+	w.pendingSet, w.counted = 0, 0
 }
 
 // recordSlot counts one value with slot s that received act: a value a
