@@ -364,7 +364,8 @@ func (w *walker) object(i int, s slot) (int, error) {
 	// Under scan off, with no scan rule above, only field rules can type a
 	// member: a member they cannot reach is skipped here without the
 	// general machinery (the common case, and the hot loop of the engine).
-	fast := w.e.route.Scan == config.ScanOff && !s.scan() && s.typ() == detectors.Unknown && !w.e.slow
+	slow := w.e.slow
+	fast := w.e.route.Scan == config.ScanOff && !s.scan() && s.typ() == detectors.Unknown && !slow
 	ix := w.ix
 	var x *depthIndex
 	if depth < len(w.e.depths) && s.alive != 0 {
@@ -406,7 +407,7 @@ func (w *walker) object(i int, s slot) (int, error) {
 		tookComma := false
 		var kr uint64 // the live rules whose literal key this is
 		var ke *keyEntry
-		if x != nil && w.e.slow {
+		if x != nil && slow {
 			if ke = x.keys.get(key); ke != nil { // the reference for the probe below
 				kr = ke.rules & s.alive
 			}
@@ -459,7 +460,7 @@ func (w *walker) object(i int, s slot) (int, error) {
 				if scanKey || w.e.route.Scan >= config.ScanNames {
 					ki = w.e.key(key)
 				}
-				if x == nil && !w.e.slow {
+				if x == nil && !slow {
 					cs = w.inherit(s, ki)
 				} else {
 					cs = w.child(s, depth, key, -1, ki, kr)
@@ -475,7 +476,7 @@ func (w *walker) object(i int, s slot) (int, error) {
 			if cs.typ() != detectors.Unknown {
 				act = w.d.Action(cs.typ())
 			}
-			if src[vStart] == '"' && !dropKey && act != config.Drop && !w.e.slow {
+			if src[vStart] == '"' && !dropKey && act != config.Drop && !slow {
 				// A string member, the most common: straight to its rewrite.
 				m.kept++
 				end, esc, ok := strEndIx(ix, len(src), vStart)
