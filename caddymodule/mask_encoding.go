@@ -48,9 +48,9 @@ func contentEncodings(v string) ([]string, bool) {
 // filterAcceptEncoding keeps, of what the client accepts, the codings the
 // gateway can decode: the upstream may then compress, but only so.
 func filterAcceptEncoding(h http.Header) {
-	vals := h.Values("Accept-Encoding")
-	if len(vals) == 0 {
-		return
+	vals := h["Accept-Encoding"]
+	if len(vals) == 0 || allKnownCodings(vals) {
+		return // the common case: nothing to remove, nothing allocated
 	}
 	var keep []string
 	for _, v := range vals {
@@ -67,6 +67,29 @@ func filterAcceptEncoding(h http.Header) {
 		return
 	}
 	h.Set("Accept-Encoding", strings.Join(keep, ", "))
+}
+
+// allKnownCodings reports whether every coding listed in the
+// Accept-Encoding values vals is one pii_mask can decode (or identity).
+func allKnownCodings(vals []string) bool {
+	for _, v := range vals {
+		for v != "" {
+			part := v
+			if i := strings.IndexByte(v, ','); i >= 0 {
+				part, v = v[:i], v[i+1:]
+			} else {
+				v = ""
+			}
+			if i := strings.IndexByte(part, ';'); i >= 0 {
+				part = part[:i]
+			}
+			part = strings.TrimSpace(part)
+			if _, ok := codings[part]; !ok && part != "identity" && part != "" {
+				return false // unknown, or not in lower case: the general path decides
+			}
+		}
+	}
+	return true
 }
 
 var (

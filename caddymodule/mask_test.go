@@ -663,3 +663,26 @@ func TestRolesFrom(t *testing.T) {
 		}
 	}
 }
+
+func TestFilterAcceptEncoding(t *testing.T) {
+	for in, want := range map[string]string{
+		"gzip":                             "gzip",
+		"gzip, deflate, br, zstd":          "gzip, deflate, br, zstd",
+		"gzip;q=1.0, identity; q=0.5":      "gzip;q=1.0, identity; q=0.5",
+		"gzip, compress, br":               "gzip, br",
+		"*":                                "",
+		"GZIP, x-custom":                   "GZIP",
+		"compress":                         "",
+		"br;q=0.8, lzma;q=0.9, zstd;q=0.7": "br;q=0.8, zstd;q=0.7",
+	} {
+		h := http.Header{"Accept-Encoding": {in}}
+		filterAcceptEncoding(h)
+		if got := h.Get("Accept-Encoding"); got != want {
+			t.Errorf("Accept-Encoding %q → %q, want %q", in, got, want)
+		}
+	}
+	h := http.Header{"Accept-Encoding": {"gzip, br"}}
+	if n := testing.AllocsPerRun(100, func() { filterAcceptEncoding(h) }); n != 0 {
+		t.Errorf("a header with known codings only: %v allocations", n)
+	}
+}
