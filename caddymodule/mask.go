@@ -172,6 +172,13 @@ func (m *Mask) Validate() error {
 	return nil
 }
 
+// guarded is what pii_mask allocates per guarded request.
+type guarded struct {
+	out   Outcome
+	mw    maskWriter
+	roles [2]string // Outcome.Roles' storage for one or two roles
+}
+
 // The request variable that holds the Outcome of a guarded response.
 const varOutcome = "pii"
 
@@ -222,8 +229,11 @@ func (m *Mask) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 	d := decisions.Get().(*config.Decision)
 	defer decisions.Put(d)
 	m.table.Decide(m.roles(repl), d)
-	out := &Outcome{
-		Roles:         append([]string(nil), d.Roles...),
+	// The outcome, the writer and their small slices in one allocation.
+	g := new(guarded)
+	out := &g.out
+	*out = Outcome{
+		Roles:         append(g.roles[:0:len(g.roles)], d.Roles...),
 		UnknownRole:   d.Unknown,
 		PolicyVersion: m.table.Version(),
 	}
@@ -252,7 +262,8 @@ func (m *Mask) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 	}
 	filterAcceptEncoding(r.Header)
 
-	mw := newMaskWriter(w, r, m, d, out)
+	mw := &g.mw
+	*mw = maskWriter{w: w, r: r, m: m, d: d, out: out}
 	defer mw.release()
 	err := mw.serve(next)
 	out.Duration = time.Since(start)

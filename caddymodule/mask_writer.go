@@ -60,10 +60,7 @@ type maskWriter struct {
 	reason      string // why modeRefuse
 	buf         *bytes.Buffer
 	stream      *streamer
-}
-
-func newMaskWriter(w http.ResponseWriter, r *http.Request, m *Mask, d *config.Decision, out *Outcome) *maskWriter {
-	return &maskWriter{w: w, r: r, m: m, d: d, out: out}
+	hdr         [3]string // storage for the header values the writer sets
 }
 
 func (mw *maskWriter) release() {
@@ -192,8 +189,9 @@ func (mw *maskWriter) fixHeader(keepEncoding bool) {
 	if !keepEncoding {
 		delete(h, "Content-Encoding")
 	}
-	h["Cache-Control"] = []string{mergeCacheControl(h["Cache-Control"])}
-	h["Vary"] = []string{mergeVary(h["Vary"], "Cookie", "Authorization")}
+	mw.hdr[0] = mergeCacheControl(h["Cache-Control"])
+	mw.hdr[1] = mergeVary(h["Vary"], "Cookie", "Authorization")
+	h["Cache-Control"], h["Vary"] = mw.hdr[0:1:1], mw.hdr[1:2:2]
 }
 
 // mergeCacheControl keeps the upstream's directives that do not allow
@@ -446,7 +444,8 @@ func (mw *maskWriter) send(body []byte, encoded bool, result string) error {
 	mw.out.Result = result
 	mw.fixHeader(encoded)
 	h := mw.w.Header()
-	h.Set("Content-Length", strconv.Itoa(len(body)))
+	mw.hdr[2] = strconv.Itoa(len(body))
+	h["Content-Length"] = mw.hdr[2:3:3]
 	if encoded && len(mw.encodings) > 0 {
 		h.Set("Vary", mergeVary(h.Values("Vary"), "Accept-Encoding"))
 	}
