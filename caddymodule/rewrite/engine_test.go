@@ -462,10 +462,13 @@ func FuzzFieldRules(f *testing.F) {
 		`{"data":[{"mobile":"13812345678","mobile":"x"}],"data":{"mobile":"1"}}`,
 		`{"data":[],"a":{},"list":[[{"y":1}]]}`, `[]`, `"x"`,
 		"{\"data\":[{\"email\":\"a\xe2\x80\xa8b@example.com\",\"name\":\"\xe2\x80\xa9张三\"}]}",
+		`{"x":"电话13812345678","y":13912345678,"mobile":"13712345678","data":[{"note":"卡号6222026337417020","z":"{\"phone\":\"13612345678\"}"}]}`,
 	} {
-		f.Add([]byte(s), uint8(0))
+		for _, role := range []uint8{0, 5, 10} { // each scan mode
+			f.Add([]byte(s), role)
+		}
 	}
-	route := config.Route{Scan: "off", Fields: []config.Field{
+	route := &config.Route{Scan: "off", Fields: []config.Field{
 		{Path: "data.#.mobile", Type: "cn_mobile"},
 		{Path: "data.#.name", Type: "person_name"},
 		{Path: "data.#.email", Type: "email"},
@@ -478,9 +481,18 @@ func FuzzFieldRules(f *testing.F) {
 		{Path: "list.#.0.y", Type: "email"},
 		{Path: "data.#.note", Type: "scan"},
 	}}
-	fast := engine(f, route, []byte("0123456789abcdef0123456789abcdef"))
-	slow := engine(f, route, []byte("0123456789abcdef0123456789abcdef"))
-	slow.slow = true
+	// The same rules under each scan mode: role's byte picks the role
+	// (low bits) and the mode.
+	modes := []string{"off", "names", "all"}
+	var fasts, slows []*Engine
+	for _, mode := range modes {
+		r := *route
+		r.Scan = mode
+		fast := engine(f, r, []byte("0123456789abcdef0123456789abcdef"))
+		slow := engine(f, r, []byte("0123456789abcdef0123456789abcdef"))
+		slow.slow = true
+		fasts, slows = append(fasts, fast), append(slows, slow)
+	}
 	roles := []string{"online_agent", "supervisor", "nobody", "minimal", "analyst"}
 	ds := make([]*config.Decision, len(roles))
 	for i, r := range roles {
@@ -488,6 +500,8 @@ func FuzzFieldRules(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, in []byte, role uint8) {
 		d := ds[int(role)%len(ds)]
+		mode := int(role) / len(ds) % len(modes)
+		fast, slow := fasts[mode], slows[mode]
 		var fs, ss Summary
 		fout, ferr := fast.Rewrite(nil, in, JSON, d, &fs)
 		sout, serr := slow.Rewrite(nil, in, JSON, d, &ss)
@@ -498,7 +512,7 @@ func FuzzFieldRules(f *testing.F) {
 			return
 		}
 		if !bytes.Equal(fout, sout) {
-			t.Fatalf("views differ for %s:\n in %s\nshortcuts %s\n  general %s", roles[int(role)%len(ds)], in, fout, sout)
+			t.Fatalf("views differ for %s, scan %s:\n in %s\nshortcuts %s\n  general %s", roles[int(role)%len(ds)], modes[mode], in, fout, sout)
 		}
 		if fmt.Sprint(fs.Counts, fs.Paths, fs.Changed) != fmt.Sprint(ss.Counts, ss.Paths, ss.Changed) {
 			t.Fatalf("summaries differ:\n in %s\nshortcuts %+v %v\n  general %+v %v", in, fs.Counts, fs.Paths, ss.Counts, ss.Paths)

@@ -485,8 +485,10 @@ func (w *walker) object(i int, s slot) (int, error) {
 						return 0, err
 					}
 				}
-				if cs.typ() != detectors.Unknown && !esc && !cs.scan() {
-					// Typed, without escapes: the value's action, here.
+				if cs.typ() != detectors.Unknown && !esc && (!cs.scan() || act != config.Plain) {
+					// Typed, without escapes: the value's action, here
+					// (a value that is not plain is not content-scanned
+					// too: leaf's rule).
 					// Counted: a rule's value after its first only
 					// bumps a counter (rule() is 1 + the rule's index,
 					// 0 for none, when ri wraps to 255, whose bit is 0).
@@ -499,6 +501,15 @@ func (w *walker) object(i int, s slot) (int, error) {
 					if act != config.Plain {
 						if err = w.act(vStart, end, src[vStart+1:end-1], cs.typ(), act, true); err != nil {
 							return 0, err
+						}
+					}
+				} else if cs.typ() == detectors.Unknown && cs.scan() && !esc && !startsJSON(src[vStart+1:end-1]) {
+					// Untyped and scanned (scan all), without escapes and
+					// not JSON: strValue's content scan, here.
+					text := src[vStart+1 : end-1]
+					if w.fs = w.e.scanner.ScanWith(text, w.fs[:0], &w.ws); len(w.fs) != 0 {
+						if out, changed := w.applyFindings(text, w.fs, detectors.Unknown); changed {
+							w.replace(vStart, end, out)
 						}
 					}
 				} else if err = w.strValue(vStart, end, esc, cs); err != nil {
