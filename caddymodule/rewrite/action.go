@@ -191,7 +191,6 @@ func (a *actor) mask(dst []byte, t detectors.Type, v []byte) []byte {
 	case detectors.CNLicensePlate:
 		return maskPlate(dst, v)
 	}
-	spec, custom := a.table.Mask(t)
 	if a.conventional&(1<<(uint(t)&63)) != 0 {
 		if k, ok := digitsOnly(t, v); ok {
 			// The common case: a mobile, ID or card number as plain
@@ -199,6 +198,7 @@ func (a *actor) mask(dst []byte, t detectors.Type, v []byte) []byte {
 			return maskDigits(dst, v, k)
 		}
 	}
+	spec, custom := a.table.Mask(t)
 	skip, n := prefixAndCount(t, v)
 	var k keep
 	switch {

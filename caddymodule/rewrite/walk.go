@@ -267,7 +267,7 @@ func (w *walker) child(s slot, depth int, key []byte, index int, ki keyInfo, kr 
 
 // inherit is child for a member or element no field rule reaches, without
 // the rule matching: what the parent passes down, and the type its key
-// names. The object loop calls it directly for such members.
+// names.
 func (w *walker) inherit(s slot, ki keyInfo) slot {
 	cs := inherited(s)
 	if ki.names != detectors.Unknown && cs.prio() < prioKey && w.e.route.Scan >= config.ScanNames {
@@ -460,11 +460,7 @@ func (w *walker) object(i int, s slot) (int, error) {
 				if scanKey || w.e.route.Scan >= config.ScanNames {
 					ki = w.e.key(key)
 				}
-				if x == nil && !slow {
-					cs = w.inherit(s, ki)
-				} else {
-					cs = w.child(s, depth, key, -1, ki, kr)
-				}
+				cs = w.child(s, depth, key, -1, ki, kr)
 				if scanKey && !ki.clean {
 					// Keys can hold personal data too ({"13812345678": {…}}).
 					if dropKey, err = w.key(keyStart, keyEnd, key); err != nil {
@@ -486,12 +482,11 @@ func (w *walker) object(i int, s slot) (int, error) {
 					}
 				}
 				if cs.typ() != detectors.Unknown && !esc && (!cs.scan() || act != config.Plain) {
-					// Typed, without escapes: the value's action, here
-					// (a value that is not plain is not content-scanned
-					// too: leaf's rule).
-					// Counted: a rule's value after its first only
-					// bumps a counter (rule() is 1 + the rule's index,
-					// 0 for none, when ri wraps to 255, whose bit is 0).
+					// Typed, without escapes: leaf's work, here (a value
+					// that is not plain is not content-scanned too). A
+					// rule's value after its first only bumps a counter
+					// (rule() is 1 + the rule's index, 0 for none, when
+					// ri wraps to 255, whose bit is 0).
 					if ri := cs.rule() - 1; w.counted&(1<<ri) != 0 {
 						w.pending[ri&63]++
 						w.pendingSet |= 1 << ri
@@ -503,14 +498,15 @@ func (w *walker) object(i int, s slot) (int, error) {
 							return 0, err
 						}
 					}
-				} else if cs.typ() == detectors.Unknown && cs.scan() && !esc && !startsJSON(src[vStart+1:end-1]) {
-					// Untyped and scanned (scan all), without escapes and
-					// not JSON: strValue's content scan, here.
-					text := src[vStart+1 : end-1]
-					if w.fs = w.e.scanner.ScanWith(text, w.fs[:0], &w.ws); len(w.fs) != 0 {
-						if out, changed := w.applyFindings(text, w.fs, detectors.Unknown); changed {
-							w.replace(vStart, end, out)
-						}
+				} else if cs.typ() == detectors.Unknown && cs.scan() && !esc {
+					// Untyped and scanned (scan all), without escapes:
+					// leaf's content scan, here.
+					out, changed, err := w.scanText(src[vStart+1:end-1], cs)
+					if err != nil {
+						return 0, err
+					}
+					if changed {
+						w.replace(vStart, end, out)
 					}
 				} else if err = w.strValue(vStart, end, esc, cs); err != nil {
 					return 0, err
