@@ -43,7 +43,8 @@ const DefaultMaxBody = 16 << 20
 // WebSocket upgrades are refused unless allowed.
 type Mask struct {
 	// RolesFrom is where the agent's gateway roles come from: any
-	// placeholder, roles separated by commas or spaces. Default
+	// placeholder, roles separated by commas or spaces (a placeholder
+	// whose value is a list of strings gives one role per item). Default
 	// `{http.auth.user.roles}`, which pii_oidc sets.
 	RolesFrom string `json:"roles_from,omitempty"`
 

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"compress/zlib"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -22,7 +23,10 @@ import (
 	"github.com/andybalholm/brotli"
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddytest"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/piigate/piigate/config"
 )
 
 // Fixtures: fake values with valid checksums.
@@ -661,6 +665,16 @@ func TestRolesFrom(t *testing.T) {
 		if got := m.roles(repl); got != want {
 			t.Errorf("roles from %q = %q, want %q", from, got, want)
 		}
+		// The single-placeholder path reads what Caddy's own template
+		// expansion would, but for a list: ReplaceAll writes it as
+		// "[agent auditor]", which would split into "[agent" and
+		// "auditor]", so a list placeholder is joined with commas.
+		if from == "{list}" {
+			continue
+		}
+		if got, caddys := m.roles(repl), repl.ReplaceAll(from, ""); got != caddys {
+			t.Errorf("roles from %q = %q, Caddy's ReplaceAll gives %q", from, got, caddys)
+		}
 	}
 }
 
@@ -684,5 +698,40 @@ func TestFilterAcceptEncoding(t *testing.T) {
 	h := http.Header{"Accept-Encoding": {"gzip, br"}}
 	if n := testing.AllocsPerRun(100, func() { filterAcceptEncoding(h) }); n != 0 {
 		t.Errorf("a header with known codings only: %v allocations", n)
+	}
+}
+
+// TestMaskFlushesTheView: a buffered view is flushed as soon as it is
+// written, so net/http sends it before the request ends instead of when it
+// finishes the request.
+func TestMaskFlushesTheView(t *testing.T) {
+	app := &App{Roles: map[string]config.RoleRules{"online_agent": {"cn_mobile": "mask", "*": "redact"}}}
+	if err := app.compile(); err != nil {
+		t.Fatal(err)
+	}
+	m := &Mask{RolesFrom: "online_agent", Scan: "off", Fields: []config.Field{{Path: "mobile", Type: "cn_mobile"}}}
+	if err := m.provisionWith(app); err != nil {
+		t.Fatal(err)
+	}
+	next := caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		w.Header().Set("Content-Type", "application/json")
+		_, err := w.Write([]byte(`{"mobile":"` + tMobile + `"}`))
+		return err
+	})
+	req := httptest.NewRequest(http.MethodGet, "/api/c", nil)
+	ctx := context.WithValue(req.Context(), caddy.ReplacerCtxKey, caddy.NewReplacer())
+	ctx = context.WithValue(ctx, caddyhttp.VarsCtxKey, map[string]any{})
+	rec := httptest.NewRecorder()
+	if err := m.ServeHTTP(rec, req.WithContext(ctx), next); err != nil {
+		t.Fatal(err)
+	}
+	if got := rec.Body.String(); got != `{"mobile":"138****5678"}` {
+		t.Fatalf("view %s", got)
+	}
+	if !rec.Flushed {
+		t.Error("the view was not flushed")
+	}
+	if cl := rec.Header().Get("Content-Length"); cl != "24" {
+		t.Errorf("Content-Length %q, want 24", cl)
 	}
 }
