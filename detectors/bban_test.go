@@ -19,3 +19,15 @@ func TestBBANFormatsAgreeWithLengths(t *testing.T) {
 		}
 	}
 }
+
+// ibanLength reads a table built from ibanLengths: the two agree on every
+// pair of bytes (letters, and the rest, which name no country).
+func TestIBANLengthAgreesWithRegistry(t *testing.T) {
+	for a := 0; a < 256; a++ {
+		for b := 0; b < 256; b++ {
+			if got, want := ibanLength(byte(a), byte(b)), ibanLengths[[2]byte{byte(a), byte(b)}]; got != want {
+				t.Fatalf("%q%q: %d, the registry says %d", byte(a), byte(b), got, want)
+			}
+		}
+	}
+}

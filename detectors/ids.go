@@ -208,7 +208,7 @@ func (st *scan) plateSplit() int {
 // iban finds an IBAN written together or in groups of four.
 func (st *scan) iban() (int, bool) {
 	s, w := st.s, &st.w
-	want := ibanLengths[[2]byte{w.c[0], w.c[1]}]
+	want := ibanLength(w.c[0], w.c[1])
 	if want == 0 {
 		return 0, false
 	}

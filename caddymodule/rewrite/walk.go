@@ -88,10 +88,37 @@ type walker struct {
 	pending    [MaxFieldRules]uint32
 	pendingSet uint64
 	counted    uint64 // rules recordFirst counted in this walk
+
+	// memo remembers, per depth and position in an object, the last
+	// member's key (in src) and the slot it gave under the parent slot s:
+	// the records of an API response repeat their keys in order, so the
+	// object loop's general path (scan names/all, a typed or scanned
+	// object) finds the slot there without the key lookups and rule
+	// matching (child is a function of the parent slot, the depth and the
+	// key). Entries of another document are told apart by gen.
+	memo [memoDepths * memoWidth]memoEntry
+	gen  uint32
+}
+
+const (
+	memoDepths = 8  // depths of objects the memo serves
+	memoWidth  = 32 // members of an object the memo serves
+)
+
+type memoEntry struct {
+	koff, klen int32 // the key's bytes, src[koff:koff+klen]
+	gen        uint32
+	s, cs      slot // the parent's slot and the member's
 }
 
 func (w *walker) reset(d *config.Decision, sum *Summary, out []byte) {
 	w.d, w.sum, w.out = d, sum, out
+	// A new document (its src is set after reset): the memo's entries
+	// are of the last one.
+	if w.gen++; w.gen == 0 {
+		w.memo = [len(w.memo)]memoEntry{}
+		w.gen = 1
+	}
 	w.changed, w.last, w.depth = false, 0, 0
 	w.path = w.path[:0]
 }
@@ -371,7 +398,7 @@ func (w *walker) object(i int, s slot) (int, error) {
 	if depth < len(w.e.depths) && s.alive != 0 {
 		x = &w.e.depths[depth]
 	}
-	for {
+	for pos := 0; ; pos++ {
 		if i >= len(src) || src[i] != '"' {
 			return 0, syntaxErr(src, i, "object key expected")
 		}
@@ -407,7 +434,16 @@ func (w *walker) object(i int, s slot) (int, error) {
 		tookComma := false
 		var kr uint64 // the live rules whose literal key this is
 		var ke *keyEntry
-		if x != nil && slow {
+		var me *memoEntry // the memo's entry for this member, on the general path
+		hit := false
+		if !fast && !slow && !esc && depth < memoDepths && pos < memoWidth {
+			me = &w.memo[depth*memoWidth+pos]
+			hit = me.gen == w.gen && me.s == s && int(me.klen) == len(key) &&
+				view(src[me.koff:me.koff+me.klen]) == view(key)
+		}
+		if hit {
+			// The slot is the memo's, below: no key lookup.
+		} else if x != nil && slow {
 			if ke = x.keys.get(key); ke != nil { // the reference for the probe below
 				kr = ke.rules & s.alive
 			}
@@ -454,6 +490,8 @@ func (w *walker) object(i int, s slot) (int, error) {
 			dropKey := false
 			if fast && wildDead && kr == ke.rules {
 				cs = ke.slot // every rule of the key is live: its slot is known
+			} else if hit {
+				cs = me.cs // a clean key's, or one not scanned
 			} else {
 				scanKey := w.e.route.Scan == config.ScanAll || s.scan()
 				var ki keyInfo
@@ -466,6 +504,8 @@ func (w *walker) object(i int, s slot) (int, error) {
 					if dropKey, err = w.key(keyStart, keyEnd, key); err != nil {
 						return 0, err
 					}
+				} else if me != nil {
+					*me = memoEntry{koff: int32(keyStart + 1), klen: int32(len(key)), gen: w.gen, s: s, cs: cs}
 				}
 			}
 			act := config.Plain
