@@ -463,6 +463,12 @@ func FuzzFieldRules(f *testing.F) {
 		`{"data":[],"a":{},"list":[[{"y":1}]]}`, `[]`, `"x"`,
 		"{\"data\":[{\"email\":\"a\xe2\x80\xa8b@example.com\",\"name\":\"\xe2\x80\xa9张三\"}]}",
 		`{"x":"电话13812345678","y":13912345678,"mobile":"13712345678","data":[{"note":"卡号6222026337417020","z":"{\"phone\":\"13612345678\"}"}]}`,
+		// The memo of the general path: the same key at the same depth
+		// and position under another parent (a rule's key, and not), keys
+		// that are personal data, and records whose keys change order.
+		`{"list":[{"y":"6222026337417020"}],"data":[{"y":"6222026337417020"}],"a":{"x":{"y":"6222026337417020"}}}`,
+		`{"data":[{"13812345678":"x","y":1},{"13812345678":"y","y":2}]}`,
+		`{"data":[{"mobile":"13812345678","note":"x"},{"note":"13912345678","mobile":"y"},{"mobile":"13712345678"}]}`,
 	} {
 		for _, role := range []uint8{0, 5, 10} { // each scan mode
 			f.Add([]byte(s), role)
