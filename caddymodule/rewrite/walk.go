@@ -349,6 +349,7 @@ func (w *walker) leave(depth int) {
 type member struct {
 	kept      int
 	commaPrev int // offset of the comma before the current member
+	pos       int // where the memo looks for the member (objects)
 }
 
 // dropRange removes [start, end) of a member, with a comma. It reports
@@ -398,7 +399,7 @@ func (w *walker) object(i int, s slot) (int, error) {
 	if depth < len(w.e.depths) && s.alive != 0 {
 		x = &w.e.depths[depth]
 	}
-	for pos := 0; ; pos++ {
+	for {
 		if i >= len(src) || src[i] != '"' {
 			return 0, syntaxErr(src, i, "object key expected")
 		}
@@ -434,22 +435,13 @@ func (w *walker) object(i int, s slot) (int, error) {
 		tookComma := false
 		var kr uint64 // the live rules whose literal key this is
 		var ke *keyEntry
-		var me *memoEntry // the memo's entry for this member, on the general path
-		hit := false
-		if !fast && !slow && !esc && depth < memoDepths && pos < memoWidth {
-			me = &w.memo[depth*memoWidth+pos]
-			hit = me.gen == w.gen && me.s == s && int(me.klen) == len(key) &&
-				view(src[me.koff:me.koff+me.klen]) == view(key)
-		}
-		if hit {
-			// The slot is the memo's, below: no key lookup.
-		} else if x != nil && slow {
+		if x != nil && slow {
 			if ke = x.keys.get(key); ke != nil { // the reference for the probe below
 				kr = ke.rules & s.alive
 			}
-		} else if x != nil && len(x.keys.entries) != 0 {
+		} else if x != nil && fast && len(x.keys.entries) != 0 {
 			// The table's first probe, here; get goes on from a
-			// collision.
+			// collision. (Off the fast path the memo comes first.)
 			t := &x.keys
 			head := keyHead(key)
 			if si := t.slots[keyHash(head, len(key), t.shift)&uint32(len(t.slots)-1)]; si != 0 {
@@ -490,9 +482,14 @@ func (w *walker) object(i int, s slot) (int, error) {
 			dropKey := false
 			if fast && wildDead && kr == ke.rules {
 				cs = ke.slot // every rule of the key is live: its slot is known
-			} else if hit {
+			} else if me, hit := w.memoGet(depth, &m, key, s, !fast && !slow && !esc); hit {
 				cs = me.cs // a clean key's, or one not scanned
 			} else {
+				if !fast && x != nil && !slow {
+					if ke = x.keys.get(key); ke != nil {
+						kr = ke.rules & s.alive
+					}
+				}
 				scanKey := w.e.route.Scan == config.ScanAll || s.scan()
 				var ki keyInfo
 				if scanKey || w.e.route.Scan >= config.ScanNames {
@@ -570,6 +567,21 @@ func (w *walker) object(i int, s slot) (int, error) {
 			return i, nil
 		}
 	}
+}
+
+// memoGet returns, when use is set, the memo's entry for the next member
+// of an object at depth, whose key is key, under the parent slot s, and
+// whether it holds the member's slot; a nil entry when the memo does not
+// serve the member. The member's position is only where to look: the key,
+// the depth and the parent slot decide.
+func (w *walker) memoGet(depth int, m *member, key []byte, s slot, use bool) (*memoEntry, bool) {
+	if !use || depth >= memoDepths || m.pos >= memoWidth {
+		return nil, false
+	}
+	me := &w.memo[depth*memoWidth+m.pos]
+	m.pos++
+	return me, me.gen == w.gen && me.s == s && int(me.klen) == len(key) &&
+		view(w.src[me.koff:me.koff+me.klen]) == view(key)
 }
 
 // entry handles the value of one object member (whose key starts at start)
