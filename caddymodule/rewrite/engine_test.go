@@ -710,8 +710,17 @@ func TestNumbersWithFractionsHoldNoFindings(t *testing.T) {
 // summary is the same as the general path's (the object loop counts a
 // rule's values after its first in the walker and adds them at the end).
 func TestSummaryCountsEveryValue(t *testing.T) {
+	for _, scan := range []string{"names", "all"} {
+		t.Run(scan, func(t *testing.T) { testSummaryCountsEveryValue(t, scan) })
+	}
+}
+
+// testSummaryCountsEveryValue is TestSummaryCountsEveryValue under one
+// scan mode; the walker's memo of keys serves both (and NDJSON lines and
+// events, walked as parts of one body).
+func testSummaryCountsEveryValue(t *testing.T, scan string) {
 	route := config.Route{Fields: []config.Field{
-		{Path: "data.#.mobile", Type: "cn_mobile"}, {Path: "data.#.id", Type: "cn_resident_id"}}, Scan: "names"}
+		{Path: "data.#.mobile", Type: "cn_mobile"}, {Path: "data.#.id", Type: "cn_resident_id"}}, Scan: scan}
 	rec := `{"mobile":"13812345678","id":"110101199003071234"}`
 	doc := `{"data":[` + rec + `,` + rec + `,` + rec + `],"inner":"{\"data\":[` +
 		strings.ReplaceAll(rec, `"`, `\"`) + `,` + strings.ReplaceAll(rec, `"`, `\"`) + `]}"}`

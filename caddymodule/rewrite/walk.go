@@ -580,8 +580,9 @@ func (w *walker) memoGet(depth int, m *member, key []byte, s slot, use bool) (*m
 	}
 	me := &w.memo[depth*memoWidth+m.pos]
 	m.pos++
-	return me, me.gen == w.gen && me.s == s && int(me.klen) == len(key) &&
-		view(w.src[me.koff:me.koff+me.klen]) == view(key)
+	end := int(me.koff) + int(me.klen) // inside src (an NDJSON line is walked as a prefix of the body)
+	return me, me.gen == w.gen && me.s == s && int(me.klen) == len(key) && end <= len(w.src) &&
+		view(w.src[me.koff:end]) == view(key)
 }
 
 // entry handles the value of one object member (whose key starts at start)
