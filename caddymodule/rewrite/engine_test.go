@@ -469,6 +469,8 @@ func FuzzFieldRules(f *testing.F) {
 		`{"list":[{"y":"6222026337417020"}],"data":[{"y":"6222026337417020"}],"a":{"x":{"y":"6222026337417020"}}}`,
 		`{"data":[{"13812345678":"x","y":1},{"13812345678":"y","y":2}]}`,
 		`{"data":[{"mobile":"13812345678","note":"x"},{"note":"13912345678","mobile":"y"},{"mobile":"13712345678"}]}`,
+		`{"data":[{"mobile":"13812345678","idCard":"110105194912310029"},{"idCard":"13912345678","mobile":"110105194912310029"}]}`,
+		`{"data":[{"customerName":"张三","customerNote":"x"},{"customerNote":"张三","customerName":"y"}]}`,
 	} {
 		for _, role := range []uint8{0, 5, 10} { // each scan mode
 			f.Add([]byte(s), role)

@@ -106,7 +106,8 @@ const (
 )
 
 type memoEntry struct {
-	koff, klen int32 // the key's bytes, src[koff:koff+klen]
+	head       uint64 // the key's first eight bytes (keyHead)
+	koff, klen int32  // the key's bytes, src[koff:koff+klen]
 	gen        uint32
 	s, cs      slot // the parent's slot and the member's
 }
@@ -502,7 +503,7 @@ func (w *walker) object(i int, s slot) (int, error) {
 						return 0, err
 					}
 				} else if me != nil {
-					*me = memoEntry{koff: int32(keyStart + 1), klen: int32(len(key)), gen: w.gen, s: s, cs: cs}
+					*me = memoEntry{head: keyHead(key), koff: int32(keyStart + 1), klen: int32(len(key)), gen: w.gen, s: s, cs: cs}
 				}
 			}
 			act := config.Plain
@@ -580,9 +581,12 @@ func (w *walker) memoGet(depth int, m *member, key []byte, s slot, use bool) (*m
 	}
 	me := &w.memo[depth*memoWidth+m.pos]
 	m.pos++
-	end := int(me.koff) + int(me.klen) // inside src (an NDJSON line is walked as a prefix of the body)
-	return me, me.gen == w.gen && me.s == s && int(me.klen) == len(key) && end <= len(w.src) &&
-		view(w.src[me.koff:end]) == view(key)
+	// The first eight bytes decide most keys; the rest, when there is
+	// more, is compared in src (inside it: an NDJSON line is walked as a
+	// prefix of the body).
+	end := int(me.koff) + int(me.klen)
+	return me, me.gen == w.gen && me.s == s && int(me.klen) == len(key) && me.head == keyHead(key) &&
+		(len(key) <= 8 || end <= len(w.src) && view(w.src[me.koff+8:end]) == view(key[8:]))
 }
 
 // entry handles the value of one object member (whose key starts at start)
