@@ -433,8 +433,8 @@ func (a *actor) maskEmail(dst, v []byte) []byte {
 	}
 	first := 0
 	if spec, ok := a.table.Mask(detectors.Email); ok {
-		first = halve(keep{spec.KeepFirst, 0}, utf8.RuneCount(v[:at])).first
-	} else if at >= 2 && (v[0] < utf8.RuneSelf || utf8.RuneCount(v[:at]) >= 2) {
+		first = halve(keep{spec.KeepFirst, 0}, utf8.RuneCountInString(view(v[:at]))).first
+	} else if at >= 2 && (v[0] < utf8.RuneSelf || utf8.RuneCountInString(view(v[:at])) >= 2) {
 		first = 1 // at least two characters before the '@'
 	}
 	w := digitsWidth(v[:at], first)
@@ -449,7 +449,7 @@ func maskName(dst, v []byte) []byte {
 	if !nameHasSeparator(v) {
 		// One word, the common case (张三, 欧阳娜娜): its first character
 		// when it has two or more, then a '*' for each of the others.
-		n := utf8.RuneCount(v)
+		n := utf8.RuneCountInString(view(v))
 		if n >= 2 {
 			_, w := utf8.DecodeRune(v)
 			dst = append(dst, v[:w]...)
@@ -513,7 +513,7 @@ func nameHasSeparator(v []byte) bool {
 // last 省/市/区/县/旗/州/盟 within the first half (北京市朝阳区****), and
 // hides the rest: street, building, room.
 func maskAddress(dst, v []byte) []byte {
-	n := utf8.RuneCount(v)
+	n := utf8.RuneCountInString(view(v))
 	keepN, idx := 0, 0
 	for i := 0; i < len(v) && idx < n/2; {
 		r, w := utf8.DecodeRune(v[i:])

@@ -353,6 +353,29 @@ func TestMasks(t *testing.T) {
 		}
 	}
 
+	// Masks write into the caller's buffer and allocate nothing, long
+	// non-ASCII values included (utf8.RuneCount copies them to a string).
+	dst := make([]byte, 0, 1024)
+	for _, c := range cases {
+		v := []byte(c.in)
+		if n := testing.AllocsPerRun(10, func() { a.mask(dst[:0], c.t, v) }); n != 0 {
+			t.Errorf("mask %s %q: %v allocations", c.t, c.in, n)
+		}
+	}
+	for _, c := range []struct {
+		t detectors.Type
+		v string
+	}{
+		{detectors.Address, "浙江省杭州市西湖区滨江大道71号幸福里小区3号楼102室（靠近地铁站东门）"},
+		{detectors.PersonName, "欧阳娜娜欧阳娜娜欧阳娜娜欧阳娜娜"},
+		{detectors.Email, "欧阳娜娜欧阳娜娜欧阳娜娜欧阳娜娜@example.com"},
+	} {
+		v := []byte(c.v)
+		if n := testing.AllocsPerRun(10, func() { a.mask(dst[:0], c.t, v) }); n != 0 {
+			t.Errorf("mask %s %q: %v allocations", c.t, c.v, n)
+		}
+	}
+
 	// An admin's mask for a type with a national convention replaces the
 	// convention, on plain digits as on formatted values.
 	tbl, err = config.Compile(config.Policy{Masks: map[string]config.MaskSpec{
