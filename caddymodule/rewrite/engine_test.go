@@ -782,6 +782,29 @@ func testSummaryCountsEveryValue(t *testing.T, scan string) {
 	}
 }
 
+// TestMemoAcrossDocuments: the walker's memo of keys is of one document.
+// Documents rewritten one after the other by one engine (whose pooled
+// walker keeps its memo) get the general path's view, when the next
+// document has, where the last had a key, another key with the same first
+// eight bytes and length.
+func TestMemoAcrossDocuments(t *testing.T) {
+	route := config.Route{Scan: "names"}
+	e := engine(t, route, nil)
+	ref := engine(t, route, nil)
+	ref.slow = true
+	for _, doc := range []string{
+		`{"data":[{"customerName":"张三"}]}`,
+		`{"data":[{"customerNote":"张三"}]}`,
+		`{"data":[{"customerName":"李四"}]}`,
+	} {
+		got, _ := rewrite(t, e, "online_agent", doc, JSON)
+		want, _ := rewrite(t, ref, "online_agent", doc, JSON)
+		if got != want {
+			t.Errorf("%s: got %s, the general path gives %s", doc, got, want)
+		}
+	}
+}
+
 // TestKeysInAnyOrder: the object loop's answers for keys (the literal-key
 // table, the precomputed slots) match the general path's when keys share
 // their first eight bytes or their length, are not in the table, and come

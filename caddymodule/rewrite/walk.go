@@ -582,8 +582,10 @@ func (w *walker) memoGet(depth int, m *member, key []byte, s slot, use bool) (*m
 	me := &w.memo[depth*memoWidth+m.pos]
 	m.pos++
 	// The first eight bytes decide most keys; the rest, when there is
-	// more, is compared in src (inside it: an NDJSON line is walked as a
-	// prefix of the body).
+	// more, is compared in src. An entry of this document lies before
+	// the key in src (an NDJSON line is walked as a prefix of the body,
+	// after the lines before it); end is checked all the same, so that no
+	// offset can read past src.
 	end := int(me.koff) + int(me.klen)
 	return me, me.gen == w.gen && me.s == s && int(me.klen) == len(key) && me.head == keyHead(key) &&
 		(len(key) <= 8 || end <= len(w.src) && view(w.src[me.koff+8:end]) == view(key[8:]))
