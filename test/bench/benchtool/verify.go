@@ -42,14 +42,14 @@ var protected = []struct {
 // nothing useful, so any difference is fatal.
 func verify(args []string) error {
 	fs := flag.NewFlagSet("verify", flag.ExitOnError)
-	kind := fs.String("kind", "", "plain, fields or scan")
+	kind := fs.String("kind", "", "plain, noop, fields or scan")
 	url := fs.String("url", "", "URL to fetch through the configuration")
 	seed := fs.Int64("seed", 1, "seed the upstream uses")
 	size := fs.Int("size", 8192, "body size the upstream uses")
 	_ = fs.Parse(args)
 
 	orig := detectorstest.HelpdeskJSON(*seed, *size)
-	got, err := fetch(*url)
+	got, hdr, err := fetch(*url)
 	if err != nil {
 		return err
 	}
@@ -60,32 +60,44 @@ func verify(args []string) error {
 		}
 		fmt.Printf("verify plain:  ok, the upstream's %d bytes unchanged\n", len(got))
 		return nil
+	case "noop":
+		// pii_mask without rules: the body passes unchanged, but through
+		// the gateway, which marks every guarded response as private.
+		if !bytes.Equal(got, orig) {
+			return fmt.Errorf("pii_mask without rules changed the body (%d bytes in, %d out)", len(orig), len(got))
+		}
+		if cc := hdr.Get("Cache-Control"); !strings.Contains(cc, "no-store") {
+			return fmt.Errorf("pii_mask without rules: Cache-Control %q, not the gateway's no-store: the response did not go through pii_mask", cc)
+		}
+		fmt.Printf("verify noop:   ok, the upstream's %d bytes unchanged, through pii_mask (Cache-Control: %s)\n",
+			len(got), hdr.Get("Cache-Control"))
+		return nil
 	case "fields", "scan":
 		return verifyGateway(*kind, *seed, orig, got)
 	}
 	return fmt.Errorf("unknown -kind %q", *kind)
 }
 
-func fetch(url string) ([]byte, error) {
+func fetch(url string) ([]byte, http.Header, error) {
 	req, err := http.NewRequest(http.MethodGet, url, nil)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	req.Header.Set("Accept", "application/json")
 	c := &http.Client{Timeout: 10 * time.Second}
 	resp, err := c.Do(req)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET %s: %s: %.300s", url, resp.Status, body)
+		return nil, nil, fmt.Errorf("GET %s: %s: %.300s", url, resp.Status, body)
 	}
-	return body, nil
+	return body, resp.Header, nil
 }
 
 type page struct {
