@@ -169,20 +169,29 @@ func report(args []string) error {
 		{"scan", "pii_mask, scan all"},
 	}
 	targets := map[string]float64{"fields": *fieldsTarget, "scan": *scanTarget}
-	fmt.Printf("\n%-22s %8s %7s %7s %9s %6s %6s %7s %12s %9s  %s\n",
-		"configuration", "req/s", "p50 ms", "p99 ms", "cpu µs/r", "cpu %", "other", "ratio", "ratio/round", "cpu ratio", "target")
+	fmt.Printf("\n%-22s %8s %7s %7s %9s %6s %6s %7s %7s %12s %9s  %s\n",
+		"configuration", "req/s", "p50 ms", "p99 ms", "cpu µs/r", "cpu %", "other", "ratio", "paired", "ratio/round", "cpu ratio", "target")
 	missed, broken := false, false
 	for _, r := range rows {
 		s, ok := sums[r.cfg]
 		if !ok {
 			continue
 		}
-		ratio, rng, cpuRatio, verdict := "", "", "", ""
+		ratio, paired, rng, cpuRatio, verdict := "", "", "", "", ""
 		if r.cfg != "plain" {
 			q := s.rps / plain.rps
 			ratio = fmt.Sprintf("%.3f", q)
 			if len(s.ratios) > 0 {
+				// The median of the rounds' own ratios pairs each
+				// measurement with plain's of the same round, so the
+				// machine's drift between rounds cancels out. A target is
+				// met only when both figures meet it: one lucky or
+				// unlucky plain measurement moves the ratio of the
+				// medians, not the paired one.
+				pq := median(s.ratios)
+				paired = fmt.Sprintf("%.3f", pq)
 				rng = fmt.Sprintf("%.2f–%.2f", slices.Min(s.ratios), slices.Max(s.ratios))
+				q = min(q, pq)
 			}
 			if s.cpuPer > 0 {
 				cpuRatio = fmt.Sprintf("%.3f", plain.cpuPer/s.cpuPer)
@@ -202,12 +211,14 @@ func report(args []string) error {
 			verdict += fmt.Sprintf(" BROKEN: %d of %d responses were errors or not 2xx", s.errors, s.reqs)
 			broken = true
 		}
-		fmt.Printf("%-22s %8.0f %7.2f %7.2f %9.1f %6.0f %6.0f %7s %12s %9s  %s\n",
-			r.label, s.rps, s.p50/1000, s.p99/1000, s.cpuPer, 100*s.cpuUtil, 100*s.other, ratio, rng, cpuRatio, verdict)
+		fmt.Printf("%-22s %8.0f %7.2f %7.2f %9.1f %6.0f %6.0f %7s %7s %12s %9s  %s\n",
+			r.label, s.rps, s.p50/1000, s.p99/1000, s.cpuPer, 100*s.cpuUtil, 100*s.other, ratio, paired, rng, cpuRatio, verdict)
 	}
-	fmt.Printf("\nmedians of %d round(s); ratio = req/s over plain reverse_proxy's; ratio/round = the lowest and highest\n"+
-		"ratio within one round; cpu µs/r = Caddy's CPU time per request; cpu ratio = plain's cpu µs/r over this\n"+
-		"one's (the throughput ratio if Caddy alone were the bottleneck); cpu %% = Caddy's CPU use, 100 = one core;\n"+
+	fmt.Printf("\nmedians of %d round(s); ratio = req/s over plain reverse_proxy's; paired = the median of the rounds'\n"+
+		"own ratios (each against plain in the same round); a target is met when both are at least the target;\n"+
+		"ratio/round = the lowest and highest ratio within one round; cpu µs/r = Caddy's CPU time per request;\n"+
+		"cpu ratio = plain's cpu µs/r over this one's (the throughput ratio if Caddy alone were the bottleneck);\n"+
+		"cpu %% = Caddy's CPU use, 100 = one core;\n"+
 		"other = CPU used by anything but Caddy, wrk and the upstream (other work, kernel network time), %% of one core.\n",
 		len(byConfig["plain"]))
 	if len(noisy) > 0 {
