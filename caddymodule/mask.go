@@ -210,6 +210,7 @@ const (
 
 	reasonUnknownRole   = "unknown_role"
 	reasonWebSocket     = "websocket"
+	reasonTunnel        = "tunnel"
 	reasonEncoding      = "unknown_encoding"
 	reasonTooLarge      = "body_too_large"
 	reasonMalformed     = "malformed"
@@ -240,20 +241,9 @@ func (m *Mask) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 	}
 	caddyhttp.SetVar(r.Context(), varOutcome, out)
 
-	if isWebSocket(r) {
-		if m.AllowWebSocket {
-			// The admin chose to let upgrades through: their messages are
-			// not inspected, and the flow log says so.
-			out.Result = resultPassed
-			out.Reason = reasonWebSocket
-			return next.ServeHTTP(w, r)
-		}
-		return m.refuse(w, r, out, http.StatusForbidden, reasonWebSocket,
-			"WebSocket connections are not allowed here: their messages cannot be checked for personal data")
-	}
-	if d.Deny {
-		return m.refuse(w, r, out, http.StatusForbidden, reasonUnknownRole,
-			"your account has no role that may see this data")
+	if done, err := m.refuseEarly(w, r, out, d, next); done {
+		m.observe(out, d, start)
+		return err
 	}
 
 	// A partial body cannot be parsed, and a cached validator would let a
@@ -266,10 +256,43 @@ func (m *Mask) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 	mw := &g.mw
 	*mw = maskWriter{w: w, r: r, m: m, d: d, out: out}
 	defer mw.release()
-	err := mw.serve(next)
+	// Deferred, so that a response cut off by a panic (an upstream that
+	// died mid-stream) is counted too.
+	defer m.observe(out, d, start)
+	return mw.serve(next)
+}
+
+// observe records the outcome in the metrics.
+func (m *Mask) observe(out *Outcome, d *config.Decision, start time.Time) {
 	out.Duration = time.Since(start)
 	m.metrics.observe(out, d)
-	return err
+}
+
+// refuseEarly answers, before anything goes upstream, the requests whose
+// answers pii_mask could not inspect (WebSocket upgrades unless allowed,
+// other CONNECT tunnels) and the agents the policy denies. done reports
+// that it answered (or passed an allowed upgrade on).
+func (m *Mask) refuseEarly(w http.ResponseWriter, r *http.Request, out *Outcome, d *config.Decision, next caddyhttp.Handler) (done bool, err error) {
+	switch {
+	case isWebSocket(r):
+		if m.AllowWebSocket {
+			// The admin chose to let upgrades through: their messages are
+			// not inspected, and the flow log says so.
+			out.Result = resultPassed
+			out.Reason = reasonWebSocket
+			return true, next.ServeHTTP(w, r)
+		}
+		return true, m.refuse(w, r, out, http.StatusForbidden, reasonWebSocket,
+			"WebSocket connections are not allowed here: their messages cannot be checked for personal data")
+	case r.Method == http.MethodConnect:
+		// Any other tunnel carries bytes no rule can read.
+		return true, m.refuse(w, r, out, http.StatusForbidden, reasonTunnel,
+			"tunnels (CONNECT) are not allowed here: what passes through them cannot be checked for personal data")
+	case d.Deny:
+		return true, m.refuse(w, r, out, http.StatusForbidden, reasonUnknownRole,
+			"your account has no role that may see this data")
+	}
+	return false, nil
 }
 
 // roles returns the agent's roles as RolesFrom gives them.
@@ -307,6 +330,9 @@ func (m *Mask) stripRequest(r *http.Request) {
 		delete(h, k)
 	}
 	ids := m.app.identityHeaders()
+	// No gateway sets a name with '_': such a spelling of a stripped or
+	// identity header is always the client's.
+	deleteUnderscoreVariants(h, m.strip, ids)
 	if len(ids) == 0 {
 		return
 	}
@@ -335,9 +361,13 @@ func containsFold(list []string, s string) bool {
 	return false
 }
 
+// isWebSocket reports a WebSocket opening handshake: an HTTP/1.1 upgrade,
+// or an extended CONNECT (RFC 8441 over HTTP/2, RFC 9220 over HTTP/3),
+// whose protocol Go's HTTP/2 server puts in the ":protocol" header.
 func isWebSocket(r *http.Request) bool {
 	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket") ||
-		r.Method == http.MethodConnect && r.Proto == "websocket" // RFC 8441 over HTTP/2
+		r.Method == http.MethodConnect && (strings.EqualFold(r.Header.Get(":protocol"), "websocket") ||
+			strings.EqualFold(r.Proto, "websocket"))
 }
 
 // refuse answers the agent with an error and a request id; the flow log

@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"compress/zlib"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -168,11 +169,34 @@ func newOrigin(t *testing.T) *origin {
 	})
 	mux.HandleFunc("/api/echo", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
+		names := make([]string, 0, len(r.Header))
+		for k := range r.Header {
+			names = append(names, k)
+		}
 		json.NewEncoder(w).Encode(map[string]any{
 			"range": r.Header.Get("Range"), "if_range": r.Header.Get("If-Range"),
 			"user": r.Header.Get("X-Auth-User"), "remote": r.Header.Get("X-Remote-User"),
 			"accept_encoding": r.Header.Get("Accept-Encoding"), "method": r.Method,
+			"header_names": names,
 		})
+	})
+	// /api/raw serves the body given in base64 (b), with the type given
+	// (type; "none" for no Content-Type at all, the default JSON).
+	mux.HandleFunc("/api/raw", func(w http.ResponseWriter, r *http.Request) {
+		body, err := base64.URLEncoding.DecodeString(r.URL.Query().Get("b"))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		switch ct := r.URL.Query().Get("type"); ct {
+		case "":
+			w.Header().Set("Content-Type", "application/json")
+		case "none":
+			w.Header()["Content-Type"] = nil // keep net/http from sniffing one
+		default:
+			w.Header().Set("Content-Type", ct)
+		}
+		w.Write(body)
 	})
 	o.Server = httptest.NewServer(mux)
 	t.Cleanup(o.Close)
@@ -423,8 +447,13 @@ func TestMaskHeadersAndCaching(t *testing.T) {
 	if hr.StatusCode != 200 || hr.Header.Get("Etag") != "" || hr.Header.Get("Cache-Control") != "private, no-store, no-transform" {
 		t.Errorf("HEAD: %d %v", hr.StatusCode, hr.Header)
 	}
-	if hr.ContentLength > 0 && hr.ContentLength == int64(len(customerJSON)) {
-		t.Errorf("HEAD must not announce the unmasked length")
+	// The length of a view HEAD does not compute is unknown: none is
+	// announced, least of all the unmasked one.
+	if cl := hr.Header.Get("Content-Length"); cl != "" {
+		t.Errorf("HEAD announced Content-Length %s (the unmasked body has %d bytes)", cl, len(customerJSON))
+	}
+	if v := hr.Header.Get("Vary"); v != "Accept, Cookie, Authorization" {
+		t.Errorf("HEAD: Vary = %q", v)
 	}
 }
 
@@ -515,7 +544,7 @@ func TestMaskErrorBodiesAndSniffing(t *testing.T) {
 		t.Errorf("5xx body should be masked: %d %s", resp.StatusCode, body)
 	}
 	resp, body = get(t, tc, "/api/notfound", "online_agent")
-	if resp.StatusCode != 404 || strings.Contains(body, tMobile) {
+	if resp.StatusCode != 404 || body != `{"mobile":"138****5678"}` {
 		t.Errorf("4xx body should be masked: %d %s", resp.StatusCode, body)
 	}
 	for _, ct := range []string{"text/plain", "text/html", "application/octet-stream", "none", "application/problem%2Bjson"} {

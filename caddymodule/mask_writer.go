@@ -120,11 +120,15 @@ func (mw *maskWriter) WriteHeader(status int) {
 		mw.mode = modeStream
 	case media == "application/json" || media == "text/json" || strings.HasSuffix(media, "+json"):
 		mw.format, mw.mode = rewrite.JSON, modeBuffer
-	case media == "" || media == "text/plain" || media == "text/html" || media == "application/octet-stream":
+	case media == "" || media == "application/octet-stream" || strings.HasPrefix(media, "text/") ||
+		media == "application/xml" || strings.HasSuffix(media, "+xml") ||
+		media == "application/javascript" || media == "application/x-javascript" ||
+		media == "application/x-www-form-urlencoded":
+		// Legacy apps serve JSON under any of these (text/javascript,
+		// text/plain, text/html …): the body decides, so that field
+		// rules and key names apply to JSON whatever its label, and
+		// other text is content-scanned.
 		mw.mode, mw.sniff = modeBuffer, true
-	case strings.HasPrefix(media, "text/") || media == "application/xml" || strings.HasSuffix(media, "+xml") ||
-		media == "application/javascript" || media == "application/x-www-form-urlencoded":
-		mw.format, mw.mode = rewrite.Text, modeBuffer
 	case mw.m.passes(media):
 		mw.mode = modePass
 		mw.fixHeader(true)
@@ -309,6 +313,9 @@ func (mw *maskWriter) serve(next caddyhttp.Handler) (err error) {
 			return
 		}
 		if rec != http.ErrAbortHandler || mw.sentHeader {
+			if rec == http.ErrAbortHandler {
+				mw.aborted(reasonUpstream)
+			}
 			panic(rec) // too late for an error page: the connection is cut
 		}
 		reason := reasonUpstream
@@ -325,6 +332,7 @@ func (mw *maskWriter) serve(next caddyhttp.Handler) (err error) {
 		}
 		if mw.sentHeader {
 			if mw.mode == modeStream || mw.mode == modePass {
+				mw.aborted(reasonUpstream)
 				panic(http.ErrAbortHandler)
 			}
 			return herr
@@ -337,9 +345,21 @@ func (mw *maskWriter) serve(next caddyhttp.Handler) (err error) {
 	return mw.finish()
 }
 
+// aborted records a response cut off after its header went out (the
+// connection is closed on the agent): refused, for reason, in the outcome
+// and the metrics.
+func (mw *maskWriter) aborted(reason string) {
+	if mw.out.Result == resultRefused {
+		return // recorded already
+	}
+	mw.out.Result, mw.out.Reason = resultRefused, reason
+	mw.m.metrics.refused(reason)
+}
+
 // fail discards the upstream's body and answers with an error.
 func (mw *maskWriter) fail(status int, reason string, cause error) error {
 	if mw.sentHeader {
+		mw.aborted(reason)
 		panic(http.ErrAbortHandler)
 	}
 	mw.m.logger.Debug("guarded response failed", zap.String("reason", reason), zap.Error(cause))
@@ -377,6 +397,9 @@ func (mw *maskWriter) finish() error {
 		return mw.fail(http.StatusBadGateway, mw.reason, nil)
 	case modeStream:
 		if err := mw.stream.close(); err != nil {
+			// A unit that could not be rewritten was recorded as
+			// refused; otherwise the agent went away.
+			mw.out.Result = mw.stream.result()
 			panic(http.ErrAbortHandler)
 		}
 		mw.out.Result = mw.stream.result()
@@ -415,6 +438,18 @@ func (mw *maskWriter) finish() error {
 		}
 		viewPool.Put(dst)
 	}()
+	if err != nil && mw.sniff && format == rewrite.JSON && !errors.Is(err, rewrite.ErrTooDeep) {
+		// Not one JSON value under a type that did not say JSON: JSON
+		// lines (NDJSON) are read line by line. Anything else stays
+		// refused below.
+		mw.out.Summary.Reset()
+		if v, lerr := mw.m.engine.Rewrite((*dst)[:0], body, rewrite.NDJSON, mw.d, &mw.out.Summary); lerr == nil {
+			view, err, format = v, nil, rewrite.NDJSON
+			mw.out.Format = formatName(format)
+		} else {
+			mw.out.Summary.Reset()
+		}
+	}
 	if err != nil {
 		reason := reasonMalformed
 		if errors.Is(err, rewrite.ErrTooDeep) {

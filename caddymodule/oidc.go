@@ -473,6 +473,7 @@ func (o *OIDC) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 	for _, h := range o.stripHeaders {
 		r.Header.Del(h)
 	}
+	deleteUnderscoreVariants(r.Header, o.stripHeaders)
 	switch r.URL.Path {
 	case o.callbackPath:
 		return o.serveCallback(w, r)

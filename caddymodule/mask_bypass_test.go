@@ -1,0 +1,517 @@
+package caddymodule
+
+import (
+	"bufio"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddytest"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/piigate/piigate/config"
+)
+
+// raw is the path at which the test origin serves body with Content-Type
+// ct ("" for JSON, "none" for no type).
+func raw(body, ct string) string {
+	return "/api/raw?b=" + base64.URLEncoding.EncodeToString([]byte(body)) + "&type=" + url.QueryEscape(ct)
+}
+
+func nested(depth int) string {
+	return strings.Repeat("[", depth) + `"` + tMobile + `"` + strings.Repeat("]", depth)
+}
+
+// TestMaskReadsEveryFormThroughCaddy runs the engine's hard cases (point 3
+// of the masking issue) through a real Caddy in front of the test origin:
+// each reaches the online agent masked and as valid JSON, or is refused.
+func TestMaskReadsEveryFormThroughCaddy(t *testing.T) {
+	tc, _ := startGateway(t)
+	for _, c := range []struct {
+		name, body, ct string
+		want           string   // the whole view, when given
+		has            []string // in the view
+		secrets        []string // never in the view
+	}{
+		{name: "BOM", body: "\xEF\xBB\xBF" + customerJSON},
+		{name: "escaped digits", body: `{"data":[{"mobile":"\u0031\u0033\u0038\u0031\u0032\u0033\u0034\u0035\u0036\u0037\u0038"}]}`,
+			want: `{"data":[{"mobile":"138****5678"}]}`},
+		{name: "escaped key", body: `{"data":[{"mob\u0069le":"` + tMobile + `"}]}`, secrets: []string{tMobile}},
+		{name: "full-width digits", body: `{"data":[{"note":"客户电话１３８１２３４５６７８"}]}`,
+			secrets: []string{"１３８１２３４５６７８", "１２３４"}},
+		{name: "mobile as a number", body: `{"data":[{"id":1,"contact":` + tMobile + `}]}`, secrets: []string{tMobile}},
+		{name: "ID as a number inside text", body: `{"data":[{"id":1,"remark":"证件 ` + tID + `"}]}`, secrets: []string{tID}},
+		{name: "JSON inside a string", body: `{"payload":"{\"mobile\":\"` + tMobile + `\",\"email\":\"` + tEmail + `\"}"}`,
+			secrets: []string{tMobile, tEmail}},
+		{name: "duplicate keys", body: `{"data":[{"mobile":"` + tMobile + `","mobile":"13912345678"}]}`,
+			want: `{"data":[{"mobile":"138****5678","mobile":"139****5678"}]}`},
+		{name: "deep but within the limit", body: nested(100), secrets: []string{tMobile}},
+		// A legacy app's JSON under another label gets its field rules and
+		// key names, not only content detection.
+		{name: "JSON as text/javascript", body: customerJSON, ct: "text/javascript"},
+		{name: "JSON as application/xml", body: customerJSON, ct: "application/xml"},
+		{name: "JSON lines as text/plain", body: "{\"mobile\":\"" + tMobile + "\"}\n{\"n\":1}\n", ct: "text/plain",
+			want: "{\"mobile\":\"138****5678\"}\n{\"n\":1}\n"},
+		{name: "JSON lines without a type", body: "{\"mobile\":\"" + tMobile + "\"}\n{\"n\":1}\n", ct: "none",
+			want: "{\"mobile\":\"138****5678\"}\n{\"n\":1}\n"},
+	} {
+		resp, body := get(t, tc, raw(c.body, c.ct), "online_agent")
+		if resp.StatusCode != 200 {
+			t.Errorf("%s: status %d: %s", c.name, resp.StatusCode, body)
+			continue
+		}
+		switch {
+		case c.want != "":
+			if body != c.want {
+				t.Errorf("%s: view %s, want %s", c.name, body, c.want)
+			}
+		case c.secrets == nil:
+			masked(t, c.name, body)
+		}
+		for _, s := range c.secrets {
+			if strings.Contains(body, s) {
+				t.Errorf("%s: %s leaked: %s", c.name, s, body)
+			}
+		}
+		view := strings.TrimPrefix(body, "\xEF\xBB\xBF")
+		if !json.Valid([]byte(view)) && !strings.Contains(c.name, "lines") {
+			t.Errorf("%s: the view is not JSON: %s", c.name, body)
+		}
+	}
+
+	// Over the depth limit (128 by default), and malformed JSON under a
+	// type that does not say JSON: refused, never passed on.
+	for name, path := range map[string]string{
+		"too deep":                nested(200),
+		"malformed as text/plain": raw(`{"mobile":"`+tMobile+`",`, "text/plain"),
+	} {
+		if !strings.HasPrefix(path, "/") {
+			path = raw(path, "")
+		}
+		resp, body := get(t, tc, path, "online_agent")
+		assertRefused(t, name, resp, body)
+	}
+}
+
+// TestSameHeaderName: the spellings CGI and FastCGI upstreams read as one
+// header variable.
+func TestSameHeaderName(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		same bool
+	}{
+		{"X_Remote_User", "X-Remote-User", true},
+		{"x_remote-USER", "X-Remote-User", true},
+		{"X-Remote-User", "X-Remote-User", true},
+		{"X.Remote.User", "X-Remote-User", true},
+		{"X_Remote_Users", "X-Remote-User", false},
+		{"X:Remote:User", "X-Remote-User", false},
+		{"Y_Remote_User", "X-Remote-User", false},
+	} {
+		if sameHeaderName(c.a, c.b) != c.same {
+			t.Errorf("sameHeaderName(%q, %q) = %v", c.a, c.b, !c.same)
+		}
+	}
+}
+
+// optionsCaddyfile holds the pii_mask options the main test configuration
+// leaves at their defaults, and a policy that denies unknown agents.
+func optionsCaddyfile(o *origin) string {
+	up := o.Listener.Addr().String()
+	route := func(prefix, opts string) string {
+		return `
+	handle /` + prefix + `/* {
+		uri strip_prefix /` + prefix + `
+		pii_mask {
+			roles_from {http.request.header.X-Test-Role}
+			` + opts + `
+		}
+		reverse_proxy ` + up + `
+	}`
+	}
+	return `{
+	skip_install_trust
+	admin localhost:2999
+	http_port 9080
+	https_port 9443
+	servers {
+		expected_underscore_headers X_Remote_User X_Request_Note
+		expected_dot_headers X.Auth.User
+	}
+	pii {
+		unknown_role deny
+		role online_agent {
+			cn_mobile mask
+			* redact
+		}
+	}
+}
+http://localhost:9080 {` +
+		route("shallow", "max_depth 8\n\t\t\tscan all") +
+		route("uncompressed", "no_reencode\n\t\t\tscan all") +
+		route("ws", "allow_websocket") +
+		route("guarded", "scan all\n\t\t\tstrip_request_header X-Remote-User X-Auth-User") + `
+}
+`
+}
+
+// TestMaskOptionsThroughCaddy exercises, in a running Caddy, the options
+// and policy settings the other integration tests leave at their defaults.
+func TestMaskOptionsThroughCaddy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test")
+	}
+	ensureAdmin(t)
+	o := newOrigin(t)
+	o.Config.Handler.(*http.ServeMux).HandleFunc("/api/upgrade", upgradeHandler)
+	tc := caddytest.NewTester(t)
+	tc.InitServer(optionsCaddyfile(o), "caddyfile")
+
+	// max_depth 8: eight levels pass, nine are refused.
+	if resp, body := get(t, tc, "/shallow"+raw(nested(8), ""), "online_agent"); resp.StatusCode != 200 ||
+		!strings.Contains(body, "138****5678") {
+		t.Errorf("8 levels under max_depth 8: %d %s", resp.StatusCode, body)
+	}
+	resp, body := get(t, tc, "/shallow"+raw(nested(9), ""), "online_agent")
+	assertRefused(t, "9 levels under max_depth 8", resp, body)
+
+	// no_reencode: the masked view goes out uncompressed, for encode.
+	req, _ := http.NewRequest(http.MethodGet, "http://localhost:9080/uncompressed/api/enc/gzip", nil)
+	req.Header.Set("X-Test-Role", "online_agent")
+	req.Header.Set("Accept-Encoding", "gzip")
+	tr := &http.Transport{DisableCompression: true}
+	defer tr.CloseIdleConnections()
+	r2, err := (&http.Client{Transport: tr}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(r2.Body)
+	r2.Body.Close()
+	if r2.Header.Get("Content-Encoding") != "" || !strings.Contains(string(b), `"mobile":"138****5678"`) ||
+		strings.Contains(string(b), tMobile) {
+		t.Errorf("no_reencode: Content-Encoding %q, body %.80q", r2.Header.Get("Content-Encoding"), b)
+	}
+
+	// Spellings of the stripped headers that the server lets in (its
+	// expected_underscore_headers and expected_dot_headers) are stripped
+	// too; other such headers pass.
+	_, echo := get(t, tc, "/guarded/api/echo", "online_agent",
+		"X_Remote_User", "admin", "X.Auth.User", "forged", "X_Request_Note", "kept")
+	var names struct {
+		Names []string `json:"header_names"`
+	}
+	if err := json.Unmarshal([]byte(echo), &names); err != nil {
+		t.Fatalf("echo: %v: %s", err, echo)
+	}
+	kept := false
+	for _, n := range names.Names {
+		if sameHeaderName(n, "X-Remote-User") || sameHeaderName(n, "X-Auth-User") {
+			t.Errorf("%s reached the upstream", n)
+		}
+		kept = kept || n == "X_request_note"
+	}
+	if !kept {
+		t.Errorf("a header that names no identity was removed too: %v", names.Names)
+	}
+
+	// unknown_role deny: 403 with a request id, nothing of the upstream;
+	// refusals before the upstream is asked count in the metrics too.
+	const refused = `piigate_mask_responses_total{result="refused"}`
+	const denied = `piigate_mask_refusals_total{reason="unknown_role"}`
+	r0, d0 := metricValue(t, refused), metricValue(t, denied)
+	resp, body = get(t, tc, "/guarded/api/customers", "stranger")
+	if resp.StatusCode != http.StatusForbidden || strings.Contains(body, tMobile) ||
+		!strings.Contains(body, `"request_id"`) {
+		t.Errorf("unknown role under unknown_role deny: %d %s", resp.StatusCode, body)
+	}
+	if r1, d1 := metricValue(t, refused), metricValue(t, denied); r1 != r0+1 || d1 != d0+1 {
+		t.Errorf("a denied agent: %s %v → %v, %s %v → %v", refused, r0, r1, denied, d0, d1)
+	}
+
+	// WebSocket: refused by default, passed with allow_websocket; an
+	// upstream switching protocols on a guarded route is refused.
+	if status, _ := upgrade(t, "/guarded/api/upgrade", "websocket"); status != http.StatusForbidden {
+		t.Errorf("WebSocket upgrade on a guarded route: %d, want 403", status)
+	}
+	if status, rest := upgrade(t, "/ws/api/upgrade", "websocket"); status != http.StatusSwitchingProtocols ||
+		!strings.Contains(rest, "hello") {
+		t.Errorf("WebSocket upgrade under allow_websocket: %d %q", status, rest)
+	}
+	if status, rest := upgrade(t, "/guarded/api/upgrade", "x-custom"); status != http.StatusBadGateway ||
+		strings.Contains(rest, tMobile) {
+		t.Errorf("another protocol switched to on a guarded route: %d %q", status, rest)
+	}
+}
+
+// metricValue reads one series from Caddy's metrics on the admin endpoint
+// (0 when it is not there yet).
+func metricValue(t *testing.T, series string) float64 {
+	t.Helper()
+	resp, err := http.Get("http://localhost:2999/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), series+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("%s: %v", series, err)
+			}
+			return f
+		}
+	}
+	return 0
+}
+
+// upgradeHandler switches to whatever protocol the client asks for and
+// sends a greeting holding a mobile number.
+func upgradeHandler(w http.ResponseWriter, r *http.Request) {
+	proto := r.Header.Get("Upgrade")
+	if proto == "" {
+		http.Error(w, "no upgrade", http.StatusBadRequest)
+		return
+	}
+	conn, brw, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		return
+	}
+	defer conn.Close()
+	fmt.Fprintf(brw, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: %s\r\nConnection: Upgrade\r\n\r\nhello %s\n", proto, tMobile)
+	brw.Flush()
+	time.Sleep(200 * time.Millisecond)
+}
+
+// upgrade asks the gateway to switch path to proto and returns the status
+// and what followed the response header within a short time.
+func upgrade(t *testing.T, path, proto string) (int, string) {
+	t.Helper()
+	conn, err := net.DialTimeout("tcp", "localhost:9080", 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(5 * time.Second))
+	fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: localhost:9080\r\nX-Test-Role: online_agent\r\nConnection: Upgrade\r\n"+
+		"Upgrade: %s\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n", path, proto)
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	var rest []byte
+	if resp.StatusCode == http.StatusSwitchingProtocols {
+		conn.SetDeadline(time.Now().Add(time.Second))
+		rest, _ = io.ReadAll(br)
+	} else {
+		rest, _ = io.ReadAll(resp.Body)
+	}
+	return resp.StatusCode, string(rest)
+}
+
+// serveMask runs a provisioned pii_mask on one request with next as the
+// upstream, the way Caddy's server would: with a replacer and request
+// variables in the context. It returns the recorder and the variables.
+func serveMask(t *testing.T, m *Mask, req *http.Request, next caddyhttp.HandlerFunc) (*httptest.ResponseRecorder, map[string]any) {
+	t.Helper()
+	vars := map[string]any{}
+	ctx := context.WithValue(req.Context(), caddy.ReplacerCtxKey, caddy.NewReplacer())
+	ctx = context.WithValue(ctx, caddyhttp.VarsCtxKey, vars)
+	rec := httptest.NewRecorder()
+	if err := m.ServeHTTP(rec, req.WithContext(ctx), next); err != nil {
+		t.Fatal(err)
+	}
+	return rec, vars
+}
+
+func provisionedMask(t *testing.T, m *Mask) *Mask {
+	t.Helper()
+	app := &App{Roles: map[string]config.RoleRules{"online_agent": {"cn_mobile": "mask", "email": "mask", "*": "redact"}}}
+	if err := app.compile(); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.provisionWith(app); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// TestMaskOutcome: the per-request summary the flow log reads from the
+// request variable "pii": roles, result, format, counts and paths, and
+// nothing counted for a response that was refused.
+func TestMaskOutcome(t *testing.T) {
+	m := provisionedMask(t, &Mask{RolesFrom: "online_agent", Scan: "names",
+		Fields: []config.Field{{Path: "data.#.mobile", Type: "cn_mobile"}}})
+	serve := func(body string) (*httptest.ResponseRecorder, *Outcome) {
+		rec, vars := serveMask(t, m, httptest.NewRequest(http.MethodGet, "/api/c", nil),
+			func(w http.ResponseWriter, r *http.Request) error {
+				w.Header().Set("Content-Type", "application/json")
+				_, err := io.WriteString(w, body)
+				return err
+			})
+		out, ok := vars[varOutcome].(*Outcome)
+		if !ok {
+			t.Fatalf("no outcome in the request variables: %v", vars)
+		}
+		return rec, out
+	}
+
+	rec, out := serve(`{"data":[{"mobile":"` + tMobile + `","email":"` + tEmail + `"},{"mobile":"13912345678"}]}`)
+	if rec.Code != 200 || strings.Contains(rec.Body.String(), tMobile) {
+		t.Fatalf("view %d %s", rec.Code, rec.Body)
+	}
+	if out.Result != resultRewritten || out.Format != "json" || out.Status != 200 || out.PolicyVersion == "" ||
+		len(out.Roles) != 1 || out.Roles[0] != "online_agent" || out.UnknownRole {
+		t.Errorf("outcome %s %s %d %q %v %v", out.Result, out.Format, out.Status, out.PolicyVersion, out.Roles, out.UnknownRole)
+	}
+	counts := map[string]int{}
+	for _, c := range out.Summary.Counts {
+		counts[c.Type.String()+" "+c.Action.String()] += c.N
+	}
+	if counts["cn_mobile mask"] != 2 || counts["email mask"] != 1 || len(counts) != 2 {
+		t.Errorf("counts %v", counts)
+	}
+	if got := strings.Join(out.Summary.Paths, " "); got != "data.#.mobile data.#.email" {
+		t.Errorf("paths %q", got)
+	}
+	if _, err := json.Marshal(out); err != nil {
+		t.Errorf("the outcome does not marshal for the logs: %v", err)
+	}
+
+	rec, out = serve(`{"data":[{"mobile":"` + tMobile + `",`)
+	if rec.Code != http.StatusBadGateway || out.Result != resultRefused || out.Reason != reasonMalformed ||
+		len(out.Summary.Counts) != 0 || len(out.Summary.Paths) != 0 {
+		t.Errorf("malformed: %d, outcome %s/%s, counts %v, paths %v", rec.Code, out.Result, out.Reason,
+			out.Summary.Counts, out.Summary.Paths)
+	}
+}
+
+// TestMaskRefusesTunnels: WebSocket openings over HTTP/1.1 and HTTP/2
+// (extended CONNECT, whose protocol Go puts in the ":protocol" header),
+// and any other CONNECT, never reach the upstream on a guarded route;
+// allow_websocket lets only WebSocket openings through.
+func TestMaskRefusesTunnels(t *testing.T) {
+	h1 := func() *http.Request {
+		r := httptest.NewRequest(http.MethodGet, "/api/ws", nil)
+		r.Header.Set("Connection", "Upgrade")
+		r.Header.Set("Upgrade", "WebSocket")
+		return r
+	}
+	h2 := func() *http.Request {
+		r := httptest.NewRequest(http.MethodConnect, "/api/ws", nil)
+		r.Proto, r.ProtoMajor, r.ProtoMinor = "HTTP/2.0", 2, 0
+		r.Header.Set(":protocol", "websocket")
+		return r
+	}
+	tunnel := func() *http.Request {
+		r := httptest.NewRequest(http.MethodConnect, "/", nil)
+		r.Host, r.RequestURI = "db.internal:5432", "db.internal:5432"
+		return r
+	}
+	for _, c := range []struct {
+		name   string
+		allow  bool
+		req    func() *http.Request
+		reason string // refused for reason, or "" for passed on
+	}{
+		{"HTTP/1.1 upgrade", false, h1, reasonWebSocket},
+		{"HTTP/2 extended CONNECT", false, h2, reasonWebSocket},
+		{"CONNECT tunnel", false, tunnel, reasonTunnel},
+		{"HTTP/1.1 upgrade, allowed", true, h1, ""},
+		{"HTTP/2 extended CONNECT, allowed", true, h2, ""},
+		{"CONNECT tunnel, WebSocket allowed", true, tunnel, reasonTunnel},
+	} {
+		m := provisionedMask(t, &Mask{RolesFrom: "online_agent", AllowWebSocket: c.allow})
+		reached := false
+		rec, vars := serveMask(t, m, c.req(), func(w http.ResponseWriter, r *http.Request) error {
+			reached = true
+			return nil
+		})
+		out := vars[varOutcome].(*Outcome)
+		if c.reason == "" {
+			if !reached || out.Result != resultPassed || out.Reason != reasonWebSocket {
+				t.Errorf("%s: reached %v, outcome %s/%s", c.name, reached, out.Result, out.Reason)
+			}
+			continue
+		}
+		if reached || rec.Code != http.StatusForbidden || out.Result != resultRefused || out.Reason != c.reason {
+			t.Errorf("%s: reached %v, status %d, outcome %s/%s", c.name, reached, rec.Code, out.Result, out.Reason)
+		}
+	}
+}
+
+// TestMaskBodyLimitCountsEveryWrite: max_body bounds the running total of
+// the upstream's writes, whatever their number and size.
+func TestMaskBodyLimitCountsEveryWrite(t *testing.T) {
+	m := provisionedMask(t, &Mask{RolesFrom: "online_agent", Scan: "names", MaxBody: 1000})
+	for _, n := range []int{999, 1000, 1001} {
+		for _, writes := range []int{1, 50, 1001} {
+			body := sizedJSON(n)
+			calls := 0
+			rec, vars := serveMask(t, m, httptest.NewRequest(http.MethodGet, "/api/c", nil),
+				func(w http.ResponseWriter, r *http.Request) error {
+					w.Header().Set("Content-Type", "application/json")
+					for i := range writes {
+						calls++
+						if _, err := w.Write(body[i*len(body)/writes : (i+1)*len(body)/writes]); err != nil {
+							return err
+						}
+					}
+					return nil
+				})
+			out := vars[varOutcome].(*Outcome)
+			what := fmt.Sprintf("%d bytes in %d writes", n, writes)
+			if n <= 1000 {
+				if rec.Code != 200 || !strings.Contains(rec.Body.String(), "138****5678") || calls != writes {
+					t.Errorf("%s: %d after %d writes: %.60s", what, rec.Code, calls, rec.Body)
+				}
+				continue
+			}
+			if rec.Code != http.StatusBadGateway || out.Reason != reasonTooLarge || strings.Contains(rec.Body.String(), tMobile) {
+				t.Errorf("%s: %d, outcome %s/%s", what, rec.Code, out.Result, out.Reason)
+			}
+		}
+	}
+}
+
+// TestMaskRecordsCutStreams: a stream whose upstream dies after the header
+// went out is cut on the agent, and its outcome says so.
+func TestMaskRecordsCutStreams(t *testing.T) {
+	m := provisionedMask(t, &Mask{RolesFrom: "online_agent", Scan: "names"})
+	req := httptest.NewRequest(http.MethodGet, "/api/stream", nil)
+	vars := map[string]any{}
+	ctx := context.WithValue(req.Context(), caddy.ReplacerCtxKey, caddy.NewReplacer())
+	ctx = context.WithValue(ctx, caddyhttp.VarsCtxKey, vars)
+	rec := httptest.NewRecorder()
+	var rec2 any
+	func() {
+		defer func() { rec2 = recover() }()
+		m.ServeHTTP(rec, req.WithContext(ctx), caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+			w.Header().Set("Content-Type", "application/x-ndjson")
+			io.WriteString(w, `{"mobile":"`+tMobile+"\"}\n")
+			panic(http.ErrAbortHandler) // what reverse_proxy does when the upstream dies mid-body
+		}))
+	}()
+	if rec2 != http.ErrAbortHandler {
+		t.Fatalf("recovered %v, want http.ErrAbortHandler (the connection is cut)", rec2)
+	}
+	out := vars[varOutcome].(*Outcome)
+	if out.Result != resultRefused || out.Reason != reasonUpstream {
+		t.Errorf("outcome %s/%s, want refused/%s", out.Result, out.Reason, reasonUpstream)
+	}
+	if got := rec.Body.String(); got != "{\"mobile\":\"138****5678\"}\n" {
+		t.Errorf("what went out before the cut: %q", got)
+	}
+}
