@@ -251,7 +251,14 @@ func (m *Mask) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 	for _, k := range [...]string{"Range", "If-Range", "If-None-Match", "If-Modified-Since"} {
 		delete(r.Header, k) // canonical keys: Del without canonicalizing
 	}
-	filterAcceptEncoding(r.Header)
+	if wantsStream(r.Header) {
+		// A compressed stream can only be rewritten whole, which would
+		// stop it flowing: ask for it uncompressed (encode, after
+		// pii_mask, can still compress the agent's view).
+		delete(r.Header, "Accept-Encoding")
+	} else {
+		filterAcceptEncoding(r.Header)
+	}
 
 	mw := &g.mw
 	*mw = maskWriter{w: w, r: r, m: m, d: d, out: out}
@@ -293,6 +300,19 @@ func (m *Mask) refuseEarly(w http.ResponseWriter, r *http.Request, out *Outcome,
 			"your account has no role that may see this data")
 	}
 	return false, nil
+}
+
+// wantsStream reports whether the client asks for a stream: server-sent
+// events (EventSource always sends Accept: text/event-stream) or JSON lines.
+func wantsStream(h http.Header) bool {
+	for _, v := range h["Accept"] {
+		v = strings.ToLower(v)
+		if strings.Contains(v, "text/event-stream") || strings.Contains(v, "ndjson") ||
+			strings.Contains(v, "jsonl") || strings.Contains(v, "json-seq") {
+			return true
+		}
+	}
+	return false
 }
 
 // roles returns the agent's roles as RolesFrom gives them.

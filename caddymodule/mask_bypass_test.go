@@ -515,3 +515,50 @@ func TestMaskRecordsCutStreams(t *testing.T) {
 		t.Errorf("what went out before the cut: %q", got)
 	}
 }
+
+// TestMaskAsksStreamsUncompressed: a compressed stream could only be
+// rewritten whole, which would stop it flowing, so for a client that asks
+// for events pii_mask does not pass on its Accept-Encoding. The test
+// origin compresses its events when asked to; the first event must reach
+// the agent, masked, before the origin sends the second.
+func TestMaskAsksStreamsUncompressed(t *testing.T) {
+	tc, o := startGateway(t)
+	req, _ := http.NewRequest(http.MethodGet, "http://localhost:9080/api/sse", nil)
+	req.Header.Set("X-Test-Role", "online_agent")
+	req.Header.Set("Accept", "text/event-stream")
+	req.Header.Set("Accept-Encoding", "gzip")
+	resp, err := tc.Client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	defer func() {
+		select {
+		case <-o.sse:
+		default:
+			close(o.sse)
+		}
+	}()
+	if ce := resp.Header.Get("Content-Encoding"); ce != "" {
+		t.Fatalf("Content-Encoding %q: the stream was compressed", ce)
+	}
+	first := make(chan string, 1)
+	r := bufio.NewReader(resp.Body)
+	go func() {
+		line, _ := r.ReadString('\n')
+		first <- line
+	}()
+	select {
+	case line := <-first:
+		if line != "data: {\"mobile\":\"138****5678\"}\n" {
+			t.Fatalf("first event: %q", line)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("the first event did not arrive before the origin sent the second: the stream was held back")
+	}
+	close(o.sse)
+	rest, _ := io.ReadAll(r)
+	if string(rest) != "\ndata: {\"email\":\"z***@example.com\"}\n\n" {
+		t.Errorf("second event: %q", rest)
+	}
+}

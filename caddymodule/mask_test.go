@@ -155,13 +155,24 @@ func newOrigin(t *testing.T) *origin {
 	})
 	mux.HandleFunc("/api/sse", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/event-stream")
-		io.WriteString(w, "data: {\"mobile\":\""+tMobile+"\"}\n\n")
-		w.(http.Flusher).Flush()
+		var out io.Writer = w
+		flush := w.(http.Flusher).Flush
+		if strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
+			// As web frameworks do: compressed, flushed event by event.
+			w.Header().Set("Content-Encoding", "gzip")
+			zw := gzip.NewWriter(w)
+			defer zw.Close()
+			out = zw
+			flush = func() { zw.Flush(); w.(http.Flusher).Flush() }
+		}
+		io.WriteString(out, "data: {\"mobile\":\""+tMobile+"\"}\n\n")
+		flush()
 		select {
 		case <-o.sse:
+		case <-r.Context().Done():
 		case <-time.After(5 * time.Second):
 		}
-		io.WriteString(w, "data: {\"email\":\""+tEmail+"\"}\n\n")
+		io.WriteString(out, "data: {\"email\":\""+tEmail+"\"}\n\n")
 	})
 	mux.HandleFunc("/api/ndjson", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/x-ndjson")
@@ -599,6 +610,7 @@ func TestMaskStreamsKeepFlowing(t *testing.T) {
 	tc, o := startGateway(t)
 	req, _ := http.NewRequest(http.MethodGet, "http://localhost:9080/api/sse", nil)
 	req.Header.Set("X-Test-Role", "online_agent")
+	req.Header.Set("Accept-Encoding", "identity") // a compressed stream: TestMaskAsksStreamsUncompressed
 	resp, err := tc.Client.Do(req)
 	if err != nil {
 		t.Fatal(err)
