@@ -49,6 +49,12 @@ func (st *scan) email(at int) int {
 			return at + 1
 		}
 	}
+	// In a chain of addresses (a@b.cn@c.cn) this local part is the domain
+	// of the address before it: one finding covers the chain, so that no
+	// address is left whole next to a masked one.
+	if n := len(st.out); n > st.base && st.out[n-1].Type == Email && st.out[n-1].End > j && st.out[n-1].Start < j {
+		j = st.out[n-1].Start
+	}
 	st.dropOverlapping(j)
 	st.found(Email, j, end, confStrong)
 	return end

@@ -103,6 +103,11 @@ func TestScanTable(t *testing.T) {
 		{"v1.13812345678", nil},    // version
 		{"TK51292212195", nil},     // tracking number
 		{"13812345678@qq.com", []string{"email:13812345678@qq.com"}},
+		// A chain of addresses is one finding (FuzzRewrite found a@b.x@c.x
+		// masked as a@b.x@[email], an address left whole).
+		{"0@0.AA@0.AA@0.AA", []string{"email:0@0.AA@0.AA@0.AA"}},
+		{"发给 zhang@corp.cn@mail.example.com 谢谢", []string{"email:zhang@corp.cn@mail.example.com"}},
+		{"a@b.cn, c@d.cn", []string{"email:a@b.cn", "email:c@d.cn"}},
 		{"138 1234 5678 9012 3456", nil}, // some longer grouped number, not a phone
 		// Landlines and service numbers.
 		{"公司座机025 66654259转人工", []string{"cn_landline:025 66654259"}},

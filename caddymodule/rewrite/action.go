@@ -149,8 +149,9 @@ func canonical(dst []byte, t detectors.Type, v []byte) []byte {
 // conventions show (GB/T 35273 and JR/T 0171 examples: a mobile's first 3
 // and last 4 digits, an ID's region and last 4, a card's IIN and last 4);
 // they are the only masks that show more than half of a value, and only
-// when the value has its type's length. Every other mask, and every mask an
-// admin configures, shows at most half of the significant characters.
+// when the value has its type's length (canonicalLength). Every other mask,
+// and every mask an admin configures, shows at most half of the
+// significant characters.
 type keep struct{ first, last int }
 
 // maskKeep holds, per built-in type, the kept characters and whether
@@ -239,6 +240,11 @@ func halve(k keep, n int) keep {
 	return k
 }
 
+// canonicalLength reports whether a value of type t with n significant
+// characters has the length its national convention is for: 11 digits for
+// a mobile, 18 for an ID, 16 to 19 for a mainland bank card (JR/T 0171).
+// The IIN and last 4 of a shorter card (12 to 15 digits: Amex, Maestro)
+// would show more than half of it.
 func canonicalLength(t detectors.Type, n int) bool {
 	switch t {
 	case detectors.CNMobile:
@@ -246,7 +252,7 @@ func canonicalLength(t detectors.Type, n int) bool {
 	case detectors.CNResidentID:
 		return n == 18
 	case detectors.BankCard:
-		return n >= 12 && n <= 19
+		return n >= 16 && n <= 19
 	}
 	return false
 }

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/big"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -209,6 +211,116 @@ func TestRewriteJSONInStringsWithKeyNames(t *testing.T) {
 	}
 }
 
+// TestJSONInStringsBehindEscapes: JSON held in a string is found by what
+// the string says, not by how it is written: behind escaped white space or
+// with its first bracket escaped, under key names (which walk JSON in
+// strings) as under scan all. The rewritten document goes back as a JSON
+// string; a string whose escapes stand for other text is not JSON.
+func TestJSONInStringsBehindEscapes(t *testing.T) {
+	maskedID := validID[:6] + "********" + validID[14:]
+	cases := []struct{ in, want string }{
+		{`{"payload":"\n{\"mobile\":\"13812345678\"}"}`, `{"payload":"\n{\"mobile\":\"138****5678\"}"}`},
+		{`{"payload":"\u007b\"mobile\":\"13812345678\"}"}`, `{"payload":"{\"mobile\":\"138****5678\"}"}`},
+		{`{"payload":"\u005B{\"mobile\":\"13812345678\"}]"}`, `{"payload":"[{\"mobile\":\"138****5678\"}]"}`},
+		{`{"payload":" \r\n\t\u0020[{\"name\":\"张三\"}]"}`, `{"payload":" \r\n\t [{\"name\":\"张*\"}]"}`},
+		{`["\u000A{\"idCard\":\"` + validID + `\"}"]`, `["\n{\"idCard\":\"` + maskedID + `\"}"]`},
+		{`{"a":"\t{\"b\":\"\\n{\\\"mobile\\\":\\\"13812345678\\\"}\"}"}`, // JSON in a string in JSON in a string
+			`{"a":"\t{\"b\":\"\\n{\\\"mobile\\\":\\\"138****5678\\\"}\"}"}`},
+	}
+	for _, scan := range []string{"names", "all"} {
+		fast := engine(t, config.Route{Scan: scan}, nil)
+		slow := engine(t, config.Route{Scan: scan}, nil)
+		slow.slow = true
+		for _, c := range cases {
+			for _, e := range []*Engine{fast, slow} {
+				if out, _ := rewrite(t, e, "online_agent", c.in, JSON); out != c.want {
+					t.Errorf("scan %s, slow=%v: %s\n got %s\nwant %s", scan, e.slow, c.in, out, c.want)
+				}
+			}
+		}
+	}
+	names := engine(t, config.Route{Scan: "names"}, nil)
+	for _, in := range []string{
+		`{"note":"\n13812345678"}`,
+		`{"note":"\u017b\"mobile\":\"13812345678\"}"}`, // Ż, whose low byte is {
+		`{"note":"\\{\"mobile\":\"13812345678\"}"}`,    // a backslash, then {
+		`{"note":"\"{\"mobile\":\"13812345678\"}"}`,
+	} {
+		if out, _ := rewrite(t, names, "online_agent", in, JSON); out != in {
+			t.Errorf("%s is not JSON in a string, got %s", in, out)
+		}
+	}
+}
+
+// TestNestedJSONFailsClosed: JSON in a string that the walk cannot finish
+// is not passed over. Nested deeper than the limit (counted from the
+// document's top), it fails the rewrite as the document would; malformed,
+// it is scanned as text, whatever the scan mode that looked inside, and
+// what the failed walk counted is not in the summary; a failing tokenizer
+// inside it fails the rewrite.
+func TestNestedJSONFailsClosed(t *testing.T) {
+	inner := func(depth int) string {
+		return strings.Repeat("[", depth) + `{\"mobile\":\"13812345678\"}` + strings.Repeat("]", depth)
+	}
+	d := decide(t, "online_agent")
+	for _, scan := range []string{"names", "all"} {
+		fast := engine(t, config.Route{Scan: scan}, nil)
+		slow := engine(t, config.Route{Scan: scan}, nil)
+		slow.slow = true
+		for _, e := range []*Engine{fast, slow} {
+			for _, in := range []string{
+				`{"p":"` + inner(DefaultMaxDepth) + `"}`,
+				strings.Repeat("[", 100) + `"` + inner(30) + `"` + strings.Repeat("]", 100),
+				`{"p":"{\"q\":\"` + strings.Repeat("[", DefaultMaxDepth) + strings.Repeat("]", DefaultMaxDepth) + `\"}"}`,
+			} {
+				var sum Summary
+				if out, err := e.Rewrite(nil, []byte(in), JSON, d, &sum); !errors.Is(err, ErrTooDeep) {
+					t.Errorf("scan %s, slow=%v: nested too deeply: %v, %.80s", scan, e.slow, err, out)
+				}
+			}
+			// Within the limit: the string's nesting goes on from the
+			// document's (2 for the object and the string).
+			in := `{"p":"` + inner(DefaultMaxDepth-3) + `"}`
+			if out, _ := rewrite(t, e, "online_agent", in, JSON); out != strings.Replace(in, mobile, "138****5678", 1) {
+				t.Errorf("scan %s, slow=%v: nested within the limit: %.80s…", scan, e.slow, out)
+			}
+			for _, c := range []struct{ in, want string }{
+				{`{"p":"{\"name\":\"张三\",\"mobile\":\"13812345678\""}`, `{"p":"{\"name\":\"张三\",\"mobile\":\"138****5678\""}`},
+				{`{"p":"{\"mobile\":\"13812345678\",}"}`, `{"p":"{\"mobile\":\"138****5678\",}"}`},
+				{`{"p":"[1] 13812345678"}`, `{"p":"[1] 138****5678"}`},
+				{`{"p":"\n{\"mobile\":\"13812345678\"} x"}`, `{"p":"\n{\"mobile\":\"138****5678\"} x"}`},
+				{`{"p":"{\"mobile\":\"13812345678\",\"x\":\"\u0001\"}"}`, `{"p":"{\"mobile\":\"138****5678\",\"x\":\"\u0001\"}"}`},
+			} {
+				out, sum := rewrite(t, e, "online_agent", c.in, JSON)
+				if out != c.want {
+					t.Errorf("scan %s, slow=%v: malformed JSON in a string:\n got %s\nwant %s", scan, e.slow, out, c.want)
+				}
+				if want := "[{cn_mobile mask 1}] [p]"; fmt.Sprint(sum.Counts, sum.Paths) != want {
+					t.Errorf("scan %s, slow=%v: %s: summary %v %v, want %s", scan, e.slow, c.in, sum.Counts, sum.Paths, want)
+				}
+			}
+		}
+	}
+
+	tbl, err := config.Compile(examplePolicy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cr, err := config.CompileRoute(config.Route{Scan: "names"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad, err := New(Options{Route: cr, Table: tbl, Tokenizer: testTokenizer{fail: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum Summary
+	in := `{"p":"{\"mobile\":\"13812345678\"}"}`
+	if out, err := bad.Rewrite(nil, []byte(in), JSON, decide(t, "tokens"), &sum); err == nil {
+		t.Errorf("a failing tokenizer inside JSON in a string gave %s", out)
+	}
+}
+
 func TestRewriteDropKeepsJSONValid(t *testing.T) {
 	e := engine(t, config.Route{Scan: "names"}, nil)
 	cases := []struct{ in, want string }{
@@ -334,6 +446,10 @@ func TestMasks(t *testing.T) {
 		{detectors.CNMobile, "12345", "12***"}, // not a mobile's length: at most half
 		{detectors.CNResidentID, "110101199003071234", "110101********1234"},
 		{detectors.BankCard, "6222 0263 3741 7020", "6222 02** **** 7020"},
+		{detectors.BankCard, "622202633740", "622202******"},           // 12 digits: not a mainland card's length, at most half
+		{detectors.BankCard, "378282246310005", "378282********5"},     // 15 (Amex): at most half
+		{detectors.BankCard, "3782 822463 10005", "3782 82**** ****5"}, // the same, formatted
+		{detectors.BankCard, "6222 0263 3740", "6222 02** ****"},       // 12, formatted
 		{detectors.Email, "zhang@example.com", "z***@example.com"},
 		{detectors.Email, "z@example.com", "***@example.com"},
 		{detectors.PersonName, "张三", "张*"},
@@ -399,13 +515,92 @@ func TestMasks(t *testing.T) {
 	}
 }
 
-// leaves calls fn with every string or number in the JSON value v and the
-// key it sits under.
-func leaves(v any, key string, fn func(key, s string)) {
+// TestCardMaskLengths: the card convention (IIN and last 4) applies to 16
+// to 19 digits; a card of 12 to 15 shows at most half of its digits. Plain
+// digits (the masks' and the walker's fast path) and formatted values (the
+// general path) show the same digits.
+func TestCardMaskLengths(t *testing.T) {
+	tbl, err := config.Compile(examplePolicy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := newActor(tbl, nil, nil)
+	fast := engine(t, config.Route{Scan: "off", Fields: []config.Field{{Path: "card", Type: "bank_card"}}}, nil)
+	slow := engine(t, config.Route{Scan: "off", Fields: []config.Field{{Path: "card", Type: "bank_card"}}}, nil)
+	slow.slow = true
+	r := rand.New(rand.NewPCG(3, 4))
+	for n := 12; n <= 19; n++ {
+		for range 20 {
+			body := "62"
+			for len(body) < n-1 {
+				body += strconv.Itoa(r.IntN(10))
+			}
+			v := body + luhnDigit(body)
+			grouped := groupsOf4(v)
+			plain := string(a.mask(nil, detectors.BankCard, []byte(v)))
+			shown := 0
+			for i := range v {
+				if plain[i] == v[i] {
+					shown++
+				}
+			}
+			switch {
+			case n >= 16 && plain != v[:6]+strings.Repeat("*", n-10)+v[n-4:]:
+				t.Errorf("%s (%d digits): %s, want the convention's IIN and last 4", v, n, plain)
+			case n < 16 && shown > n/2:
+				t.Errorf("%s (%d digits): %s shows %d digits, more than half", v, n, plain, shown)
+			}
+			if got := strings.ReplaceAll(string(a.mask(nil, detectors.BankCard, []byte(grouped))), " ", ""); got != plain {
+				t.Errorf("%s: formatted %q masks to %s, plain digits to %s", v, grouped, got, plain)
+			}
+			in := `{"card":"` + v + `"}`
+			want := `{"card":"` + plain + `"}`
+			for _, e := range []*Engine{fast, slow} {
+				if out, _ := rewrite(t, e, "online_agent", in, JSON); out != want {
+					t.Errorf("slow=%v: %s gives %s, want %s", e.slow, in, out, want)
+				}
+			}
+		}
+	}
+}
+
+// luhnDigit returns the digit that makes body + digit pass Luhn.
+func luhnDigit(body string) string {
+	sum := 0
+	for i := len(body) - 1; i >= 0; i-- {
+		d := int(body[i] - '0')
+		if (len(body)-1-i)%2 == 0 {
+			if d *= 2; d > 9 {
+				d -= 9
+			}
+		}
+		sum += d
+	}
+	return strconv.Itoa((10 - sum%10) % 10)
+}
+
+// groupsOf4 writes digits in groups of four, as printed on a card.
+func groupsOf4(v string) string {
+	var b strings.Builder
+	for i := 0; i < len(v); i += 4 {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(v[i:min(i+4, len(v))])
+	}
+	return b.String()
+}
+
+// leaves calls fn with every key, string or number in the JSON value v and
+// the key it sits under (none for a key), and goes on into strings that
+// hold a JSON object or array, which the engine rewrites as JSON. A number
+// that is an integer written with a fraction or an exponent is given as
+// written and as its integer's digits too.
+func leaves(v any, key string, fn func(key, s string, isKey bool)) {
 	switch x := v.(type) {
 	case map[string]any:
 		for k, c := range x {
-			fn("", k) // keys are text too
+			fn("", k, true) // keys are text too
 			leaves(c, k, fn)
 		}
 	case []any:
@@ -413,14 +608,58 @@ func leaves(v any, key string, fn func(key, s string)) {
 			leaves(c, key, fn)
 		}
 	case string:
-		fn(key, x)
+		fn(key, x, false)
+		if t := strings.TrimLeft(x, " \t\r\n"); t != "" && (t[0] == '{' || t[0] == '[') && json.Valid([]byte(t)) {
+			leaves(decodeJSON(nil, []byte(t)), "", fn)
+		}
 	case json.Number:
-		fn(key, x.String())
+		fn(key, x.String(), false)
+		if d, ok := bigInteger(x.String()); ok {
+			fn(key, d, false)
+		}
 	}
 }
 
+// decodeJSON decodes a valid JSON document, numbers as json.Number.
+func decodeJSON(t testing.TB, doc []byte) any {
+	dec := json.NewDecoder(bytes.NewReader(doc))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		if t == nil {
+			panic(err)
+		}
+		t.Fatal(err)
+	}
+	return v
+}
+
+// escapesValid reports whether every backslash in s starts an escape JSON
+// allows. The engine does not check the escapes of a string it has no
+// reason to decode, in a document as in JSON held in a string.
+func escapesValid(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] != '\\' {
+			continue
+		}
+		if i+1 >= len(s) || !strings.ContainsRune(`"\/bfnrtu`, rune(s[i+1])) {
+			return false
+		}
+		if s[i+1] == 'u' {
+			if _, ok := hex4([]byte(s), i+2); !ok {
+				return false
+			}
+		}
+		i++
+	}
+	return true
+}
+
 // FuzzRewrite: valid JSON in gives valid JSON out, and under a role that
-// redacts everything no detectable value is left in any string or number.
+// redacts everything: with scan all, no detectable value is left in any
+// string or number; with key names, no value under a key naming personal
+// data, in the document or in JSON in its strings, and no detectable value
+// in a string that starts like JSON and is not (scanned as text).
 func FuzzRewrite(f *testing.F) {
 	for _, s := range []string{
 		`{"data":[{"mobile":"13812345678","note":"卡号6222026337417020","name":"张三"}]}`,
@@ -428,45 +667,58 @@ func FuzzRewrite(f *testing.F) {
 		`[13812345678,"\u0031\u0033\u0038\u0031\u0032\u0033\u0034\u0035\u0036\u0037\u0038",{"a":{"email":["a@b.co"]}}]`,
 		`{"n":"联系电话：１３８１２３４５６７８，邮箱a@example.com"}`,
 		`"x@example.com"`, `1`, `{}`,
+		`{"x":1.3812345678E10,"y":[13912345678.0,-1.3712345678e+10,0.0013612345678e13]}`,
+		`{"p":"\n{\"mobile\":\"13812345678\"}","q":"\u007b\"name\":\"张三\"}","r":"\u005b1,\"13912345678\"]"}`,
+		`{"p":"{\"mobile\":\"13812345678\",","q":"[\"13912345678\"] x","r":"{\"a\":{\"b\":\"13712345678\"}"}`,
 	} {
 		f.Add([]byte(s))
 	}
 	e := engine(f, config.Route{Scan: "all"}, nil)
 	names := engine(f, config.Route{Scan: "names"}, nil)
 	d := decide(f, "nobody")
+	// notRedacted reports a value under a key naming personal data that
+	// is not the key's placeholder. A key the gateway redacted holds a
+	// placeholder, which may itself read like a key naming personal data.
+	notRedacted := func(key, s string) bool {
+		typ, ok := detectors.ClassifyField(key)
+		return ok && !strings.Contains(key, "[") && s != "["+typ.String()+"]"
+	}
 	f.Fuzz(func(t *testing.T, in []byte) {
-		// Key names only: valid in, valid out as well.
 		var nsum Summary
-		if nout, err := names.Rewrite(nil, in, JSON, d, &nsum); err == nil && json.Valid(in) && !json.Valid(nout) {
-			t.Fatalf("names: invalid output for valid input:\n in %s\nout %s", in, nout)
-		}
+		nout, nerr := names.Rewrite(nil, in, JSON, d, &nsum)
 		var sum Summary
 		out, err := e.Rewrite(nil, in, JSON, d, &sum)
 		if !json.Valid(in) {
 			return
 		}
-		if err != nil {
-			if errors.Is(err, ErrTooDeep) {
+		if err != nil || nerr != nil {
+			if errors.Is(err, ErrTooDeep) && errors.Is(nerr, ErrTooDeep) {
 				return
 			}
-			t.Fatalf("valid input refused: %v\n%s", err, in)
+			t.Fatalf("valid input refused: scan all %v, names %v\n%s", err, nerr, in)
 		}
+		if !json.Valid(nout) {
+			t.Fatalf("names: invalid output for valid input:\n in %s\nout %s", in, nout)
+		}
+		leaves(decodeJSON(t, nout), "", func(key, s string, isKey bool) {
+			if notRedacted(key, s) {
+				t.Fatalf("names: value %q under key %q was not redacted\n in %s\nout %s", s, key, in, nout)
+			}
+			if isKey || !startsJSON([]byte(s)) || json.Valid([]byte(s)) || !escapesValid(s) {
+				return
+			}
+			if fs := detectors.Default.Scan(s, nil); len(fs) > 0 {
+				t.Fatalf("names: %s survived in %q, which is not JSON\n in %s\nout %s", fs[0].Type, s, in, nout)
+			}
+		})
 		if !json.Valid(out) {
 			t.Fatalf("invalid output for valid input:\n in %s\nout %s", in, out)
 		}
-		dec := json.NewDecoder(bytes.NewReader(out))
-		dec.UseNumber()
-		var v any
-		if err := dec.Decode(&v); err != nil {
-			t.Fatal(err)
-		}
-		leaves(v, "", func(key, s string) {
+		leaves(decodeJSON(t, out), "", func(key, s string, _ bool) {
 			if fs := detectors.Default.Scan(s, nil); len(fs) > 0 {
 				t.Fatalf("%s survived in %q\n in %s\nout %s", fs[0].Type, s, in, out)
 			}
-			// A key the gateway redacted holds a placeholder, which may
-			// itself read like a key naming personal data.
-			if typ, ok := detectors.ClassifyField(key); ok && !strings.Contains(key, "[") && s != "["+typ.String()+"]" {
+			if notRedacted(key, s) {
 				t.Fatalf("value %q under key %q was not redacted\n in %s\nout %s", s, key, in, out)
 			}
 		})
@@ -494,8 +746,15 @@ func FuzzFieldRules(f *testing.F) {
 		`{"data":[{"mobile":"13812345678","note":"x"},{"note":"13912345678","mobile":"y"},{"mobile":"13712345678"}]}`,
 		`{"data":[{"mobile":"13812345678","idCard":"110105194912310029"},{"idCard":"13912345678","mobile":"110105194912310029"}]}`,
 		`{"data":[{"customerName":"张三","customerNote":"x"},{"customerNote":"张三","customerName":"y"}]}`,
+		// Values the rules type in every form: escaped, numbers written
+		// as decimals, containers, wildcards, an index that is a key.
+		`{"data":[{"mobile":1.3812345678E10,"idCard":"\u0031\u0031\u0030105194912310029","name":"\u5f20\u4e09","email":"zhang@example.com"}]}`,
+		`{"data":[{"address":{"city":"北京","zip":100000,"lines":["Room 3B","Gate 12"]},"email":["a1@b.co",{"x":"b2@c.co"}]}],"a":{"k":{"b":"13812345678"},"x":{"b":13912345678}},"list":{"0":{"y":"6222026337417020"}}}`,
+		`{"data":[{"mobile":"+86"},{"mobile":"138****5678"},{"name":"[person_name]"},{"mobile":"+86 138 1234 5678"}]}`,
 	} {
-		for _, role := range []uint8{0, 5, 10} { // each scan mode
+		// online_agent under each scan mode; nobody (scan off), minimal
+		// (names) and analyst (all).
+		for _, role := range []uint8{0, 5, 10, 2, 8, 14} {
 			f.Add([]byte(s), role)
 		}
 	}
@@ -529,6 +788,17 @@ func FuzzFieldRules(f *testing.F) {
 	for i, r := range roles {
 		ds[i] = decide(f, r)
 	}
+	// hides reports, per role, whether the role sees no type a rule gives
+	// in plain.
+	hides := make([]bool, len(ds))
+	for i, d := range ds {
+		hides[i] = true
+		for _, r := range fasts[0].route.Fields {
+			if !r.ScanContent && d.Action(r.Type) == config.Plain {
+				hides[i] = false
+			}
+		}
+	}
 	f.Fuzz(func(t *testing.T, in []byte, role uint8) {
 		d := ds[int(role)%len(ds)]
 		mode := int(role) / len(ds) % len(modes)
@@ -542,6 +812,17 @@ func FuzzFieldRules(f *testing.F) {
 		if ferr != nil {
 			return
 		}
+		// Both paths could pass a value over alike: a role that sees the
+		// rules' types other than plain finds none of the values they
+		// type where it was.
+		if hides[int(role)%len(ds)] && json.Valid(in) && json.Valid(fout) && json.Valid(sout) {
+			for _, out := range [][]byte{fout, sout} {
+				if p, v, ok := typedLeft(fast.route.Fields, in, out); ok {
+					t.Fatalf("%s, scan %s: the value %q at %s, which a field rule types, is in the view as it was:\n in %s\nout %s",
+						roles[int(role)%len(ds)], modes[mode], v, p, in, out)
+				}
+			}
+		}
 		if !bytes.Equal(fout, sout) {
 			t.Fatalf("views differ for %s, scan %s:\n in %s\nshortcuts %s\n  general %s", roles[int(role)%len(ds)], modes[mode], in, fout, sout)
 		}
@@ -552,6 +833,128 @@ func FuzzFieldRules(f *testing.F) {
 			t.Fatalf("invalid output for valid input:\n in %s\nout %s", in, fout)
 		}
 	})
+}
+
+// typedLeft looks for a string or number of the valid JSON document in
+// that a field rule of rules types (its path, or a container's it is in;
+// scan rules type nothing) and that out, at the same path, still holds as
+// it was. It only looks at values that no action can leave as they are: a
+// mask hides at least one letter or digit with a '*', a redaction is a
+// placeholder in brackets; a cn_mobile mask keeps a country code (+86)
+// whole, so values of fewer than three letters and digits are left out.
+// The path is compared, not the value alone, which may be elsewhere in the
+// document where no rule types it.
+func typedLeft(rules []config.CompiledField, in, out []byte) (path, value string, found bool) {
+	have := map[string][]string{}
+	jsonPaths(out, func(p []pathStep, v string) {
+		k := stepsKey(p)
+		have[k] = append(have[k], v)
+	})
+	jsonPaths(in, func(p []pathStep, v string) {
+		if found || !distinctive(v) || !typedByRule(rules, p) {
+			return
+		}
+		if k := stepsKey(p); slices.Contains(have[k], v) {
+			path, value, found = k, v, true
+		}
+	})
+	return path, value, found
+}
+
+// pathStep is one step into a JSON document: a key, or an array index.
+type pathStep struct {
+	key   string
+	index int // -1 for a key
+}
+
+// jsonPaths calls fn with the path and text (a number as written) of every
+// string and number in the valid JSON document doc, under duplicate keys
+// too. fn must not keep the path.
+func jsonPaths(doc []byte, fn func(path []pathStep, text string)) {
+	dec := json.NewDecoder(bytes.NewReader(doc))
+	dec.UseNumber()
+	var walk func(path []pathStep)
+	walk = func(path []pathStep) {
+		tok, err := dec.Token()
+		if err != nil {
+			panic(err)
+		}
+		switch x := tok.(type) {
+		case json.Delim:
+			if x == '{' {
+				for dec.More() {
+					k, err := dec.Token()
+					if err != nil {
+						panic(err)
+					}
+					walk(append(path, pathStep{key: k.(string), index: -1}))
+				}
+			} else {
+				for i := 0; dec.More(); i++ {
+					walk(append(path, pathStep{index: i}))
+				}
+			}
+			if _, err := dec.Token(); err != nil { // the closing bracket
+				panic(err)
+			}
+		case string:
+			fn(path, x)
+		case json.Number:
+			fn(path, x.String())
+		}
+	}
+	walk(nil)
+}
+
+// stepsKey writes a path as a map key.
+func stepsKey(p []pathStep) string {
+	var b strings.Builder
+	for _, s := range p {
+		if s.index >= 0 {
+			fmt.Fprintf(&b, "[%d]", s.index)
+		} else {
+			b.WriteString("." + strconv.Quote(s.key))
+		}
+	}
+	return b.String()
+}
+
+// typedByRule reports whether a field rule (not a scan rule) types the
+// value at path p: its path matches p or a container of p's.
+func typedByRule(rules []config.CompiledField, p []pathStep) bool {
+	for _, r := range rules {
+		if r.ScanContent || len(r.Path) > len(p) {
+			continue
+		}
+		match := true
+		for i := range r.Path {
+			c := &r.Path[i]
+			if p[i].index >= 0 && !c.MatchIndex(p[i].index) || p[i].index < 0 && !c.MatchKey(p[i].key) {
+				match = false
+				break
+			}
+		}
+		if match {
+			return true
+		}
+	}
+	return false
+}
+
+// distinctive reports whether every action changes v: it has three ASCII
+// letters or digits or more, and no '*' or '[' (a mask's or a
+// redaction's).
+func distinctive(v string) bool {
+	n := 0
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case c == '*' || c == '[':
+			return false
+		case isAlnumASCII(c):
+			n++
+		}
+	}
+	return n >= 3
 }
 
 func TestKeyTable(t *testing.T) {
@@ -675,59 +1078,241 @@ func TestMaskNameShortcut(t *testing.T) {
 	}
 }
 
-// The engine does not content-scan numbers with a fraction or an exponent;
+// The engine does not content-scan numbers with a fraction left (it reads
+// one with a fraction or an exponent that is an integer as the integer);
 // this holds only while the detectors find nothing in them.
 func TestNumbersWithFractionsHoldNoFindings(t *testing.T) {
 	g := detectorstest.New(9)
 	r := rand.New(rand.NewPCG(9, 10))
+	e := engine(t, config.Route{Scan: "all"}, nil)
+	var nums []string
 	for i := 0; i < 20000; i++ {
-		var d string
-		switch i % 6 {
-		case 0:
-			d = g.Mobile()
-		case 1:
-			d = g.ResidentID()
-		case 2:
-			d = g.BankCard()
-		case 3:
-			area, sub := g.Landline()
-			d = area + sub
-		case 4:
-			d = g.ServiceNumber()
-		default:
-			d = strconv.FormatUint(r.Uint64(), 10)
-		}
-		d = strings.Map(func(c rune) rune {
-			if c >= '0' && c <= '9' {
-				return c
-			}
-			return -1
-		}, d)
-		if d == "" || d[0] == '0' && len(d) > 1 {
-			d = "1" + d
+		d := piiDigits(g, r, i)
+		if d[len(d)-1] == '0' {
+			d = d[:len(d)-1] + "7" // so that d[:1].d[1:]e(len-2) keeps a fraction
 		}
 		var n string
 		switch r.IntN(4) {
 		case 0:
-			n = d + "." + strconv.Itoa(r.IntN(1000))
+			n = d + "." + strconv.Itoa(1+r.IntN(999))
 		case 1:
-			n = d + "e" + strconv.Itoa(r.IntN(20))
+			n = d + "e-" + strconv.Itoa(1+r.IntN(20))
 		case 2:
-			n = d + ".0E+" + strconv.Itoa(r.IntN(5))
+			n = d + ".25E+" + strconv.Itoa(r.IntN(2)) // d.25 or d2.5
 		default:
-			n = d[:1] + "." + d[1:] + "e" + strconv.Itoa(len(d)-1)
+			n = d[:1] + "." + d[1:] + "e" + strconv.Itoa(len(d)-2)
 		}
 		if fs := detectors.Default.Scan(n, nil); len(fs) > 0 {
 			t.Fatalf("%s: the detectors find %v; numbers with fractions must then be scanned", n, fs)
 		}
-		if integer([]byte(n)) {
-			t.Fatalf("%s read as an integer", n)
+		if d, ok := intDigits(nil, []byte(n)); ok {
+			t.Fatalf("%s read as the integer %s", n, d)
+		}
+		if len(nums) < 200 {
+			nums = append(nums, n)
 		}
 	}
-	e := engine(t, config.Route{Scan: "all"}, nil)
+	in := "[" + strings.Join(nums, ",") + "]"
+	if out, _ := rewrite(t, e, "online_agent", in, JSON); out != in {
+		t.Errorf("numbers with a fraction left were rewritten:\n in %s\nout %s", in, out)
+	}
 	if out, _ := rewrite(t, e, "online_agent", `[13812345678,13812345678.5,-13812345678]`, JSON); out != `["138****5678",13812345678.5,"-138****5678"]` {
 		t.Errorf("numbers: %s", out)
 	}
+}
+
+// piiDigits returns the digits of a fake value of a type the detectors
+// find in numbers (or of a random 64-bit number), by i, without a
+// leading 0.
+func piiDigits(g *detectorstest.Gen, r *rand.Rand, i int) string {
+	var d string
+	switch i % 6 {
+	case 0:
+		d = g.Mobile()
+	case 1:
+		d = g.ResidentID()
+	case 2:
+		d = g.BankCard()
+	case 3:
+		area, sub := g.Landline()
+		d = area + sub
+	case 4:
+		d = g.ServiceNumber()
+	default:
+		d = strconv.FormatUint(r.Uint64(), 10)
+	}
+	d = strings.Map(func(c rune) rune {
+		if c >= '0' && c <= '9' {
+			return c
+		}
+		return -1
+	}, d)
+	if d == "" || d[0] == '0' {
+		d = "1" + d
+	}
+	return d
+}
+
+// TestIntegersWrittenAsDecimals: a number written with a fraction or an
+// exponent that is an integer (1.3812345678E10, as Java writes a double;
+// 13812345678.0, as Python writes a float) gives the agent what the
+// integer gives: content-scanned (scan all), and acted on as a typed value.
+func TestIntegersWrittenAsDecimals(t *testing.T) {
+	all := engine(t, config.Route{Scan: "all"}, []byte("0123456789abcdef0123456789abcdef"))
+	typed := engine(t, config.Route{Scan: "off", Fields: []config.Field{{Path: "v", Type: "bank_card"}}}, []byte("0123456789abcdef0123456789abcdef"))
+	typedSlow := engine(t, config.Route{Scan: "off", Fields: []config.Field{{Path: "v", Type: "bank_card"}}}, []byte("0123456789abcdef0123456789abcdef"))
+	typedSlow.slow = true
+	for _, c := range []struct{ in, want string }{
+		{`{"x":1.3812345678E10}`, `{"x":"138****5678"}`},
+		{`{"x":13812345678.0}`, `{"x":"138****5678"}`},
+		{`{"x":-1.3812345678e+10}`, `{"x":"-138****5678"}`},
+		{`{"x":[0.0013812345678e13,138123456780000E-4]}`, `{"x":["138****5678","138****5678"]}`},
+		{`{"x":1.5e3,"y":1e25,"z":0.0e10,"w":13812345678.5}`, `{"x":1.5e3,"y":1e25,"z":0.0e10,"w":13812345678.5}`},
+	} {
+		if out, _ := rewrite(t, all, "online_agent", c.in, JSON); out != c.want {
+			t.Errorf("%s:\n got %s\nwant %s", c.in, out, c.want)
+		}
+	}
+	if out, _ := rewrite(t, all, "supervisor", `{"x":1.3812345678E10}`, JSON); out != `{"x":1.3812345678E10}` {
+		t.Errorf("a plain view rewrote the number: %s", out)
+	}
+
+	ds := map[string]*config.Decision{}
+	for _, roles := range []string{"online_agent", "analyst", "nobody"} {
+		ds[roles] = decide(t, roles)
+	}
+	g := detectorstest.New(11)
+	r := rand.New(rand.NewPCG(11, 12))
+	for i := 0; i < 1200; i++ {
+		d := piiDigits(g, r, i)
+		if len(d) < 2 || len(d) > maxIntDigits {
+			continue
+		}
+		k := 1 + r.IntN(len(d)-1)
+		forms := []string{
+			d[:1] + "." + d[1:] + "E" + strconv.Itoa(len(d)-1),
+			d + ".0",
+			d[:k] + "." + d[k:] + "e+" + strconv.Itoa(len(d)-k),
+			"0.000" + d + "e" + strconv.Itoa(len(d)+3),
+			d + "00E-2",
+		}
+		for _, sign := range []string{"", "-"} {
+			for _, roles := range []string{"online_agent", "analyst", "nobody"} {
+				// The integer's view; a number left as it was stays as
+				// it was written.
+				view := func(e *Engine, doc, num string) (string, *Summary) {
+					in := strings.Replace(doc, "N", sign+num, 1)
+					var sum Summary
+					out, err := e.Rewrite(nil, []byte(in), JSON, ds[roles], &sum)
+					if err != nil || !json.Valid(out) {
+						t.Fatalf("%s: %s, %v", in, out, err)
+					}
+					if string(out) == in {
+						return doc, &sum
+					}
+					return string(out), &sum
+				}
+				wantAll, wantSum := view(all, `[N]`, d)
+				wantTyped, _ := view(typed, `{"v":[N]}`, d)
+				for _, f := range forms {
+					if got, sum := view(all, `[N]`, f); got != wantAll || !reflect.DeepEqual(sum.Counts, wantSum.Counts) {
+						t.Fatalf("%s, scan all: %s%s gives %s %v, %s%s gives %s %v", roles, sign, f, got, sum.Counts, sign, d, wantAll, wantSum.Counts)
+					}
+					for _, e := range []*Engine{typed, typedSlow} {
+						if got, _ := view(e, `{"v":[N]}`, f); got != wantTyped {
+							t.Fatalf("%s, typed, slow=%v: %s%s gives %s, %s%s gives %s", roles, e.slow, sign, f, got, sign, d, wantTyped)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestIntDigits checks intDigits against math/big on numbers of every
+// shape JSON allows, exponents past any integer included.
+func TestIntDigits(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"1.3812345678E10", "13812345678"},
+		{"-1.3812345678e+10", "-13812345678"},
+		{"13812345678.000", "13812345678"},
+		{"1E+2", "100"},
+		{"100e-2", "1"},
+		{"0.00100e3", "1"},
+		{"-5e0", "-5"},
+		{"1e19", "1" + strings.Repeat("0", 19)},
+		{"1e20", ""}, // 21 digits
+		{"12345678901234567890.0", "12345678901234567890"},
+		{"123456789012345678900e-1", "12345678901234567890"},
+		{"123456789012345678901e-1", ""},
+		{"0." + strings.Repeat("0", 30) + "1e31", "1"},
+		{"1" + strings.Repeat("0", 30) + "e-30", "1"},
+		{"0.0", ""}, {"-0e5", ""}, {"0e-99999999999999999999", ""},
+		{"1.5", ""}, {"1e-1", ""}, {"10e-2", ""},
+		{"1e99999999999999999999", ""}, {"1e-99999999999999999999", ""},
+		{"0." + strings.Repeat("0", 9990) + "1e10001", "1" + strings.Repeat("0", 10)},
+	} {
+		got, ok := intDigits(nil, []byte(c.in))
+		if want := c.want != ""; ok != want || ok && string(got) != c.want {
+			t.Errorf("intDigits(%.40s) = %s, %v; want %q", c.in, got, ok, c.want)
+		}
+	}
+	r := rand.New(rand.NewPCG(7, 8))
+	digits := func(n int) string {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = '0' + byte(r.IntN(10))
+			if r.IntN(3) == 0 {
+				b[i] = '0' // zeros, so that fractions cancel
+			}
+		}
+		return string(b)
+	}
+	for i := 0; i < 100000; i++ {
+		var n string
+		if r.IntN(2) == 0 {
+			n = "-"
+		}
+		if w := digits(1 + r.IntN(12)); w[0] == '0' {
+			n += "0"
+		} else {
+			n += w
+		}
+		if r.IntN(2) == 0 {
+			n += "." + digits(1+r.IntN(12))
+		}
+		if r.IntN(4) != 0 {
+			n += []string{"e", "E"}[r.IntN(2)] + []string{"", "+", "-"}[r.IntN(3)] + strconv.Itoa(r.IntN(30))
+		}
+		if !strings.ContainsAny(n, ".eE") {
+			continue
+		}
+		want, wantOK := bigInteger(n)
+		got, ok := intDigits(nil, []byte(n))
+		if ok != wantOK || string(got) != want {
+			t.Fatalf("intDigits(%s) = %s, %v; math/big: %s, %v", n, got, ok, want, wantOK)
+		}
+	}
+}
+
+// bigInteger returns, by math/big, the integer the JSON number n denotes
+// when it is one of 1 to maxIntDigits digits other than 0 (exponents of
+// more than 1000 are not tried).
+func bigInteger(n string) (string, bool) {
+	if i := strings.IndexAny(n, "eE"); i >= 0 {
+		if x, err := strconv.Atoi(strings.TrimPrefix(n[i+1:], "+")); err != nil || x > 1000 || x < -1000 {
+			return "", false
+		}
+	}
+	var q big.Rat
+	if _, ok := q.SetString(n); !ok || !q.IsInt() || q.Sign() == 0 {
+		return "", false
+	}
+	s := q.Num().String()
+	if len(strings.TrimPrefix(s, "-")) > maxIntDigits {
+		return "", false
+	}
+	return s, true
 }
 
 // TestSummaryCountsEveryValue: a field rule's values are all counted, in
@@ -845,6 +1430,59 @@ func TestKeysInAnyOrder(t *testing.T) {
 		outS, sumS := rewrite(t, slow, "online_agent", in, JSON)
 		if outF != outS || !reflect.DeepEqual(sumF.Counts, sumS.Counts) {
 			t.Fatalf("%s\nfast %s %+v\nslow %s %+v", in, outF, sumF.Counts, outS, sumS.Counts)
+		}
+	}
+}
+
+// TestPlainValuesHoldingJSON: a value the role sees plain is still looked
+// into when it holds JSON, with key names on: a mobile field may carry a
+// whole record, whose other values the role may not see.
+func TestPlainValuesHoldingJSON(t *testing.T) {
+	tbl, err := config.Compile(config.Policy{Roles: map[string]config.RoleRules{
+		"clerk": {"cn_mobile": "plain", "*": "redact"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d config.Decision
+	tbl.Decide("clerk", &d)
+	const record = `{"mobile":"{\"name\":\"张三\",\"email\":\"zhang.san@example.com\"}"}`
+	for _, route := range []config.Route{
+		{Scan: "names"},
+		{Scan: "all"},
+		{Scan: "names", Fields: []config.Field{{Path: "mobile", Type: "cn_mobile"}}},
+		{Scan: "all", Fields: []config.Field{{Path: "mobile", Type: "cn_mobile"}}},
+	} {
+		cr, err := config.CompileRoute(route)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, slow := range []bool{false, true} {
+			e, err := New(Options{Route: cr, Table: tbl})
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.slow = slow
+			what := fmt.Sprintf("scan %s, %d fields, slow=%v", route.Scan, len(route.Fields), slow)
+			var sum Summary
+			out, err := e.Rewrite(nil, []byte(record), JSON, &d, &sum)
+			if err != nil {
+				t.Fatalf("%s: %v", what, err)
+			}
+			if !json.Valid(out) {
+				t.Errorf("%s: invalid output %s", what, out)
+			}
+			for _, secret := range []string{"张三", "zhang.san@example.com"} {
+				if bytes.Contains(out, []byte(secret)) {
+					t.Errorf("%s: %s passed in %s", what, secret, out)
+				}
+			}
+			// A plain value that holds no JSON stays as it is.
+			in := `{"mobile":"13812345678","tel":"{not json"}`
+			sum.Reset()
+			if out, err := e.Rewrite(nil, []byte(in), JSON, &d, &sum); err != nil || !bytes.Contains(out, []byte(`"mobile":"13812345678"`)) {
+				t.Errorf("%s: %s gave %s, %v", what, in, out, err)
+			}
 		}
 	}
 }

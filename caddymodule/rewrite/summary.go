@@ -1,6 +1,8 @@
 package rewrite
 
 import (
+	"slices"
+
 	"github.com/piigate/piigate/config"
 	"github.com/piigate/piigate/detectors"
 )
@@ -84,6 +86,28 @@ func (s *Summary) addN(t detectors.Type, a config.Action, n int) {
 		}
 	}
 	s.Counts = append(s.Counts, Count{Type: t, Action: a, N: n}) // not reached: the first value added the entry
+}
+
+// merge adds what o counted to s, as if s had counted it after what it
+// has: a nested walker counts into a summary of its own, merged when the
+// text it walks turns out to be JSON.
+func (s *Summary) merge(o *Summary) {
+	for _, c := range o.Counts {
+		s.add(c.Type, c.Action)
+		if c.N > 1 {
+			s.addN(c.Type, c.Action, c.N-1)
+		}
+	}
+	for i, h := range o.pathIDs {
+		if slices.Contains(s.pathIDs, h) {
+			continue
+		}
+		if s.pathIDs == nil {
+			s.pathIDs, s.Paths = s.idsArr[:0], s.pathsArr[:0]
+		}
+		s.pathIDs = append(s.pathIDs, h)
+		s.Paths = append(s.Paths, o.Paths[i])
+	}
 }
 
 func (s *Summary) addNew(t detectors.Type, a config.Action) {

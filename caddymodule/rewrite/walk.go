@@ -2,8 +2,10 @@ package rewrite
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"math/bits"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/piigate/piigate/config"
@@ -80,6 +82,14 @@ type walker struct {
 	fs      []detectors.Finding
 	ws      detectors.Workspace
 	ix      []uint64 // the structural index of src (index.go)
+
+	// nsum is what the walker counts when it is nested: added to the
+	// document's summary when the text was JSON, dropped when it was not
+	// (the text is then scanned, and counted, as text).
+	nsum Summary
+	// num holds the digits of a number written with a fraction or an
+	// exponent that is an integer (intDigits).
+	num [maxIntDigits + 1]byte
 
 	// pending counts, per field rule, the values the rule typed after
 	// the first one in the summary (recordSlot counted that one, creating
@@ -519,7 +529,8 @@ func (w *walker) object(i int, s slot) (int, error) {
 						return 0, err
 					}
 				}
-				if cs.typ() != detectors.Unknown && !esc && (!cs.scan() || act != config.Plain) {
+				if cs.typ() != detectors.Unknown && !esc && (!cs.scan() || act != config.Plain) &&
+					!(act == config.Plain && w.e.route.Scan >= config.ScanNames && startsJSON(src[vStart+1:end-1])) {
 					// Typed, without escapes: leaf's work, here (a value
 					// that is not plain is not content-scanned too). A
 					// rule's value after its first only bumps a counter
@@ -735,18 +746,57 @@ func (w *walker) strValue(i, end int, esc bool, s slot) error {
 			return err
 		}
 		return w.leaf(i, end, text, s, !esc)
-	case w.e.route.Scan >= config.ScanNames && startsJSON(w.src[i+1:end-1]):
+	case w.e.route.Scan >= config.ScanNames && startsJSONQuoted(w.src[i+1:end-1]):
 		// With key names on, JSON held in a string is walked too: its
-		// keys name personal data as well as the document's own.
+		// keys name personal data as well as the document's own. Text
+		// that only looks like JSON is scanned as text (scanText).
 		text, err := w.stringText(i, end, esc)
 		if err != nil {
 			return err
 		}
-		if out, changed, ok := w.nested(text, s); ok && changed {
+		out, changed, err := w.scanText(text, s)
+		if err == nil && changed {
 			w.replace(i, end, out)
 		}
+		return err
 	}
 	return nil
+}
+
+// startsJSONQuoted is startsJSON for the content of a JSON string as
+// written, escapes and all: "\n{…}" and "\u007b…}" decode to text that
+// starts like JSON.
+func startsJSONQuoted(s []byte) bool {
+	for i := 0; i < len(s); {
+		c, w := s[i], 1
+		if c == '\\' && i+1 < len(s) {
+			switch s[i+1] { // what the escape stands for
+			case 't':
+				c, w = '\t', 2
+			case 'n':
+				c, w = '\n', 2
+			case 'r':
+				c, w = '\r', 2
+			case 'u':
+				r, _ := hex4(s, i+2)
+				if r >= utf8.RuneSelf {
+					return false
+				}
+				c, w = byte(r), 6
+			default:
+				return false
+			}
+		}
+		switch c {
+		case ' ', '\t', '\n', '\r':
+			i += w
+		case '{', '[':
+			return true
+		default:
+			return false
+		}
+	}
+	return false
 }
 
 // stringText returns the content of the string src[start:end], decoded
@@ -774,17 +824,80 @@ func (w *walker) replace(start, end int, text []byte) {
 // ten digits; a JSON number has no separators).
 const minPIINumber = 7
 
-// integer reports whether the JSON number n has no fraction or exponent:
-// the detectors find nothing in one that has (13812345678.0 reads as an
-// amount; TestNumbersWithFractionsHoldNoFindings keeps this true), so an
-// untyped one is not scanned.
-func integer(n []byte) bool {
-	for _, c := range n {
-		if c == '.' || c == 'e' || c == 'E' {
-			return false
+// maxIntDigits bounds the digits of an integer written with a fraction or
+// an exponent that the engine reads as its digits: past 20 (a 64-bit
+// integer), no identifier the detectors know.
+const maxIntDigits = 20
+
+// intDigits appends to dst the integer that the JSON number n, written
+// with a fraction or an exponent, denotes, as a sign and decimal digits,
+// and reports whether n denotes an integer of 1 to maxIntDigits digits
+// other than 0: 1.3812345678E10 and 13812345678.0 are 13812345678;
+// 13812345678.5, 1e25 and 0.0e5 are not read.
+func intDigits(dst, n []byte) ([]byte, bool) {
+	neg := n[0] == '-'
+	if neg {
+		n = n[1:]
+	}
+	i := digitsEnd(n, 0)
+	whole, frac := n[:i], n[:0]
+	if i < len(n) && n[i] == '.' {
+		j := digitsEnd(n, i+1)
+		frac, i = n[i+1:j], j
+	}
+	// The exponent, held at limit past it: any exponent from limit on
+	// leaves more than maxIntDigits digits, or a fraction, whatever the
+	// mantissa (it has fewer than len(n) digits).
+	limit := len(n) + maxIntDigits + 1
+	exp := 0
+	if i < len(n) { // e or E
+		i++
+		expNeg := n[i] == '-'
+		if n[i] == '+' || n[i] == '-' {
+			i++
+		}
+		for ; i < len(n) && exp < limit; i++ {
+			exp = exp*10 + int(n[i]-'0')
+		}
+		exp = min(exp, limit)
+		if expNeg {
+			exp = -exp
 		}
 	}
-	return true
+	// The mantissa's digits are whole then frac; the integer is those
+	// after the leading zeros, shifted by exp-len(frac) places.
+	digit := func(k int) byte {
+		if k < len(whole) {
+			return whole[k]
+		}
+		return frac[k-len(whole)]
+	}
+	first, last := 0, len(whole)+len(frac)
+	for first < last && digit(first) == '0' {
+		first++
+	}
+	if first == last {
+		return dst, false // zero
+	}
+	shift := exp - len(frac)
+	for ; shift < 0; shift++ {
+		if last--; digit(last) != '0' { // digit(first) is not '0'
+			return dst, false // a fraction is left
+		}
+	}
+	if last-first+shift > maxIntDigits {
+		return dst, false
+	}
+	if neg {
+		dst = append(dst, '-')
+	}
+	for k := first; k < last; k++ {
+		dst = append(dst, digit(k))
+	}
+	for ; shift > 0; shift-- {
+		dst = append(dst, '0')
+	}
+	return dst, true
 }
 
 func (w *walker) number(i int, s slot) (int, error) {
@@ -792,10 +905,39 @@ func (w *walker) number(i int, s slot) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if s.typ() == detectors.Unknown && (!s.scan() || end-i < minPIINumber || !integer(w.src[i:end])) {
+	if s.typ() == detectors.Unknown && !s.scan() {
 		return end, nil
 	}
-	return end, w.leaf(i, end, w.src[i:end], s, true)
+	n := w.src[i:end]
+	// j stops at the number's last character that is not a digit: its
+	// sign, or a fraction's point or an exponent's letter or sign.
+	j := len(n) - 1
+	for j > 0 && isDigitASCII(n[j]) {
+		j--
+	}
+	if j > 0 {
+		// An integer written with a fraction or an exponent (Java writes
+		// the double 13812345678 as 1.3812345678E10, Python the float as
+		// 13812345678.0) is read as its digits: found, and acted on, as
+		// the integer is. A number with a fraction left is an amount
+		// (833.46, the common case, is told by its last digit): the
+		// detectors find nothing in one (a test keeps that true:
+		// TestNumbersWithFractionsHoldNoFindings).
+		ok := false
+		if n[j] != '.' || n[len(n)-1] == '0' {
+			var d []byte
+			if d, ok = intDigits(w.num[:0], n); ok {
+				n = d
+			}
+		}
+		if !ok && s.typ() == detectors.Unknown {
+			return end, nil
+		}
+	}
+	if s.typ() == detectors.Unknown && len(n) < minPIINumber {
+		return end, nil
+	}
+	return end, w.leaf(i, end, n, s, true)
 }
 
 // leaf rewrites the scalar src[start:end] whose text is text. A value of a
@@ -813,7 +955,10 @@ func (w *walker) leaf(start, end int, text []byte, s slot, raw bool) error {
 		if act != config.Plain {
 			return w.act(start, end, text, s.typ(), act, raw)
 		}
-		if !s.scan() {
+		// A value the role sees plain is still looked into when it holds
+		// JSON (with key names on, as for an untyped one): a mobile
+		// field may carry a whole record ({"mobile":"{\"name\":…}"}).
+		if !s.scan() && !(w.e.route.Scan >= config.ScanNames && startsJSON(text)) {
 			return nil
 		}
 	}
@@ -894,11 +1039,12 @@ func (w *walker) key(start, end int, key []byte) (drop bool, err error) {
 }
 
 // scanText finds personal data in text and returns the agent's view of it.
-// Text that is itself JSON is rewritten as JSON, so keys inside it count.
+// Text that is itself JSON is rewritten as JSON, so keys inside it count;
+// text that starts like JSON and is not is scanned as text.
 func (w *walker) scanText(text []byte, s slot) ([]byte, bool, error) {
 	if startsJSON(text) {
-		if out, changed, ok := w.nested(text, s); ok {
-			return out, changed, nil
+		if out, changed, ok, err := w.nested(text, s); ok || err != nil {
+			return out, changed, err
 		}
 	}
 	w.fs = w.e.scanner.ScanWith(text, w.fs[:0], &w.ws)
@@ -943,14 +1089,16 @@ func (w *walker) applyFindings(text []byte, fs []detectors.Finding, whole detect
 }
 
 // nested rewrites JSON found inside a string, with a walker of its own.
-// ok is false when the text is not JSON after all.
-func (w *walker) nested(text []byte, s slot) ([]byte, bool, bool) {
-	if w.depth+1 > w.e.maxDepth {
-		return nil, false, false
-	}
+// ok is false when the text is not JSON after all: the caller scans it as
+// text, and what the walk counted is dropped. The walk's other errors
+// fail the rewrite, as in the document itself: JSON nested too deeply
+// (the nested document's depth goes on from the string's), a failing
+// tokenizer.
+func (w *walker) nested(text []byte, s slot) (out []byte, changed, ok bool, err error) {
 	n := w.e.walkers.Get().(*walker)
 	defer w.e.walkers.Put(n)
-	n.reset(w.d, w.sum, n.own[:0])
+	n.nsum.Reset()
+	n.reset(w.d, &n.nsum, n.own[:0])
 	defer func() { n.own = n.out }()
 	n.depth = w.depth + 1
 	n.path = append(n.path[:0], w.path...)
@@ -961,20 +1109,24 @@ func (w *walker) nested(text []byte, s slot) ([]byte, bool, bool) {
 	}
 	n.src = text
 	if n.index(text) != nil {
-		return nil, false, false
+		return nil, false, false, nil
 	}
 	i := skipWS(text, 0)
 	end, err := n.value(i, slot{}.scanning(s.scan() || w.e.route.Scan == config.ScanAll))
 	n.flushPending()
-	if err != nil || skipWS(text, end) != len(text) {
-		return nil, false, false
+	if errors.Is(err, errSyntax) || err == nil && skipWS(text, end) != len(text) {
+		return nil, false, false, nil
 	}
+	if err != nil {
+		return nil, false, false, err
+	}
+	w.sum.merge(&n.nsum)
 	if !n.changed {
-		return nil, false, true
+		return nil, false, true, nil
 	}
 	n.flush(len(text))
 	w.tbuf = append(w.tbuf[:0], n.out...)
-	return w.tbuf, true, true
+	return w.tbuf, true, true, nil
 }
 
 // lines rewrites NDJSON: every non-empty line is a document. A leading
