@@ -214,42 +214,45 @@ func (c *Component) MatchIndex(i int) bool {
 }
 
 // wildMatch matches gjson key patterns: * any run, ? any one character, \x
-// the character x.
+// the character x. It backtracks only to the last star (a later star can
+// stand for whatever an earlier one could), so it takes time linear in
+// len(pat)×len(s), not exponential in the number of stars.
 func wildMatch(pat, s string) bool {
-	for len(pat) > 0 {
-		switch pat[0] {
-		case '*':
-			for len(pat) > 0 && pat[0] == '*' {
-				pat = pat[1:]
-			}
-			if pat == "" {
-				return true
-			}
-			for i := 0; i <= len(s); i++ {
-				if wildMatch(pat, s[i:]) {
-					return true
+	px, sx := 0, 0
+	star, starS := -1, 0 // after the last star: where it is and what it covers to
+	for px < len(pat) || sx < len(s) {
+		if px < len(pat) {
+			switch c := pat[px]; c {
+			case '*':
+				star, starS = px, sx
+				px++
+				continue
+			case '?':
+				if sx < len(s) {
+					_, w := decodeRune(s[sx:])
+					px, sx = px+1, sx+w
+					continue
+				}
+			case '\\':
+				if px+1 < len(pat) && sx < len(s) && s[sx] == pat[px+1] {
+					px, sx = px+2, sx+1
+					continue
+				}
+			default:
+				if sx < len(s) && s[sx] == c {
+					px, sx = px+1, sx+1
+					continue
 				}
 			}
-			return false
-		case '?':
-			if s == "" {
-				return false
-			}
-			_, w := decodeRune(s)
-			pat, s = pat[1:], s[w:]
-		case '\\':
-			if len(pat) < 2 || s == "" || s[0] != pat[1] {
-				return false
-			}
-			pat, s = pat[2:], s[1:]
-		default:
-			if s == "" || s[0] != pat[0] {
-				return false
-			}
-			pat, s = pat[1:], s[1:]
 		}
+		// A mismatch: the last star takes one more byte, if there is one.
+		if star < 0 || starS >= len(s) {
+			return false
+		}
+		starS++
+		px, sx = star+1, starS
 	}
-	return s == ""
+	return true
 }
 
 func decodeRune(s string) (rune, int) { return utf8.DecodeRuneInString(s) }
