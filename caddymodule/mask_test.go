@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"compress/zlib"
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -651,21 +650,7 @@ func TestMaskMetrics(t *testing.T) {
 		}
 	}
 	// The counters (cached per label set by the handler) go on counting.
-	value := func(series string) float64 {
-		resp, err := http.Get("http://localhost:2999/metrics")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		sc := bufio.NewScanner(resp.Body)
-		for sc.Scan() {
-			if v, ok := strings.CutPrefix(sc.Text(), series+" "); ok {
-				f, _ := strconv.ParseFloat(v, 64)
-				return f
-			}
-		}
-		return 0
-	}
+	value := func(series string) float64 { return metricValue(t, series) }
 	const mobiles = `piigate_mask_values_total{action="mask",entity="cn_mobile",role="online_agent"}`
 	const rewritten = `piigate_mask_responses_total{result="rewritten"}`
 	v0, r0 := value(mobiles), value(rewritten)
@@ -759,13 +744,7 @@ func TestMaskFlushesTheView(t *testing.T) {
 		_, err := w.Write([]byte(`{"mobile":"` + tMobile + `"}`))
 		return err
 	})
-	req := httptest.NewRequest(http.MethodGet, "/api/c", nil)
-	ctx := context.WithValue(req.Context(), caddy.ReplacerCtxKey, caddy.NewReplacer())
-	ctx = context.WithValue(ctx, caddyhttp.VarsCtxKey, map[string]any{})
-	rec := httptest.NewRecorder()
-	if err := m.ServeHTTP(rec, req.WithContext(ctx), next); err != nil {
-		t.Fatal(err)
-	}
+	rec, _ := serveMask(t, m, httptest.NewRequest(http.MethodGet, "/api/c", nil), next)
 	if got := rec.Body.String(); got != `{"mobile":"138****5678"}` {
 		t.Fatalf("view %s", got)
 	}
