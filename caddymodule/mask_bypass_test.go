@@ -19,6 +19,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddytest"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"github.com/piigate/piigate/config"
 )
@@ -560,5 +561,65 @@ func TestMaskAsksStreamsUncompressed(t *testing.T) {
 	rest, _ := io.ReadAll(r)
 	if string(rest) != "\ndata: {\"email\":\"z***@example.com\"}\n\n" {
 		t.Errorf("second event: %q", rest)
+	}
+}
+
+// TestMaskLegacyCharsets: a body in a legacy charset the Content-Type names
+// (GBK, as many Chinese helpdesks still serve) is read in it and answered
+// in it, masked; unchanged, it passes byte for byte.
+func TestMaskLegacyCharsets(t *testing.T) {
+	tc, _ := startGateway(t)
+	gbk := simplifiedchinese.GBK
+	enc := func(s string) string {
+		b, err := gbk.NewEncoder().String(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	dec := func(s string) string {
+		b, err := gbk.NewDecoder().String(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	for _, c := range []struct {
+		name, ct, body, want string
+	}{
+		{"HTML", "text/html; charset=GBK", "<p>客户电话 " + tMobile + "，邮箱 " + tEmail + "</p>",
+			"<p>客户电话 138****5678，邮箱 z***@example.com</p>"},
+		{"JSON", "application/json;charset=gb2312", `{"data":[{"name":"张三","mobile":"` + tMobile + `"}]}`,
+			`{"data":[{"name":"张*","mobile":"138****5678"}]}`},
+		{"JSON as text/javascript", `text/javascript; charset="gb18030"`, `{"data":[{"name":"张三","address":"北京市朝阳区建国路88号"}]}`,
+			`{"data":[{"name":"张*","address":"[address]"}]}`},
+		{"unchanged", "text/plain; charset=gbk", "您好，请问有什么可以帮您？", "您好，请问有什么可以帮您？"},
+	} {
+		resp, body := get(t, tc, raw(enc(c.body), c.ct), "online_agent")
+		if resp.StatusCode != 200 {
+			t.Errorf("%s: status %d: %s", c.name, resp.StatusCode, body)
+			continue
+		}
+		if got := dec(body); got != c.want {
+			t.Errorf("%s: view %q, want %q", c.name, got, c.want)
+		}
+		if resp.Header.Get("Content-Type") != c.ct {
+			t.Errorf("%s: Content-Type %q, want the upstream's %q", c.name, resp.Header.Get("Content-Type"), c.ct)
+		}
+		if c.name == "unchanged" && body != enc(c.body) {
+			t.Errorf("unchanged: the bytes differ from the upstream's")
+		}
+	}
+	for ct, want := range map[string]bool{
+		"application/json": false, "application/json; charset=utf-8": false, "text/html; Charset=UTF8": false,
+		"text/plain; charset=us-ascii": false, "text/plain; charset=x-unknown": false,
+		"text/html; charset=gbk": true, "text/html; foo=bar; charset=\"Big5\"": true, "text/csv;charset=windows-1252": true,
+	} {
+		if got := legacyCharset(ct) != nil; got != want {
+			t.Errorf("legacyCharset(%q) = %v", ct, got)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { legacyCharset("application/json; charset=utf-8") }); n != 0 {
+		t.Errorf("a UTF-8 Content-Type: %v allocations", n)
 	}
 }

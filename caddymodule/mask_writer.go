@@ -17,6 +17,9 @@ import (
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/htmlindex"
+	"golang.org/x/text/encoding/unicode"
 
 	"github.com/piigate/piigate/caddymodule/rewrite"
 	"github.com/piigate/piigate/config"
@@ -57,7 +60,8 @@ type maskWriter struct {
 	format      rewrite.Format
 	sniff       bool // decide between JSON and text from the body
 	encodings   []string
-	reason      string // why modeRefuse
+	charset     encoding.Encoding // a buffered body's declared charset other than UTF-8, or nil
+	reason      string            // why modeRefuse
 	buf         *bytes.Buffer
 	stream      *streamer
 	hdr         [3]string // storage for the header values the writer sets
@@ -109,7 +113,9 @@ func (mw *maskWriter) WriteHeader(status int) {
 		return
 	}
 	mw.encodings = encs
-	media := mediaType(h.Get("Content-Type"))
+	ct := h.Get("Content-Type")
+	media := mediaType(ct)
+	mw.charset = legacyCharset(ct)
 	switch {
 	case media == "text/event-stream":
 		mw.format = rewrite.Events
@@ -149,6 +155,38 @@ func (mw *maskWriter) WriteHeader(status int) {
 		return
 	}
 	mw.buf = bufPool.Get().(*bytes.Buffer)
+}
+
+// legacyCharset returns the encoding of a Content-Type's charset parameter
+// when it names one other than UTF-8 that the WHATWG Encoding Standard
+// knows (gbk, gb2312, gb18030, big5, shift_jis, windows-1252 …), and nil
+// otherwise: no charset, UTF-8 or ASCII (the usual case, read without
+// allocating), or an unknown name, whose body is read as bytes (and
+// refused if it does not look like text).
+func legacyCharset(ct string) encoding.Encoding {
+	i := strings.IndexByte(ct, ';')
+	if i < 0 {
+		return nil
+	}
+	params := ct[i+1:]
+	for params != "" {
+		var p string
+		p, params, _ = strings.Cut(params, ";")
+		k, v, ok := strings.Cut(p, "=")
+		if !ok || !strings.EqualFold(strings.TrimSpace(k), "charset") {
+			continue
+		}
+		v = strings.Trim(strings.TrimSpace(v), `"`)
+		if strings.EqualFold(v, "utf-8") || strings.EqualFold(v, "utf8") || strings.EqualFold(v, "us-ascii") || v == "" {
+			return nil
+		}
+		enc, err := htmlindex.Get(v)
+		if err != nil || enc == unicode.UTF8 {
+			return nil
+		}
+		return enc
+	}
+	return nil
 }
 
 // mediaType returns the lower-case type/subtype of a Content-Type value;
@@ -419,6 +457,14 @@ func (mw *maskWriter) finish() error {
 	case err != nil:
 		return mw.fail(http.StatusBadGateway, reasonEncoding, err)
 	}
+	raw := body // as the upstream wrote it, content coding removed
+	if mw.charset != nil {
+		// A legacy charset (GBK, GB18030, Big5 …): the engine and the
+		// detectors read UTF-8, and the view goes back in the charset.
+		if body, err = mw.charset.NewDecoder().Bytes(body); err != nil {
+			return mw.fail(http.StatusBadGateway, reasonUninspectable, err)
+		}
+	}
 	format := mw.format
 	if mw.sniff {
 		format = rewrite.Sniff(body)
@@ -463,6 +509,13 @@ func (mw *maskWriter) finish() error {
 	}
 	if !mw.out.Summary.Changed && len(mw.encodings) > 0 && !mw.m.NoReencode {
 		return mw.send(mw.buf.Bytes(), true, result) // unchanged: the upstream's compressed bytes
+	}
+	if mw.charset != nil {
+		if !mw.out.Summary.Changed {
+			view = raw // unchanged: the upstream's bytes, not their UTF-8
+		} else if view, err = encoding.ReplaceUnsupported(mw.charset.NewEncoder()).Bytes(view); err != nil {
+			return mw.fail(http.StatusInternalServerError, reasonInternal, err)
+		}
 	}
 	if len(mw.encodings) > 0 && !mw.m.NoReencode {
 		enc, err := encodeBody(view, mw.encodings)
