@@ -594,6 +594,9 @@ func TestMaskLegacyCharsets(t *testing.T) {
 		{"JSON as text/javascript", `text/javascript; charset="gb18030"`, `{"data":[{"name":"张三","address":"北京市朝阳区建国路88号"}]}`,
 			`{"data":[{"name":"张*","address":"[address]"}]}`},
 		{"unchanged", "text/plain; charset=gbk", "您好，请问有什么可以帮您？", "您好，请问有什么可以帮您？"},
+		// A stream in a legacy charset is read whole, in its charset.
+		{"NDJSON", "application/x-ndjson; charset=gbk", "{\"name\":\"张三\"}\n{\"mobile\":\"" + tMobile + "\"}\n",
+			"{\"name\":\"张*\"}\n{\"mobile\":\"138****5678\"}\n"},
 	} {
 		resp, body := get(t, tc, raw(enc(c.body), c.ct), "online_agent")
 		if resp.StatusCode != 200 {

@@ -144,8 +144,8 @@ func (mw *maskWriter) WriteHeader(status int) {
 		mw.refuse(reasonUninspectable)
 		return
 	}
-	if mw.mode == modeStream && len(mw.encodings) > 0 {
-		mw.mode = modeBuffer // a compressed stream is read whole
+	if mw.mode == modeStream && (len(mw.encodings) > 0 || mw.charset != nil) {
+		mw.mode = modeBuffer // a compressed stream, or one in a legacy charset, is read whole
 	}
 	if mw.mode == modeStream {
 		mw.fixHeader(false)
