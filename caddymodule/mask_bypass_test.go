@@ -594,6 +594,11 @@ func TestMaskLegacyCharsets(t *testing.T) {
 		{"JSON as text/javascript", `text/javascript; charset="gb18030"`, `{"data":[{"name":"张三","address":"北京市朝阳区建国路88号"}]}`,
 			`{"data":[{"name":"张*","address":"[address]"}]}`},
 		{"unchanged", "text/plain; charset=gbk", "您好，请问有什么可以帮您？", "您好，请问有什么可以帮您？"},
+		// The charset named only in the page's <meta> tag.
+		{"HTML with a meta charset", "text/html", `<html><head><meta charset="gbk"></head><body>客户电话 ` + tMobile + `</body></html>`,
+			`<html><head><meta charset="gbk"></head><body>客户电话 138****5678</body></html>`},
+		{"HTML with an http-equiv", "text/html", `<meta http-equiv="Content-Type" content="text/html; charset=gb2312"><p>张先生 ` + tMobile + `</p>`,
+			`<meta http-equiv="Content-Type" content="text/html; charset=gb2312"><p>张先生 138****5678</p>`},
 		// A stream in a legacy charset is read whole, in its charset.
 		{"NDJSON", "application/x-ndjson; charset=gbk", "{\"name\":\"张三\"}\n{\"mobile\":\"" + tMobile + "\"}\n",
 			"{\"name\":\"张*\"}\n{\"mobile\":\"138****5678\"}\n"},
@@ -613,6 +618,10 @@ func TestMaskLegacyCharsets(t *testing.T) {
 			t.Errorf("unchanged: the bytes differ from the upstream's")
 		}
 	}
+	// Without a charset in the header or the page, a body that is not
+	// UTF-8 is not read in a guessed one: refused.
+	resp, body := get(t, tc, raw(enc("<p>客户电话 "+tMobile+"</p>"), "text/html"), "online_agent")
+	assertRefused(t, "GBK HTML naming no charset", resp, body)
 	for ct, want := range map[string]bool{
 		"application/json": false, "application/json; charset=utf-8": false, "text/html; Charset=UTF8": false,
 		"text/plain; charset=us-ascii": false, "text/plain; charset=x-unknown": false,

@@ -17,6 +17,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
+	htmlcharset "golang.org/x/net/html/charset"
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/htmlindex"
 	"golang.org/x/text/encoding/unicode"
@@ -61,6 +62,7 @@ type maskWriter struct {
 	sniff       bool // decide between JSON and text from the body
 	encodings   []string
 	charset     encoding.Encoding // a buffered body's declared charset other than UTF-8, or nil
+	html        bool              // the upstream said text/html
 	reason      string            // why modeRefuse
 	buf         *bytes.Buffer
 	stream      *streamer
@@ -116,6 +118,7 @@ func (mw *maskWriter) WriteHeader(status int) {
 	ct := h.Get("Content-Type")
 	media := mediaType(ct)
 	mw.charset = legacyCharset(ct)
+	mw.html = media == "text/html"
 	switch {
 	case media == "text/event-stream":
 		mw.format = rewrite.Events
@@ -458,6 +461,14 @@ func (mw *maskWriter) finish() error {
 		return mw.fail(http.StatusBadGateway, reasonEncoding, err)
 	}
 	raw := body // as the upstream wrote it, content coding removed
+	if mw.charset == nil && mw.html && !looksLikeText(body) {
+		// Old pages name their charset only in a <meta> tag: one named
+		// there is used (a guess, when none is, is not: the text is
+		// refused below rather than read in a charset it may not be in).
+		if e, name, _ := htmlcharset.DetermineEncoding(body, "text/html"); e != nil && name != "windows-1252" && name != "utf-8" {
+			mw.charset = e
+		}
+	}
 	if mw.charset != nil {
 		// A legacy charset (GBK, GB18030, Big5 …): the engine and the
 		// detectors read UTF-8, and the view goes back in the charset.
