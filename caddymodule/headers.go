@@ -25,7 +25,7 @@ func deleteUnderscoreVariants(h http.Header, lists ...[]string) {
 	lists:
 		for _, names := range lists {
 			for _, n := range names {
-				if sameHeaderName(k, n) {
+				if k != n && sameHeaderName(k, n) { // the exact names are the callers' to keep or drop
 					delete(h, k)
 					break lists
 				}

@@ -281,6 +281,11 @@ func (m *Mask) observe(out *Outcome, d *config.Decision, start time.Time) {
 // that it answered (or passed an allowed upgrade on).
 func (m *Mask) refuseEarly(w http.ResponseWriter, r *http.Request, out *Outcome, d *config.Decision, next caddyhttp.Handler) (done bool, err error) {
 	switch {
+	case d.Deny:
+		// First: an agent the policy denies gets nothing, an allowed
+		// WebSocket included.
+		return true, m.refuse(w, r, out, http.StatusForbidden, reasonUnknownRole,
+			"your account has no role that may see this data")
 	case isWebSocket(r):
 		if m.AllowWebSocket {
 			// The admin chose to let upgrades through: their messages are
@@ -295,9 +300,6 @@ func (m *Mask) refuseEarly(w http.ResponseWriter, r *http.Request, out *Outcome,
 		// Any other tunnel carries bytes no rule can read.
 		return true, m.refuse(w, r, out, http.StatusForbidden, reasonTunnel,
 			"tunnels (CONNECT) are not allowed here: what passes through them cannot be checked for personal data")
-	case d.Deny:
-		return true, m.refuse(w, r, out, http.StatusForbidden, reasonUnknownRole,
-			"your account has no role that may see this data")
 	}
 	return false, nil
 }

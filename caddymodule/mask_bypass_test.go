@@ -106,8 +106,15 @@ func TestMaskReadsEveryFormThroughCaddy(t *testing.T) {
 }
 
 // TestSameHeaderName: the spellings CGI and FastCGI upstreams read as one
-// header variable.
+// header variable. deleteUnderscoreVariants removes the other spellings of
+// a name, not the name itself (an identity header whose configured name
+// holds '_' is pii_oidc's to set).
 func TestSameHeaderName(t *testing.T) {
+	h := http.Header{"X_user": {"set by pii_oidc"}, "X.user": {"forged"}, "X-User": {"exact, the caller's"}, "A_b": {"other"}}
+	deleteUnderscoreVariants(h, []string{"X_user"})
+	if _, ok := h["X.user"]; ok || len(h) != 3 {
+		t.Errorf("after deleteUnderscoreVariants: %v", h)
+	}
 	for _, c := range []struct {
 		a, b string
 		same bool
@@ -162,6 +169,7 @@ http://localhost:9080 {` +
 		route("shallow", "max_depth 8\n\t\t\tscan all") +
 		route("uncompressed", "no_reencode\n\t\t\tscan all") +
 		route("ws", "allow_websocket") +
+		route("names", "scan names") +
 		route("guarded", "scan all\n\t\t\tstrip_request_header X-Remote-User X-Auth-User") + `
 }
 `
@@ -224,6 +232,29 @@ func TestMaskOptionsThroughCaddy(t *testing.T) {
 	}
 	if !kept {
 		t.Errorf("a header that names no identity was removed too: %v", names.Names)
+	}
+
+	// Under scan names (the default), JSON under a label that did not say
+	// JSON is content-scanned everywhere, as the text it was labelled;
+	// a body that is not JSON under a label of its own kind of text is
+	// that text.
+	for _, c := range []struct{ name, body, ct, want string }{
+		{"JSON as text/javascript", `{"note":"客户电话 ` + tMobile + `"}`, "text/javascript", `{"note":"客户电话 138****5678"}`},
+		{"JSON lines as text/plain", "{\"ok\":true}\n\"客户电话 " + tMobile + "\"\n[1]\n" + tMobile + "\n", "text/plain",
+			"{\"ok\":true}\n\"客户电话 138****5678\"\n[1]\n\"138****5678\"\n"},
+		{"CSV starting with [", "[id],phone\n1," + tMobile + "\n", "text/csv", "[id],phone\n1,138****5678\n"},
+		{"JSON with a note", `{"id":1,"note":"电话 ` + tMobile + `"}`, "application/json", `{"id":1,"note":"电话 ` + tMobile + `"}`},
+	} {
+		resp, body := get(t, tc, "/names"+raw(c.body, c.ct), "online_agent")
+		if resp.StatusCode != 200 || body != c.want {
+			t.Errorf("scan names, %s: %d %q, want %q", c.name, resp.StatusCode, body, c.want)
+		}
+	}
+
+	// An agent the policy denies gets nothing, an allowed WebSocket
+	// included.
+	if status, rest := upgradeAs(t, "/ws/api/upgrade", "websocket", "stranger"); status != http.StatusForbidden || strings.Contains(rest, tMobile) {
+		t.Errorf("a denied agent's WebSocket under allow_websocket: %d %q", status, rest)
 	}
 
 	// unknown_role deny: 403 with a request id, nothing of the upstream;
@@ -299,14 +330,20 @@ func upgradeHandler(w http.ResponseWriter, r *http.Request) {
 // and what followed the response header within a short time.
 func upgrade(t *testing.T, path, proto string) (int, string) {
 	t.Helper()
+	return upgradeAs(t, path, proto, "online_agent")
+}
+
+// upgradeAs is upgrade for an agent of role.
+func upgradeAs(t *testing.T, path, proto, role string) (int, string) {
+	t.Helper()
 	conn, err := net.DialTimeout("tcp", "localhost:9080", 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close()
 	conn.SetDeadline(time.Now().Add(5 * time.Second))
-	fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: localhost:9080\r\nX-Test-Role: online_agent\r\nConnection: Upgrade\r\n"+
-		"Upgrade: %s\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n", path, proto)
+	fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: localhost:9080\r\nX-Test-Role: %s\r\nConnection: Upgrade\r\n"+
+		"Upgrade: %s\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n", path, role, proto)
 	br := bufio.NewReader(conn)
 	resp, err := http.ReadResponse(br, nil)
 	if err != nil {
@@ -617,6 +654,23 @@ func TestMaskLegacyCharsets(t *testing.T) {
 		if c.name == "unchanged" && body != enc(c.body) {
 			t.Errorf("unchanged: the bytes differ from the upstream's")
 		}
+	}
+	// A UTF-8 byte-order mark wins over the label, as in browsers.
+	resp0, body0 := get(t, tc, raw("\xEF\xBB\xBF护照 E12345678，电话 "+tMobile, "text/plain; charset=gbk"), "online_agent")
+	if resp0.StatusCode != 200 || !strings.HasPrefix(body0, "\xEF\xBB\xBF护照 ") || !strings.Contains(body0, "电话 138****5678") ||
+		strings.Contains(body0, "E12345678") {
+		t.Errorf("UTF-8 with a BOM labelled gbk: %d %q", resp0.StatusCode, body0)
+	}
+	// Charsets that do not read ASCII as ASCII could hide a body from the
+	// rewrite and show it to the agent: refused. So is UTF-16.
+	for name, c := range map[string]struct{ body, ct string }{
+		"iso-2022-kr":           {"客户电话 " + tMobile, "text/plain; charset=iso-2022-kr"},
+		"hz-gb-2312 as JSON":    {`{"mobile":"` + tMobile + `"}`, "application/json; charset=hz-gb-2312"},
+		"ASCII labelled UTF-16": {"mobile " + tMobile, "text/plain; charset=utf-16le"},
+		"UTF-16 with a BOM":     {"\xFF\xFE1\x003\x008\x00", "text/plain"},
+	} {
+		resp, body := get(t, tc, raw(c.body, c.ct), "online_agent")
+		assertRefused(t, name, resp, body)
 	}
 	// Without a charset in the header or the page, a body that is not
 	// UTF-8 is not read in a guessed one: refused.

@@ -63,6 +63,7 @@ type maskWriter struct {
 	encodings   []string
 	charset     encoding.Encoding // a buffered body's declared charset other than UTF-8, or nil
 	html        bool              // the upstream said text/html
+	textLabel   bool              // the upstream said a kind of text other than plain or HTML
 	reason      string            // why modeRefuse
 	buf         *bytes.Buffer
 	stream      *streamer
@@ -138,6 +139,9 @@ func (mw *maskWriter) WriteHeader(status int) {
 		// rules and key names apply to JSON whatever its label, and
 		// other text is content-scanned.
 		mw.mode, mw.sniff = modeBuffer, true
+		// A label that says text of its own kind (CSV, XML, a script …):
+		// a body that is not JSON after all is that text.
+		mw.textLabel = media != "" && media != "text/plain" && media != "text/html" && media != "application/octet-stream"
 	case mw.m.passes(media):
 		mw.mode = modePass
 		mw.fixHeader(true)
@@ -158,6 +162,28 @@ func (mw *maskWriter) WriteHeader(status int) {
 		return
 	}
 	mw.buf = bufPool.Get().(*bytes.Buffer)
+}
+
+// asciiProbe is every printable ASCII character and the white space.
+const asciiProbe = "\t\n\r !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~"
+
+var asciiCompat sync.Map // encoding.Encoding → bool
+
+// asciiCompatible reports whether e reads and writes ASCII text as the same
+// bytes, so that what the detectors look for (digits, '@', Latin letters)
+// is where the agent's browser will show it.
+func asciiCompatible(e encoding.Encoding) bool {
+	if v, ok := asciiCompat.Load(e); ok {
+		return v.(bool)
+	}
+	d, err := e.NewDecoder().String(asciiProbe)
+	ok := err == nil && d == asciiProbe
+	if ok {
+		b, err := e.NewEncoder().String(asciiProbe)
+		ok = err == nil && b == asciiProbe
+	}
+	asciiCompat.Store(e, ok)
+	return ok
 }
 
 // legacyCharset returns the encoding of a Content-Type's charset parameter
@@ -461,7 +487,12 @@ func (mw *maskWriter) finish() error {
 		return mw.fail(http.StatusBadGateway, reasonEncoding, err)
 	}
 	raw := body // as the upstream wrote it, content coding removed
-	if mw.charset == nil && mw.html && !looksLikeText(body) {
+	switch {
+	case bytes.HasPrefix(body, []byte("\xEF\xBB\xBF")):
+		mw.charset = nil // a UTF-8 byte-order mark wins over the label, as in browsers
+	case bytes.HasPrefix(body, []byte("\xFF\xFE")) || bytes.HasPrefix(body, []byte("\xFE\xFF")):
+		return mw.fail(http.StatusBadGateway, reasonUninspectable, errors.New("UTF-16 body"))
+	case mw.charset == nil && mw.html && !looksLikeText(body):
 		// Old pages name their charset only in a <meta> tag: one named
 		// there is used (a guess, when none is, is not: the text is
 		// refused below rather than read in a charset it may not be in).
@@ -472,6 +503,12 @@ func (mw *maskWriter) finish() error {
 	if mw.charset != nil {
 		// A legacy charset (GBK, GB18030, Big5 …): the engine and the
 		// detectors read UTF-8, and the view goes back in the charset.
+		// One that does not read ASCII as ASCII (UTF-16, ISO-2022-KR, HZ
+		// and the other "replacement" charsets) could hide the bytes
+		// from the rewrite and show them to the agent: refused.
+		if !asciiCompatible(mw.charset) {
+			return mw.fail(http.StatusBadGateway, reasonUninspectable, errors.New("charset does not read ASCII as ASCII"))
+		}
 		if body, err = mw.charset.NewDecoder().Bytes(body); err != nil {
 			return mw.fail(http.StatusBadGateway, reasonUninspectable, err)
 		}
@@ -487,8 +524,15 @@ func (mw *maskWriter) finish() error {
 		}
 	}
 	mw.out.Format = formatName(format)
+	// JSON found under a type that did not say JSON would have been
+	// content-scanned as text: it is, everywhere, besides its field rules
+	// and key names.
+	rewriteFn := mw.m.engine.Rewrite
+	if mw.sniff {
+		rewriteFn = mw.m.engine.RewriteScanned
+	}
 	dst := viewPool.Get().(*[]byte)
-	view, err := mw.m.engine.Rewrite((*dst)[:0], body, format, mw.d, &mw.out.Summary)
+	view, err := rewriteFn((*dst)[:0], body, format, mw.d, &mw.out.Summary)
 	defer func() {
 		if mw.out.Summary.Changed && cap(view) <= 4*DefaultMaxBody {
 			*dst = view[:0]
@@ -500,11 +544,18 @@ func (mw *maskWriter) finish() error {
 		// lines (NDJSON) are read line by line. Anything else stays
 		// refused below.
 		mw.out.Summary.Reset()
-		if v, lerr := mw.m.engine.Rewrite((*dst)[:0], body, rewrite.NDJSON, mw.d, &mw.out.Summary); lerr == nil {
+		if v, lerr := rewriteFn((*dst)[:0], body, rewrite.NDJSON, mw.d, &mw.out.Summary); lerr == nil {
 			view, err, format = v, nil, rewrite.NDJSON
 			mw.out.Format = formatName(format)
 		} else {
 			mw.out.Summary.Reset()
+			if mw.textLabel && looksLikeText(body) {
+				// Under a label of its own kind of text (CSV, XML, a
+				// script), it is that text: content-scanned whole.
+				format = rewrite.Text
+				view, err = mw.m.engine.Rewrite((*dst)[:0], body, format, mw.d, &mw.out.Summary)
+				mw.out.Format = formatName(format)
+			}
 		}
 	}
 	if err != nil {
@@ -518,15 +569,17 @@ func (mw *maskWriter) finish() error {
 	if mw.out.Summary.Changed {
 		result = resultRewritten
 	}
-	if !mw.out.Summary.Changed && len(mw.encodings) > 0 && !mw.m.NoReencode {
-		return mw.send(mw.buf.Bytes(), true, result) // unchanged: the upstream's compressed bytes
-	}
+	same := !mw.out.Summary.Changed
 	if mw.charset != nil {
-		if !mw.out.Summary.Changed {
-			view = raw // unchanged: the upstream's bytes, not their UTF-8
-		} else if view, err = encoding.ReplaceUnsupported(mw.charset.NewEncoder()).Bytes(view); err != nil {
+		// The agent gets what the gateway read, written in the charset:
+		// the upstream's own bytes only when that is what they are.
+		if view, err = encoding.ReplaceUnsupported(mw.charset.NewEncoder()).Bytes(view); err != nil {
 			return mw.fail(http.StatusInternalServerError, reasonInternal, err)
 		}
+		same = same && bytes.Equal(view, raw)
+	}
+	if same && len(mw.encodings) > 0 && !mw.m.NoReencode {
+		return mw.send(mw.buf.Bytes(), true, result) // unchanged: the upstream's compressed bytes
 	}
 	if len(mw.encodings) > 0 && !mw.m.NoReencode {
 		enc, err := encodeBody(view, mw.encodings)

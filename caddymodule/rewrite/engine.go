@@ -397,12 +397,25 @@ const (
 // Malformed input and input nested too deeply give an error; the caller
 // must then not pass src on.
 func (e *Engine) Rewrite(dst, src []byte, f Format, d *config.Decision, sum *Summary) ([]byte, error) {
+	return e.rewrite(dst, src, f, d, sum, false)
+}
+
+// RewriteScanned is Rewrite with every string and number content-scanned,
+// as under scan all, whatever the route's scan mode: for JSON found in a
+// body whose type did not say JSON, which would otherwise have been
+// content-scanned as text.
+func (e *Engine) RewriteScanned(dst, src []byte, f Format, d *config.Decision, sum *Summary) ([]byte, error) {
+	return e.rewrite(dst, src, f, d, sum, true)
+}
+
+func (e *Engine) rewrite(dst, src []byte, f Format, d *config.Decision, sum *Summary, scanAll bool) ([]byte, error) {
 	if len(src) > math.MaxInt32 {
 		return dst, ErrTooLarge
 	}
 	w := e.walkers.Get().(*walker)
 	defer e.walkers.Put(w)
 	w.reset(d, sum, dst)
+	w.scanAll = w.scanAll || scanAll
 	var err error
 	switch f {
 	case JSON:

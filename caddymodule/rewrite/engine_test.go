@@ -1486,3 +1486,36 @@ func TestPlainValuesHoldingJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestRewriteScanned: JSON read from a body whose type did not say JSON is
+// content-scanned everywhere, as the text it was labelled would have been,
+// whatever the route's scan mode; field rules and key names still apply.
+func TestRewriteScanned(t *testing.T) {
+	for _, c := range []struct {
+		in, want string
+		f        Format
+	}{
+		{`{"note":"客户电话 13812345678"}`, `{"note":"客户电话 138****5678"}`, JSON},
+		{`["13812345678",13812345678]`, `["138****5678","138****5678"]`, JSON},
+		{`{"data":[{"mobile":"13812345678","contact":"zhang.san@example.com"}]}`, `{"data":[{"mobile":"138****5678","contact":"z***@example.com"}]}`, JSON},
+		{"{\"ok\":true}\n\"客户电话 13812345678\"\n[1]\n13812345678\n", "{\"ok\":true}\n\"客户电话 138****5678\"\n[1]\n\"138****5678\"\n", NDJSON},
+		{`{"payload":"{\"note\":\"电话 13812345678\"}"}`, `{"payload":"{\"note\":\"电话 138****5678\"}"}`, JSON},
+	} {
+		for _, scan := range []string{"off", "names"} {
+			e := engine(t, config.Route{Scan: scan, Fields: []config.Field{{Path: "data.#.mobile", Type: "cn_mobile"}}}, nil)
+			var sum Summary
+			out, err := e.RewriteScanned(nil, []byte(c.in), c.f, decide(t, "online_agent"), &sum)
+			if err != nil {
+				t.Fatalf("scan %s: %s: %v", scan, c.in, err)
+			}
+			if string(out) != c.want {
+				t.Errorf("scan %s: %s\n got %s\nwant %s", scan, c.in, out, c.want)
+			}
+			// Rewrite, on the same engine, keeps the route's mode.
+			sum.Reset()
+			if out, _ := e.Rewrite(nil, []byte(`{"note":"客户电话 13812345678"}`), JSON, decide(t, "online_agent"), &sum); !bytes.Contains(out, []byte("13812345678")) {
+				t.Errorf("scan %s: Rewrite scanned the note: %s", scan, out)
+			}
+		}
+	}
+}

@@ -70,6 +70,7 @@ type walker struct {
 	src     []byte
 	out     []byte // the agent's view so far (after the caller's dst)
 	changed bool   // out holds a rewrite
+	scanAll bool   // every value is content-scanned: scan all, or RewriteScanned
 	own     []byte // storage for out when the walker is nested
 	last    int
 
@@ -124,6 +125,7 @@ type memoEntry struct {
 
 func (w *walker) reset(d *config.Decision, sum *Summary, out []byte) {
 	w.d, w.sum, w.out = d, sum, out
+	w.scanAll = w.e.route.Scan == config.ScanAll
 	// A new document (its src is set after reset): the memo's entries
 	// are of the last one.
 	if w.gen++; w.gen == 0 {
@@ -174,7 +176,7 @@ func (w *walker) document(src []byte) error {
 	if i == len(src) {
 		return nil // an empty body holds nothing
 	}
-	root := slot{alive: w.e.rootSet}.scanning(w.e.route.Scan == config.ScanAll)
+	root := slot{alive: w.e.rootSet}.scanning(w.scanAll)
 	end, err := w.value(i, root)
 	if err != nil {
 		return err
@@ -1099,6 +1101,7 @@ func (w *walker) nested(text []byte, s slot) (out []byte, changed, ok bool, err 
 	defer w.e.walkers.Put(n)
 	n.nsum.Reset()
 	n.reset(w.d, &n.nsum, n.own[:0])
+	n.scanAll = w.scanAll
 	defer func() { n.own = n.out }()
 	n.depth = w.depth + 1
 	n.path = append(n.path[:0], w.path...)
@@ -1112,7 +1115,7 @@ func (w *walker) nested(text []byte, s slot) (out []byte, changed, ok bool, err 
 		return nil, false, false, nil
 	}
 	i := skipWS(text, 0)
-	end, err := n.value(i, slot{}.scanning(s.scan() || w.e.route.Scan == config.ScanAll))
+	end, err := n.value(i, slot{}.scanning(s.scan() || w.scanAll))
 	n.flushPending()
 	if errors.Is(err, errSyntax) || err == nil && skipWS(text, end) != len(text) {
 		return nil, false, false, nil
@@ -1149,7 +1152,7 @@ func (w *walker) lines(src []byte) error {
 			off = 1
 		}
 		if i := skipWS(line, off); i < len(line) {
-			root := slot{alive: w.e.rootSet}.scanning(w.e.route.Scan == config.ScanAll)
+			root := slot{alive: w.e.rootSet}.scanning(w.scanAll)
 			// A line is its own document: the walker reads the whole
 			// body, so it walks the line in place.
 			sub := src[:end]
