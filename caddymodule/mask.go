@@ -261,7 +261,7 @@ func (m *Mask) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 	}
 
 	mw := &g.mw
-	*mw = maskWriter{w: w, r: r, m: m, d: d, out: out}
+	*mw = maskWriter{w: w, r: r, m: m, d: d, out: out, upgrade: m.AllowWebSocket && isWebSocket(r)}
 	defer mw.release()
 	// Deferred, so that a response cut off by a panic (an upstream that
 	// died mid-stream) is counted too.
@@ -287,15 +287,19 @@ func (m *Mask) refuseEarly(w http.ResponseWriter, r *http.Request, out *Outcome,
 		return true, m.refuse(w, r, out, http.StatusForbidden, reasonUnknownRole,
 			"your account has no role that may see this data")
 	case isWebSocket(r):
-		if m.AllowWebSocket {
-			// The admin chose to let upgrades through: their messages are
-			// not inspected, and the flow log says so.
-			out.Result = resultPassed
-			out.Reason = reasonWebSocket
-			return true, next.ServeHTTP(w, r)
+		if m.AllowWebSocket && r.Method != http.MethodConnect {
+			// The admin chose to let upgrades through: the request goes
+			// on, guarded as any other, and only an upstream that really
+			// switches to WebSocket (101) gets the connection (maskWriter).
+			return false, nil
 		}
-		return true, m.refuse(w, r, out, http.StatusForbidden, reasonWebSocket,
-			"WebSocket connections are not allowed here: their messages cannot be checked for personal data")
+		msg := "WebSocket connections are not allowed here: their messages cannot be checked for personal data"
+		if r.Method == http.MethodConnect {
+			// Over HTTP/2 and 3 Caddy answers an upgraded WebSocket with
+			// a 200 that pii_mask could not tell from a response.
+			msg = "WebSocket connections over HTTP/2 or HTTP/3 are not allowed here; HTTP/1.1 ones may be"
+		}
+		return true, m.refuse(w, r, out, http.StatusForbidden, reasonWebSocket, msg)
 	case r.Method == http.MethodConnect:
 		// Any other tunnel carries bytes no rule can read.
 		return true, m.refuse(w, r, out, http.StatusForbidden, reasonTunnel,

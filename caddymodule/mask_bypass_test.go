@@ -19,6 +19,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddytest"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"golang.org/x/text/encoding/japanese"
 	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"github.com/piigate/piigate/config"
@@ -280,6 +281,16 @@ func TestMaskOptionsThroughCaddy(t *testing.T) {
 		!strings.Contains(rest, "hello") {
 		t.Errorf("WebSocket upgrade under allow_websocket: %d %q", status, rest)
 	}
+	// An upstream that ignores the upgrade and answers a request with the
+	// Upgrade header as any other is masked as any other.
+	if _, body := get(t, tc, "/ws/api/customers", "online_agent", "Connection", "Upgrade", "Upgrade", "websocket"); strings.Contains(body, tMobile) ||
+		!strings.Contains(body, "138****5678") {
+		t.Errorf("an upgrade request the upstream answered with data, under allow_websocket: %s", body)
+	}
+	if status, rest := upgrade(t, "/ws/api/upgrade", "x-custom"); status != http.StatusBadGateway ||
+		strings.Contains(rest, tMobile) {
+		t.Errorf("another protocol switched to under allow_websocket: %d %q", status, rest)
+	}
 	if status, rest := upgrade(t, "/guarded/api/upgrade", "x-custom"); status != http.StatusBadGateway ||
 		strings.Contains(rest, tMobile) {
 		t.Errorf("another protocol switched to on a guarded route: %d %q", status, rest)
@@ -468,13 +479,19 @@ func TestMaskRefusesTunnels(t *testing.T) {
 		{"HTTP/2 extended CONNECT", false, h2, reasonWebSocket},
 		{"CONNECT tunnel", false, tunnel, reasonTunnel},
 		{"HTTP/1.1 upgrade, allowed", true, h1, ""},
-		{"HTTP/2 extended CONNECT, allowed", true, h2, ""},
+		// Caddy answers an upgraded HTTP/2 WebSocket with a 200 that
+		// pii_mask could not tell from a response: refused.
+		{"HTTP/2 extended CONNECT, allowed", true, h2, reasonWebSocket},
 		{"CONNECT tunnel, WebSocket allowed", true, tunnel, reasonTunnel},
 	} {
 		m := provisionedMask(t, &Mask{RolesFrom: "online_agent", AllowWebSocket: c.allow})
 		reached := false
 		rec, vars := serveMask(t, m, c.req(), func(w http.ResponseWriter, r *http.Request) error {
 			reached = true
+			if r.Header.Get("Upgrade") != "" { // an upstream that switches
+				w.Header().Set("Upgrade", "websocket")
+				w.WriteHeader(http.StatusSwitchingProtocols)
+			}
 			return nil
 		})
 		out := vars[varOutcome].(*Outcome)
@@ -672,20 +689,93 @@ func TestMaskLegacyCharsets(t *testing.T) {
 		resp, body := get(t, tc, raw(c.body, c.ct), "online_agent")
 		assertRefused(t, name, resp, body)
 	}
+	// The charset a page or an XML document names for itself, when the
+	// header names none, however far the text in it starts; the header's
+	// wins when it names one.
+	iso2022 := japanese.ISO2022JP
+	for name, c := range map[string]struct{ body, ct, dec string }{
+		"meta gbk after 9 KB": {enc(`<meta charset="gbk">` + strings.Repeat("x", 9000) + "客户电话１３８１２３４５６７８ " + tMobile), "text/html", "gbk"},
+		"meta iso-2022-jp":    {`<meta charset="iso-2022-jp"><p>tel 138` + "\x1b(B" + `1234` + "\x1b(B" + `5678</p>`, "text/html", "iso-2022-jp"},
+		"XML iso-2022-jp":     {`<?xml version="1.0" encoding='ISO-2022-JP'?><tel>138` + "\x1b(B" + `12345678</tel>`, "application/xml", "iso-2022-jp"},
+		"header utf-8 wins":   {`<meta charset="iso-2022-jp"><p>` + "\x1b$B!!" + tMobile + "!\x1b(B</p>", "text/html; charset=utf-8", "utf-8"},
+		"XML gbk":             {enc(`<?xml version="1.0" encoding="GBK"?><name>张三</name><tel>` + tMobile + `</tel>`), "text/xml", "gbk"},
+	} {
+		resp, body := get(t, tc, raw(c.body, c.ct), "online_agent")
+		var view string
+		switch c.dec {
+		case "gbk":
+			view = dec(body)
+		case "iso-2022-jp":
+			v, err := iso2022.NewDecoder().String(body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			view = v
+		default:
+			view = body
+		}
+		if resp.StatusCode != 200 || strings.Contains(view, tMobile) || strings.Contains(view, "１２３４５６７８") || !strings.Contains(view, "138****5678") {
+			t.Errorf("%s: %d, read as the agent's browser would: %q", name, resp.StatusCode, view)
+		}
+	}
+	// No charset named, and escapes a browser may take for ISO-2022-JP:
+	// refused.
+	resp, body := get(t, tc, raw("tel 138\x1b(B12345678", "text/plain"), "online_agent")
+	assertRefused(t, "ISO-2022 escapes with no charset", resp, body)
 	// Without a charset in the header or the page, a body that is not
 	// UTF-8 is not read in a guessed one: refused.
-	resp, body := get(t, tc, raw(enc("<p>客户电话 "+tMobile+"</p>"), "text/html"), "online_agent")
+	resp, body = get(t, tc, raw(enc("<p>客户电话 "+tMobile+"</p>"), "text/html"), "online_agent")
 	assertRefused(t, "GBK HTML naming no charset", resp, body)
+	// Two types (clients disagree on which counts): refused. A body
+	// compressed twice, said in two header lines: read twice.
+	resp, body = get(t, tc, "/passing/api/twice?h=ct", "online_agent") // pass_types image/*
+	assertRefused(t, "two Content-Type lines", resp, body)
+	// UTF-8 for 9 KB, then another charset: not text the rewrite reads.
+	resp, body = get(t, tc, raw(strings.Repeat("x", 9000)+enc("客户张三 ")+tMobile, "text/plain"), "online_agent")
+	assertRefused(t, "UTF-8, then GBK after 9 KB", resp, body)
+	resp, body = get(t, tc, "/api/twice?h=ce", "online_agent", "Accept-Encoding", "gzip")
+	plain, err := decodeBody([]byte(body), []string{"gzip", "gzip"}, 1<<20)
+	if resp.StatusCode != 200 || err != nil || string(plain) != "<p>客户电话 138****5678</p>" {
+		t.Errorf("gzip twice in two lines: %d %v %q", resp.StatusCode, err, plain)
+	}
 	for ct, want := range map[string]bool{
 		"application/json": false, "application/json; charset=utf-8": false, "text/html; Charset=UTF8": false,
 		"text/plain; charset=us-ascii": false, "text/plain; charset=x-unknown": false,
 		"text/html; charset=gbk": true, "text/html; foo=bar; charset=\"Big5\"": true, "text/csv;charset=windows-1252": true,
 	} {
-		if got := legacyCharset(ct) != nil; got != want {
-			t.Errorf("legacyCharset(%q) = %v", ct, got)
+		if enc, _ := legacyCharset(ct); (enc != nil) != want {
+			t.Errorf("legacyCharset(%q) = %v", ct, enc)
 		}
 	}
 	if n := testing.AllocsPerRun(100, func() { legacyCharset("application/json; charset=utf-8") }); n != 0 {
 		t.Errorf("a UTF-8 Content-Type: %v allocations", n)
+	}
+}
+
+// TestMaskPassesBinaryAsBinary: with application/octet-stream in
+// pass_types, only a body whose type is that or none passes uninspected,
+// and it goes out as binary, not to be rendered; text under a text label
+// that is not UTF-8 is refused.
+func TestMaskPassesBinaryAsBinary(t *testing.T) {
+	m := provisionedMask(t, &Mask{RolesFrom: "online_agent", Scan: "names", PassTypes: []string{"application/octet-stream"}})
+	serve := func(ct, body string) *httptest.ResponseRecorder {
+		rec, _ := serveMask(t, m, httptest.NewRequest(http.MethodGet, "/api/f", nil),
+			func(w http.ResponseWriter, r *http.Request) error {
+				if ct != "" {
+					w.Header().Set("Content-Type", ct)
+				} else {
+					w.Header()["Content-Type"] = nil
+				}
+				_, err := io.WriteString(w, body)
+				return err
+			})
+		return rec
+	}
+	if rec := serve("text/html", "<p>Jos\xe9 "+tMobile+"</p>"); rec.Code != http.StatusBadGateway || strings.Contains(rec.Body.String(), tMobile) {
+		t.Errorf("Latin-1 HTML with octet-stream passed: %d %q", rec.Code, rec.Body)
+	}
+	rec := serve("", "\x00\x01\x02"+tMobile)
+	if rec.Code != 200 || rec.Header().Get("Content-Type") != "application/octet-stream" || rec.Header().Get("X-Content-Type-Options") != "nosniff" {
+		t.Errorf("binary of no type: %d %v", rec.Code, rec.Header())
 	}
 }

@@ -190,6 +190,27 @@ func newOrigin(t *testing.T) *origin {
 			"header_names": names,
 		})
 	})
+	// /api/twice sends a header twice: two types (h=ct), or a body
+	// gzipped twice, said in two lines (h=ce).
+	mux.HandleFunc("/api/twice", func(w http.ResponseWriter, r *http.Request) {
+		page := "<p>客户电话 " + tMobile + "</p>"
+		switch r.URL.Query().Get("h") {
+		case "ct":
+			w.Header()["Content-Type"] = []string{"image/png", "text/html"}
+			io.WriteString(w, page)
+		case "ce":
+			gz := func(b []byte) []byte {
+				var out bytes.Buffer
+				zw := gzip.NewWriter(&out)
+				zw.Write(b)
+				zw.Close()
+				return out.Bytes()
+			}
+			w.Header().Set("Content-Type", "text/html")
+			w.Header()["Content-Encoding"] = []string{"gzip", "gzip"}
+			w.Write(gz(gz([]byte(page))))
+		}
+	})
 	// /api/raw serves the body given in base64 (b), with the type given
 	// (type; "none" for no Content-Type at all, the default JSON).
 	mux.HandleFunc("/api/raw", func(w http.ResponseWriter, r *http.Request) {

@@ -36,6 +36,7 @@ const (
 	modeStream              // rewrite line by line (NDJSON) or event by event (SSE), flushing
 	modePass                // a pass_types body: through untouched
 	modeNoBody              // HEAD, 204, 304: headers only
+	modeUpgraded            // an allowed WebSocket the upstream switched to: the connection is handed over
 	modeRefuse              // cannot be inspected: discard, answer with an error
 )
 
@@ -63,11 +64,17 @@ type maskWriter struct {
 	encodings   []string
 	charset     encoding.Encoding // a buffered body's declared charset other than UTF-8, or nil
 	html        bool              // the upstream said text/html
-	textLabel   bool              // the upstream said a kind of text other than plain or HTML
-	reason      string            // why modeRefuse
-	buf         *bytes.Buffer
-	stream      *streamer
-	hdr         [3]string // storage for the header values the writer sets
+	xml         bool              // the upstream said XML
+	media       string            // the upstream's media type, lower case
+	// charsetDeclared: the Content-Type named a charset (any, UTF-8
+	// included), which then wins over what the body says of itself.
+	charsetDeclared bool
+	textLabel       bool   // the upstream said a kind of text other than plain or HTML
+	upgrade         bool   // an allowed WebSocket opening: a 101 hands the connection over
+	reason          string // why modeRefuse
+	buf             *bytes.Buffer
+	stream          *streamer
+	hdr             [3]string // storage for the header values the writer sets
 }
 
 func (mw *maskWriter) release() {
@@ -100,6 +107,15 @@ func (mw *maskWriter) WriteHeader(status int) {
 	h := mw.w.Header()
 
 	if status == http.StatusSwitchingProtocols {
+		if mw.upgrade && strings.EqualFold(h.Get("Upgrade"), "websocket") {
+			// allow_websocket: the messages are not inspected, and the
+			// flow log says so.
+			mw.mode = modeUpgraded
+			mw.out.Result, mw.out.Reason = resultPassed, reasonWebSocket
+			mw.sentHeader = true
+			mw.w.WriteHeader(status)
+			return
+		}
 		mw.refuse(reasonWebSocket)
 		return
 	}
@@ -110,16 +126,27 @@ func (mw *maskWriter) WriteHeader(status int) {
 		mw.sendHeader()
 		return
 	}
-	encs, ok := contentEncodings(h.Get("Content-Encoding"))
+	ce := h.Get("Content-Encoding")
+	if vs := h["Content-Encoding"]; len(vs) > 1 {
+		ce = strings.Join(vs, ",") // one list, as clients read it
+	}
+	encs, ok := contentEncodings(ce)
 	if !ok {
 		mw.refuse(reasonEncoding)
 		return
 	}
 	mw.encodings = encs
+	if len(h["Content-Type"]) > 1 {
+		// Clients disagree on which one counts (browsers take the last).
+		mw.refuse(reasonUninspectable)
+		return
+	}
 	ct := h.Get("Content-Type")
 	media := mediaType(ct)
-	mw.charset = legacyCharset(ct)
+	mw.media = media
+	mw.charset, mw.charsetDeclared = legacyCharset(ct)
 	mw.html = media == "text/html"
+	mw.xml = media == "application/xml" || media == "text/xml" || strings.HasSuffix(media, "+xml")
 	switch {
 	case media == "text/event-stream":
 		mw.format = rewrite.Events
@@ -192,10 +219,10 @@ func asciiCompatible(e encoding.Encoding) bool {
 // otherwise: no charset, UTF-8 or ASCII (the usual case, read without
 // allocating), or an unknown name, whose body is read as bytes (and
 // refused if it does not look like text).
-func legacyCharset(ct string) encoding.Encoding {
+func legacyCharset(ct string) (enc encoding.Encoding, declared bool) {
 	i := strings.IndexByte(ct, ';')
 	if i < 0 {
-		return nil
+		return nil, false
 	}
 	params := ct[i+1:]
 	for params != "" {
@@ -206,16 +233,49 @@ func legacyCharset(ct string) encoding.Encoding {
 			continue
 		}
 		v = strings.Trim(strings.TrimSpace(v), `"`)
-		if strings.EqualFold(v, "utf-8") || strings.EqualFold(v, "utf8") || strings.EqualFold(v, "us-ascii") || v == "" {
-			return nil
+		if v == "" {
+			return nil, false
+		}
+		if strings.EqualFold(v, "utf-8") || strings.EqualFold(v, "utf8") || strings.EqualFold(v, "us-ascii") {
+			return nil, true
 		}
 		enc, err := htmlindex.Get(v)
 		if err != nil || enc == unicode.UTF8 {
-			return nil
+			return nil, err == nil
 		}
-		return enc
+		return enc, true
 	}
-	return nil
+	return nil, false
+}
+
+// xmlDeclEncoding returns the encoding an XML declaration at the start of
+// b names (<?xml version="1.0" encoding="GBK"?>), or "".
+func xmlDeclEncoding(b []byte) string {
+	if !bytes.HasPrefix(b, []byte("<?xml")) {
+		return ""
+	}
+	end := bytes.Index(b[:min(len(b), 1024)], []byte("?>"))
+	if end < 0 {
+		return ""
+	}
+	decl := b[:end]
+	i := bytes.Index(decl, []byte("encoding"))
+	if i < 0 {
+		return ""
+	}
+	rest := bytes.TrimLeft(decl[i+len("encoding"):], " \t\r\n")
+	if len(rest) == 0 || rest[0] != '=' {
+		return ""
+	}
+	rest = bytes.TrimLeft(rest[1:], " \t\r\n")
+	if len(rest) < 2 || rest[0] != '"' && rest[0] != '\'' {
+		return ""
+	}
+	q := bytes.IndexByte(rest[1:], rest[0])
+	if q < 0 {
+		return ""
+	}
+	return string(rest[1 : 1+q])
 }
 
 // mediaType returns the lower-case type/subtype of a Content-Type value;
@@ -320,7 +380,7 @@ func (mw *maskWriter) Write(p []byte) (int, error) {
 		return mw.buf.Write(p)
 	case modeStream:
 		return mw.stream.write(p)
-	case modePass:
+	case modePass, modeUpgraded:
 		return mw.w.Write(p)
 	case modeNoBody:
 		return len(p), nil
@@ -345,7 +405,7 @@ func (mw *maskWriter) FlushError() error {
 			return err
 		}
 		return http.NewResponseController(mw.w).Flush()
-	case modePass, modeNoBody:
+	case modePass, modeNoBody, modeUpgraded:
 		return http.NewResponseController(mw.w).Flush()
 	}
 	return nil
@@ -354,8 +414,13 @@ func (mw *maskWriter) FlushError() error {
 // Flush implements http.Flusher.
 func (mw *maskWriter) Flush() { _ = mw.FlushError() }
 
-// Hijack is refused: a hijacked connection would bypass the rewrite.
+// Hijack is refused: a hijacked connection would bypass the rewrite. Only
+// a WebSocket the admin allowed, once the upstream has switched to it,
+// gets the connection.
 func (mw *maskWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	if mw.mode == modeUpgraded {
+		return http.NewResponseController(mw.w).Hijack()
+	}
 	return nil, nil, fmt.Errorf("pii_mask: hijacking a guarded connection is not allowed: %w", http.ErrNotSupported)
 }
 
@@ -471,7 +536,7 @@ func (mw *maskWriter) finish() error {
 		}
 		mw.out.Result = mw.stream.result()
 		return nil
-	case modePass:
+	case modePass, modeUpgraded:
 		mw.out.Result = resultPassed
 		return nil
 	case modeNoBody:
@@ -492,13 +557,29 @@ func (mw *maskWriter) finish() error {
 		mw.charset = nil // a UTF-8 byte-order mark wins over the label, as in browsers
 	case bytes.HasPrefix(body, []byte("\xFF\xFE")) || bytes.HasPrefix(body, []byte("\xFE\xFF")):
 		return mw.fail(http.StatusBadGateway, reasonUninspectable, errors.New("UTF-16 body"))
-	case mw.charset == nil && mw.html && !looksLikeText(body):
+	case !mw.charsetDeclared && mw.html:
 		// Old pages name their charset only in a <meta> tag: one named
-		// there is used (a guess, when none is, is not: the text is
-		// refused below rather than read in a charset it may not be in).
+		// there is used, as browsers do when the header names none (a
+		// guess, when none is, is not: such a text must be UTF-8, or it
+		// is refused below).
 		if e, name, _ := htmlcharset.DetermineEncoding(body, "text/html"); e != nil && name != "windows-1252" && name != "utf-8" {
 			mw.charset = e
 		}
+	case !mw.charsetDeclared && mw.xml:
+		if name := xmlDeclEncoding(body); name != "" {
+			e, err := htmlindex.Get(name)
+			switch {
+			case err != nil:
+				return mw.fail(http.StatusBadGateway, reasonUninspectable, fmt.Errorf("unknown XML encoding %q", name))
+			case e != unicode.UTF8:
+				mw.charset = e
+			}
+		}
+	}
+	if mw.charset == nil && !mw.charsetDeclared && hasISO2022Escape(body) {
+		// No charset named, and escapes a browser may take for
+		// ISO-2022-JP (and decode to text the rewrite did not see).
+		return mw.fail(http.StatusBadGateway, reasonUninspectable, errors.New("ISO-2022 escapes in a body of no declared charset"))
 	}
 	if mw.charset != nil {
 		// A legacy charset (GBK, GB18030, Big5 …): the engine and the
@@ -517,7 +598,12 @@ func (mw *maskWriter) finish() error {
 	if mw.sniff {
 		format = rewrite.Sniff(body)
 		if format == rewrite.Text && !looksLikeText(body) {
-			if mw.m.passes("application/octet-stream") {
+			if (mw.media == "" || mw.media == "application/octet-stream") && mw.m.passes("application/octet-stream") {
+				// Binary, as its type says or none does: passed as
+				// binary, so no browser renders it as a page.
+				h := mw.w.Header()
+				h.Set("Content-Type", "application/octet-stream")
+				h.Set("X-Content-Type-Options", "nosniff")
 				return mw.send(mw.buf.Bytes(), true, resultPassed)
 			}
 			return mw.fail(http.StatusBadGateway, reasonUninspectable, nil)
@@ -614,14 +700,25 @@ func (mw *maskWriter) send(body []byte, encoded bool, result string) error {
 
 // looksLikeText reports whether a body without a telling type is text the
 // content detectors can read, rather than binary data they could corrupt.
+// The whole body is checked: a page that turns to another charset after
+// its first kilobytes is not text the rewrite could read.
 func looksLikeText(b []byte) bool {
-	if len(b) > 8192 {
-		b = b[:8192]
-		for i := 0; i < utf8.UTFMax-1 && !utf8.Valid(b); i++ {
-			b = b[:len(b)-1] // the cut may split the last character
-		}
-	}
 	return utf8.Valid(b) && bytes.IndexByte(b, 0) < 0
+}
+
+// hasISO2022Escape reports whether b holds an escape sequence of ISO-2022
+// (ESC followed by '$' or '('), which switches a decoder's character set.
+func hasISO2022Escape(b []byte) bool {
+	for {
+		i := bytes.IndexByte(b, 0x1B)
+		if i < 0 || i+1 >= len(b) {
+			return false
+		}
+		if b[i+1] == '$' || b[i+1] == '(' {
+			return true
+		}
+		b = b[i+1:]
+	}
 }
 
 func formatName(f rewrite.Format) string {
