@@ -730,6 +730,16 @@ func TestMaskLegacyCharsets(t *testing.T) {
 	// compressed twice, said in two header lines: read twice.
 	resp, body = get(t, tc, "/passing/api/twice?h=ct", "online_agent") // pass_types image/*
 	assertRefused(t, "two Content-Type lines", resp, body)
+	// Two types in one line, split at the comma as browsers do: refused
+	// (a stream to the gateway would be a page to the browser). A comma
+	// inside a quoted parameter is not a second type.
+	resp, body = get(t, tc, raw(`<meta charset="iso-2022-jp"><p>tel 138`+"\x1b(B"+`12345678</p>`, "text/event-stream;x=1, text/html"), "online_agent")
+	assertRefused(t, "two types in one line", resp, body)
+	// (And a view is never to be sniffed for another type.)
+	if resp, body := get(t, tc, raw("tel "+tMobile, `text/plain; x="a,b"`), "online_agent"); resp.StatusCode != 200 ||
+		body != "tel 138****5678" || resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+		t.Errorf("a quoted comma: %d %q %v", resp.StatusCode, body, resp.Header)
+	}
 	// UTF-8 for 9 KB, then another charset: not text the rewrite reads.
 	resp, body = get(t, tc, raw(strings.Repeat("x", 9000)+enc("客户张三 ")+tMobile, "text/plain"), "online_agent")
 	assertRefused(t, "UTF-8, then GBK after 9 KB", resp, body)
@@ -777,5 +787,25 @@ func TestMaskPassesBinaryAsBinary(t *testing.T) {
 	rec := serve("", "\x00\x01\x02"+tMobile)
 	if rec.Code != 200 || rec.Header().Get("Content-Type") != "application/octet-stream" || rec.Header().Get("X-Content-Type-Options") != "nosniff" {
 		t.Errorf("binary of no type: %d %v", rec.Code, rec.Header())
+	}
+	// Binary is not held to the text checks (ISO-2022 escapes, a UTF-16
+	// byte-order mark): those byte pairs turn up in any large download.
+	for _, b := range []string{"\x00\x01\x1b(\x02\xff", "\xff\xfe\x00\x01\x02"} {
+		if rec := serve("application/octet-stream", b); rec.Code != 200 || rec.Body.String() != b {
+			t.Errorf("binary %q: %d", b, rec.Code)
+		}
+	}
+	for decl, want := range map[string]string{
+		`<?xml version="1.0" encoding="GBK"?><a/>`:              "GBK",
+		"<?xml\tversion='1.0'\nencoding = 'Big5' ?>":            "Big5",
+		`<?xml-stylesheet href="a.xsl" encoding="gbk"?><a/>`:    "",
+		`<?xml version="1.0" foo-encoding="gbk"?><a/>`:          "",
+		`<?xml version="1.0" foo-encoding="x" encoding="gbk"?>`: "gbk",
+		`<?xml version="1.0" encoding="gbk`:                     "",
+		`<a/>`:                                                  "",
+	} {
+		if got := xmlDeclEncoding([]byte(decl)); got != want {
+			t.Errorf("xmlDeclEncoding(%q) = %q, want %q", decl, got, want)
+		}
 	}
 }

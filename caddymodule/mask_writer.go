@@ -40,6 +40,8 @@ const (
 	modeRefuse              // cannot be inspected: discard, answer with an error
 )
 
+var nosniff = []string{"nosniff"}
+
 var (
 	bufPool  = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 	viewPool = sync.Pool{New: func() any { return new([]byte) }}
@@ -136,12 +138,13 @@ func (mw *maskWriter) WriteHeader(status int) {
 		return
 	}
 	mw.encodings = encs
-	if len(h["Content-Type"]) > 1 {
-		// Clients disagree on which one counts (browsers take the last).
+	ct := h.Get("Content-Type")
+	if len(h["Content-Type"]) > 1 || commaOutsideQuotes(ct) {
+		// Two types, in two lines or one: clients disagree on which one
+		// counts (browsers take the last).
 		mw.refuse(reasonUninspectable)
 		return
 	}
-	ct := h.Get("Content-Type")
 	media := mediaType(ct)
 	mw.media = media
 	mw.charset, mw.charsetDeclared = legacyCharset(ct)
@@ -248,20 +251,30 @@ func legacyCharset(ct string) (enc encoding.Encoding, declared bool) {
 	return nil, false
 }
 
+func isXMLSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
+
 // xmlDeclEncoding returns the encoding an XML declaration at the start of
 // b names (<?xml version="1.0" encoding="GBK"?>), or "".
 func xmlDeclEncoding(b []byte) string {
-	if !bytes.HasPrefix(b, []byte("<?xml")) {
-		return ""
+	if len(b) < 6 || !bytes.HasPrefix(b, []byte("<?xml")) || !isXMLSpace(b[5]) {
+		return "" // <?xml-stylesheet … ?> is an instruction, not the declaration
 	}
 	end := bytes.Index(b[:min(len(b), 1024)], []byte("?>"))
 	if end < 0 {
 		return ""
 	}
 	decl := b[:end]
-	i := bytes.Index(decl, []byte("encoding"))
-	if i < 0 {
-		return ""
+	i := 0
+	for {
+		j := bytes.Index(decl[i:], []byte("encoding"))
+		if j < 0 {
+			return ""
+		}
+		i += j
+		if isXMLSpace(decl[i-1]) { // an attribute of its own, not foo-encoding
+			break
+		}
+		i += len("encoding")
 	}
 	rest := bytes.TrimLeft(decl[i+len("encoding"):], " \t\r\n")
 	if len(rest) == 0 || rest[0] != '=' {
@@ -276,6 +289,26 @@ func xmlDeclEncoding(b []byte) string {
 		return ""
 	}
 	return string(rest[1 : 1+q])
+}
+
+// commaOutsideQuotes reports whether a header value lists more than one
+// item.
+func commaOutsideQuotes(v string) bool {
+	if strings.IndexByte(v, ',') < 0 {
+		return false
+	}
+	quoted := false
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case c == '\\' && quoted:
+			i++
+		case c == '"':
+			quoted = !quoted
+		case c == ',' && !quoted:
+			return true
+		}
+	}
+	return false
 }
 
 // mediaType returns the lower-case type/subtype of a Content-Type value;
@@ -320,6 +353,9 @@ func (mw *maskWriter) fixHeader(keepEncoding bool) {
 	if !keepEncoding {
 		delete(h, "Content-Encoding")
 	}
+	// The agent's browser takes the view for what its type says, not
+	// for what it may sniff in it.
+	h["X-Content-Type-Options"] = nosniff
 	mw.hdr[0] = mergeCacheControl(h["Cache-Control"])
 	mw.hdr[1] = mergeVary(h["Vary"], "Cookie", "Authorization")
 	h["Cache-Control"], h["Vary"] = mw.hdr[0:1:1], mw.hdr[1:2:2]
@@ -552,7 +588,12 @@ func (mw *maskWriter) finish() error {
 		return mw.fail(http.StatusBadGateway, reasonEncoding, err)
 	}
 	raw := body // as the upstream wrote it, content coding removed
+	// Binary that pass_types lets through as such is not read as text:
+	// the text checks below are not for it.
+	binaryPass := (mw.media == "" || mw.media == "application/octet-stream") &&
+		mw.m.passes("application/octet-stream") && !looksLikeText(body)
 	switch {
+	case binaryPass:
 	case bytes.HasPrefix(body, []byte("\xEF\xBB\xBF")):
 		mw.charset = nil // a UTF-8 byte-order mark wins over the label, as in browsers
 	case bytes.HasPrefix(body, []byte("\xFF\xFE")) || bytes.HasPrefix(body, []byte("\xFE\xFF")):
@@ -562,7 +603,9 @@ func (mw *maskWriter) finish() error {
 		// there is used, as browsers do when the header names none (a
 		// guess, when none is, is not: such a text must be UTF-8, or it
 		// is refused below).
-		if e, name, _ := htmlcharset.DetermineEncoding(body, "text/html"); e != nil && name != "windows-1252" && name != "utf-8" {
+		// (x-user-defined in a <meta> is windows-1252 to browsers.)
+		if e, name, _ := htmlcharset.DetermineEncoding(body, "text/html"); e != nil && name != "windows-1252" &&
+			name != "utf-8" && name != "x-user-defined" {
 			mw.charset = e
 		}
 	case !mw.charsetDeclared && mw.xml:
@@ -576,7 +619,7 @@ func (mw *maskWriter) finish() error {
 			}
 		}
 	}
-	if mw.charset == nil && !mw.charsetDeclared && hasISO2022Escape(body) {
+	if mw.charset == nil && !mw.charsetDeclared && !binaryPass && hasISO2022Escape(body) {
 		// No charset named, and escapes a browser may take for
 		// ISO-2022-JP (and decode to text the rewrite did not see).
 		return mw.fail(http.StatusBadGateway, reasonUninspectable, errors.New("ISO-2022 escapes in a body of no declared charset"))
