@@ -722,6 +722,15 @@ func TestMaskLegacyCharsets(t *testing.T) {
 	// refused.
 	resp, body := get(t, tc, raw("tel 138\x1b(B12345678", "text/plain"), "online_agent")
 	assertRefused(t, "ISO-2022 escapes with no charset", resp, body)
+	// Digits the charset reads into other characters (GB18030's four-byte
+	// forms hold digits) would be seen by a client reading UTF-8 and not
+	// by the rewrite: refused.
+	hidden := ""
+	for _, d := range tMobile {
+		hidden += "\x81" + string(d) + "\x81" + string(d)
+	}
+	resp, body = get(t, tc, raw(`{"n":"`+hidden+`"}`, "application/json; charset=gb18030"), "online_agent")
+	assertRefused(t, "digits inside GB18030 four-byte forms", resp, body)
 	// Without a charset in the header or the page, a body that is not
 	// UTF-8 is not read in a guessed one: refused.
 	resp, body = get(t, tc, raw(enc("<p>客户电话 "+tMobile+"</p>"), "text/html"), "online_agent")
@@ -806,6 +815,28 @@ func TestMaskPassesBinaryAsBinary(t *testing.T) {
 	} {
 		if got := xmlDeclEncoding([]byte(decl)); got != want {
 			t.Errorf("xmlDeclEncoding(%q) = %q, want %q", decl, got, want)
+		}
+	}
+}
+
+// TestMaskDropsTrailers: the upstream's trailers are not inspected, so
+// they do not reach the agent, as trailers or as headers, whether the body
+// was buffered or streamed.
+func TestMaskDropsTrailers(t *testing.T) {
+	tc, _ := startGateway(t)
+	for _, ct := range []string{"application/json", "application/x-ndjson"} {
+		req, _ := http.NewRequest(http.MethodGet, "http://localhost:9080/api/trailers?ct="+url.QueryEscape(ct), nil)
+		req.Header.Set("X-Test-Role", "online_agent")
+		resp, err := tc.Client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		all := fmt.Sprint(resp.Header, resp.Trailer)
+		if resp.StatusCode != 200 || !strings.Contains(string(body), "138****5678") ||
+			strings.Contains(all, tMobile) || strings.Contains(all, tEmail) {
+			t.Errorf("%s: %d %q, header and trailer %s", ct, resp.StatusCode, body, all)
 		}
 	}
 }

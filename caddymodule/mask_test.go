@@ -211,6 +211,16 @@ func newOrigin(t *testing.T) *origin {
 			w.Write(gz(gz([]byte(page))))
 		}
 	})
+	// /api/trailers sends trailers holding personal data after a body of
+	// type ct.
+	mux.HandleFunc("/api/trailers", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", r.URL.Query().Get("ct"))
+		w.Header().Set("Trailer", "X-Phone")
+		io.WriteString(w, `{"mobile":"`+tMobile+"\"}\n")
+		w.(http.Flusher).Flush()
+		w.Header().Set("X-Phone", tMobile)
+		w.Header().Set(http.TrailerPrefix+"X-Email", tEmail)
+	})
 	// /api/raw serves the body given in base64 (b), with the type given
 	// (type; "none" for no Content-Type at all, the default JSON).
 	mux.HandleFunc("/api/raw", func(w http.ResponseWriter, r *http.Request) {

@@ -71,9 +71,10 @@ type maskWriter struct {
 	// charsetDeclared: the Content-Type named a charset (any, UTF-8
 	// included), which then wins over what the body says of itself.
 	charsetDeclared bool
-	textLabel       bool   // the upstream said a kind of text other than plain or HTML
-	upgrade         bool   // an allowed WebSocket opening: a 101 hands the connection over
-	reason          string // why modeRefuse
+	textLabel       bool     // the upstream said a kind of text other than plain or HTML
+	upgrade         bool     // an allowed WebSocket opening: a 101 hands the connection over
+	trailers        []string // the trailers the upstream announced, never passed on
+	reason          string   // why modeRefuse
 	buf             *bytes.Buffer
 	stream          *streamer
 	hdr             [3]string // storage for the header values the writer sets
@@ -353,12 +354,39 @@ func (mw *maskWriter) fixHeader(keepEncoding bool) {
 	if !keepEncoding {
 		delete(h, "Content-Encoding")
 	}
+	mw.dropTrailers(h)
 	// The agent's browser takes the view for what its type says, not
 	// for what it may sniff in it.
 	h["X-Content-Type-Options"] = nosniff
 	mw.hdr[0] = mergeCacheControl(h["Cache-Control"])
 	mw.hdr[1] = mergeVary(h["Vary"], "Cookie", "Authorization")
 	h["Cache-Control"], h["Vary"] = mw.hdr[0:1:1], mw.hdr[1:2:2]
+}
+
+// dropTrailers removes the upstream's trailers: their announcement, the
+// values reverse_proxy copies into the header map after the body (under
+// their names, or with http.TrailerPrefix), which net/http would send as
+// trailers, or as headers when the header goes out after the body. They
+// are not inspected, so they do not reach the agent.
+func (mw *maskWriter) dropTrailers(h http.Header) {
+	if vs, ok := h["Trailer"]; ok {
+		for _, v := range vs {
+			for _, name := range strings.Split(v, ",") {
+				if name = strings.TrimSpace(name); name != "" {
+					mw.trailers = append(mw.trailers, http.CanonicalHeaderKey(name))
+				}
+			}
+		}
+		delete(h, "Trailer")
+	}
+	for _, name := range mw.trailers {
+		delete(h, name)
+	}
+	for k := range h {
+		if strings.HasPrefix(k, http.TrailerPrefix) {
+			delete(h, k)
+		}
+	}
 }
 
 // mergeCacheControl keeps the upstream's directives that do not allow
@@ -560,6 +588,11 @@ func (mw *maskWriter) finish() error {
 	if !mw.wroteHeader {
 		return nil // the handler wrote nothing
 	}
+	if mw.sentHeader {
+		// A stream or a passed body: the header went out before the
+		// upstream's trailers came; they are not sent after it.
+		defer mw.dropTrailers(mw.w.Header())
+	}
 	switch mw.mode {
 	case modeRefuse:
 		return mw.fail(http.StatusBadGateway, mw.reason, nil)
@@ -635,6 +668,12 @@ func (mw *maskWriter) finish() error {
 		}
 		if body, err = mw.charset.NewDecoder().Bytes(body); err != nil {
 			return mw.fail(http.StatusBadGateway, reasonUninspectable, err)
+		}
+		// Digits and '@' the charset reads into other characters (GB18030's
+		// four-byte forms hold digits) are seen by a client that reads the
+		// body as UTF-8 (fetch's json() always does), not by the rewrite.
+		if digitsAndAts(body) < digitsAndAts(raw) {
+			return mw.fail(http.StatusBadGateway, reasonUninspectable, errors.New("the charset reads ASCII digits or '@' as other characters"))
 		}
 	}
 	format := mw.format
@@ -747,6 +786,17 @@ func (mw *maskWriter) send(body []byte, encoded bool, result string) error {
 // its first kilobytes is not text the rewrite could read.
 func looksLikeText(b []byte) bool {
 	return utf8.Valid(b) && bytes.IndexByte(b, 0) < 0
+}
+
+// digitsAndAts counts the ASCII digits and '@' in b.
+func digitsAndAts(b []byte) int {
+	n := bytes.Count(b, []byte("@"))
+	for _, c := range b {
+		if c >= '0' && c <= '9' {
+			n++
+		}
+	}
+	return n
 }
 
 // hasISO2022Escape reports whether b holds an escape sequence of ISO-2022
