@@ -722,6 +722,11 @@ func TestMaskLegacyCharsets(t *testing.T) {
 	// refused.
 	resp, body := get(t, tc, raw("tel 138\x1b(B12345678", "text/plain"), "online_agent")
 	assertRefused(t, "ISO-2022 escapes with no charset", resp, body)
+	// '@' is a trail byte of common Big5 characters (一 is A4 40): not
+	// taken for a hidden one.
+	if resp, body := get(t, tc, raw("{\"a\":\"\xa4@\"}", "application/json; charset=big5"), "online_agent"); resp.StatusCode != 200 {
+		t.Errorf("Big5 一: %d %q", resp.StatusCode, body)
+	}
 	// Digits the charset reads into other characters (GB18030's four-byte
 	// forms hold digits) would be seen by a client reading UTF-8 and not
 	// by the rewrite: refused.
@@ -838,5 +843,51 @@ func TestMaskDropsTrailers(t *testing.T) {
 			strings.Contains(all, tMobile) || strings.Contains(all, tEmail) {
 			t.Errorf("%s: %d %q, header and trailer %s", ct, resp.StatusCode, body, all)
 		}
+	}
+}
+
+// TestMaskStreamEdges: a byte-order mark at a stream's start (which
+// EventSource drops) does not hide the first event from field rules; a
+// stream whose unit is refused is cut, not ended as if complete; '@' as a
+// Big5 trail byte is not taken for a hidden one.
+func TestMaskStreamEdges(t *testing.T) {
+	m := provisionedMask(t, &Mask{RolesFrom: "online_agent", Scan: "off", Fields: []config.Field{{Path: "mobile", Type: "cn_mobile"}}})
+	stream := func(ct string, parts ...string) (*httptest.ResponseRecorder, any) {
+		req := httptest.NewRequest(http.MethodGet, "/api/s", nil)
+		vars := map[string]any{}
+		ctx := context.WithValue(req.Context(), caddy.ReplacerCtxKey, caddy.NewReplacer())
+		ctx = context.WithValue(ctx, caddyhttp.VarsCtxKey, vars)
+		rec := httptest.NewRecorder()
+		var rec2 any
+		func() {
+			defer func() { rec2 = recover() }()
+			m.ServeHTTP(rec, req.WithContext(ctx), caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+				w.Header().Set("Content-Type", ct)
+				for _, p := range parts {
+					if _, err := io.WriteString(w, p); err != nil {
+						return err
+					}
+				}
+				return nil
+			}))
+		}()
+		return rec, rec2
+	}
+	for ct, in := range map[string]string{
+		"text/event-stream":    "\xEF\xBB\xBFdata: {\"mobile\":\"abcdef\"}\n\n",
+		"application/x-ndjson": "\xEF\xBB\xBF{\"mobile\":\"abcdef\"}\n",
+	} {
+		rec, p := stream(ct, in[:2], in[2:])
+		if p != nil || !strings.HasPrefix(rec.Body.String(), "\xEF\xBB\xBF") || strings.Contains(rec.Body.String(), "abcdef") ||
+			!strings.Contains(rec.Body.String(), `"mobile":"`) {
+			t.Errorf("%s with a BOM: %q (panic %v)", ct, rec.Body, p)
+		}
+	}
+	rec, p := stream("text/event-stream", "data: {\"mobile\":\"abcdef\"}\n\n", "data: {\"mobile\":\n\n")
+	if p != http.ErrAbortHandler || strings.Contains(rec.Body.String(), "abcdef") {
+		t.Errorf("a refused unit mid-stream: %q, recovered %v, want the connection cut", rec.Body, p)
+	}
+	if n := asciiDigits([]byte("a1\xa4@2")); n != 2 {
+		t.Errorf("asciiDigits: %d", n)
 	}
 }

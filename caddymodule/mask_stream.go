@@ -17,6 +17,7 @@ type streamer struct {
 	mw      *maskWriter
 	pending []byte
 	out     []byte
+	started bool // a first unit was emitted
 }
 
 func newStreamer(mw *maskWriter) *streamer { return &streamer{mw: mw} }
@@ -61,6 +62,18 @@ func (s *streamer) boundary() int {
 }
 
 func (s *streamer) emit(unit []byte) error {
+	if !s.started {
+		s.started = true
+		// EventSource drops a byte-order mark at the stream's start, and
+		// reads the line after it as it would without: so does the
+		// rewrite (it is passed on as it came).
+		if bom := []byte("\xEF\xBB\xBF"); bytes.HasPrefix(unit, bom) {
+			if _, err := s.mw.w.Write(bom); err != nil {
+				return err
+			}
+			unit = unit[len(bom):]
+		}
+	}
 	view, err := s.mw.m.engine.Rewrite(s.out[:0], unit, s.mw.format, s.mw.d, &s.mw.out.Summary)
 	if err != nil {
 		reason := reasonMalformed

@@ -527,7 +527,9 @@ func (mw *maskWriter) serve(next caddyhttp.Handler) (err error) {
 			return herr // no response at all: Caddy's error handling answers, with nothing from upstream
 		}
 		if mw.sentHeader {
-			if mw.mode == modeStream || mw.mode == modePass {
+			if mw.mode == modeStream || mw.mode == modePass || mw.stream != nil {
+				// A stream cut short (a unit refused, the upstream gone)
+				// is cut on the agent too, not ended as if complete.
 				mw.aborted(reasonUpstream)
 				panic(http.ErrAbortHandler)
 			}
@@ -669,11 +671,11 @@ func (mw *maskWriter) finish() error {
 		if body, err = mw.charset.NewDecoder().Bytes(body); err != nil {
 			return mw.fail(http.StatusBadGateway, reasonUninspectable, err)
 		}
-		// Digits and '@' the charset reads into other characters (GB18030's
+		// Digits the charset reads into other characters (GB18030's
 		// four-byte forms hold digits) are seen by a client that reads the
 		// body as UTF-8 (fetch's json() always does), not by the rewrite.
-		if digitsAndAts(body) < digitsAndAts(raw) {
-			return mw.fail(http.StatusBadGateway, reasonUninspectable, errors.New("the charset reads ASCII digits or '@' as other characters"))
+		if asciiDigits(body) < asciiDigits(raw) {
+			return mw.fail(http.StatusBadGateway, reasonUninspectable, errors.New("the charset reads ASCII digits as other characters"))
 		}
 	}
 	format := mw.format
@@ -788,9 +790,11 @@ func looksLikeText(b []byte) bool {
 	return utf8.Valid(b) && bytes.IndexByte(b, 0) < 0
 }
 
-// digitsAndAts counts the ASCII digits and '@' in b.
-func digitsAndAts(b []byte) int {
-	n := bytes.Count(b, []byte("@"))
+// asciiDigits counts the ASCII digits in b. Only GB18030's four-byte forms
+// hold digit bytes; '@' is a trail byte of common Big5, Shift_JIS and GBK
+// characters (Big5 A4 40 is 一), so it is not counted.
+func asciiDigits(b []byte) int {
+	n := 0
 	for _, c := range b {
 		if c >= '0' && c <= '9' {
 			n++
