@@ -33,8 +33,11 @@ pii_mask handler of the configuration. Nothing is started.
 
 The handler is the first pii_mask on the path's route; only path matchers
 are evaluated (others, such as host, are taken to match). --format chooses
-json (default: sniffed), ndjson, events or text. --summary prints what was
-found, by entity type and action, on stderr.
+json (default: sniffed), ndjson, events or text. The body is read as one
+labelled with that format's own type (application/json …); JSON that the
+upstream labels otherwise (text/html, text/javascript …) is content-scanned
+everywhere too, as under scan all. --summary prints what was found, by
+entity type and action, on stderr.
 
 Exit status 1 with a message on stderr for a bad configuration or a body
 that is not what --format says.`,
