@@ -385,6 +385,20 @@ func serveMask(t *testing.T, m *Mask, req *http.Request, next caddyhttp.HandlerF
 	return rec, vars
 }
 
+// serveMaskCut is serveMask for a response that may be cut: it also returns
+// what ServeHTTP panicked with (http.ErrAbortHandler when the connection
+// is cut on the agent), instead of failing on it.
+func serveMaskCut(t *testing.T, m *Mask, req *http.Request, next caddyhttp.HandlerFunc) (rec *httptest.ResponseRecorder, vars map[string]any, cut any) {
+	t.Helper()
+	vars = map[string]any{}
+	ctx := context.WithValue(req.Context(), caddy.ReplacerCtxKey, caddy.NewReplacer())
+	ctx = context.WithValue(ctx, caddyhttp.VarsCtxKey, vars)
+	rec = httptest.NewRecorder()
+	defer func() { cut = recover() }()
+	m.ServeHTTP(rec, req.WithContext(ctx), next)
+	return rec, vars, nil
+}
+
 func provisionedMask(t *testing.T, m *Mask) *Mask {
 	t.Helper()
 	app := &App{Roles: map[string]config.RoleRules{"online_agent": {"cn_mobile": "mask", "email": "mask", "*": "redact"}}}
@@ -545,20 +559,12 @@ func TestMaskBodyLimitCountsEveryWrite(t *testing.T) {
 // went out is cut on the agent, and its outcome says so.
 func TestMaskRecordsCutStreams(t *testing.T) {
 	m := provisionedMask(t, &Mask{RolesFrom: "online_agent", Scan: "names"})
-	req := httptest.NewRequest(http.MethodGet, "/api/stream", nil)
-	vars := map[string]any{}
-	ctx := context.WithValue(req.Context(), caddy.ReplacerCtxKey, caddy.NewReplacer())
-	ctx = context.WithValue(ctx, caddyhttp.VarsCtxKey, vars)
-	rec := httptest.NewRecorder()
-	var rec2 any
-	func() {
-		defer func() { rec2 = recover() }()
-		m.ServeHTTP(rec, req.WithContext(ctx), caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+	rec, vars, rec2 := serveMaskCut(t, m, httptest.NewRequest(http.MethodGet, "/api/stream", nil),
+		func(w http.ResponseWriter, r *http.Request) error {
 			w.Header().Set("Content-Type", "application/x-ndjson")
 			io.WriteString(w, `{"mobile":"`+tMobile+"\"}\n")
 			panic(http.ErrAbortHandler) // what reverse_proxy does when the upstream dies mid-body
-		}))
-	}()
+		})
 	if rec2 != http.ErrAbortHandler {
 		t.Fatalf("recovered %v, want http.ErrAbortHandler (the connection is cut)", rec2)
 	}
@@ -853,15 +859,8 @@ func TestMaskDropsTrailers(t *testing.T) {
 func TestMaskStreamEdges(t *testing.T) {
 	m := provisionedMask(t, &Mask{RolesFrom: "online_agent", Scan: "off", Fields: []config.Field{{Path: "mobile", Type: "cn_mobile"}}})
 	stream := func(ct string, parts ...string) (*httptest.ResponseRecorder, any) {
-		req := httptest.NewRequest(http.MethodGet, "/api/s", nil)
-		vars := map[string]any{}
-		ctx := context.WithValue(req.Context(), caddy.ReplacerCtxKey, caddy.NewReplacer())
-		ctx = context.WithValue(ctx, caddyhttp.VarsCtxKey, vars)
-		rec := httptest.NewRecorder()
-		var rec2 any
-		func() {
-			defer func() { rec2 = recover() }()
-			m.ServeHTTP(rec, req.WithContext(ctx), caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		rec, _, cut := serveMaskCut(t, m, httptest.NewRequest(http.MethodGet, "/api/s", nil),
+			func(w http.ResponseWriter, r *http.Request) error {
 				w.Header().Set("Content-Type", ct)
 				for _, p := range parts {
 					if _, err := io.WriteString(w, p); err != nil {
@@ -869,9 +868,8 @@ func TestMaskStreamEdges(t *testing.T) {
 					}
 				}
 				return nil
-			}))
-		}()
-		return rec, rec2
+			})
+		return rec, cut
 	}
 	for ct, in := range map[string]string{
 		"text/event-stream":    "\xEF\xBB\xBFdata: {\"mobile\":\"abcdef\"}\n\n",

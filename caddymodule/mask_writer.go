@@ -654,9 +654,11 @@ func (mw *maskWriter) finish() error {
 			}
 		}
 	}
-	if mw.charset == nil && !mw.charsetDeclared && !binaryPass && hasISO2022Escape(body) {
+	if mw.sniff && mw.charset == nil && !mw.charsetDeclared && !binaryPass && hasISO2022Escape(body) {
 		// No charset named, and escapes a browser may take for
-		// ISO-2022-JP (and decode to text the rewrite did not see).
+		// ISO-2022-JP (and decode to text the rewrite did not see), in
+		// a body of a type it would read as text. (JSON and its streams
+		// are read as UTF-8: the check stays off their path.)
 		return mw.fail(http.StatusBadGateway, reasonUninspectable, errors.New("ISO-2022 escapes in a body of no declared charset"))
 	}
 	if mw.charset != nil {
