@@ -375,12 +375,9 @@ func upgradeAs(t *testing.T, path, proto, role string) (int, string) {
 // variables in the context. It returns the recorder and the variables.
 func serveMask(t *testing.T, m *Mask, req *http.Request, next caddyhttp.HandlerFunc) (*httptest.ResponseRecorder, map[string]any) {
 	t.Helper()
-	vars := map[string]any{}
-	ctx := context.WithValue(req.Context(), caddy.ReplacerCtxKey, caddy.NewReplacer())
-	ctx = context.WithValue(ctx, caddyhttp.VarsCtxKey, vars)
-	rec := httptest.NewRecorder()
-	if err := m.ServeHTTP(rec, req.WithContext(ctx), next); err != nil {
-		t.Fatal(err)
+	rec, vars, cut := serveMaskCut(t, m, req, next)
+	if cut != nil {
+		t.Fatalf("the response was cut: %v", cut)
 	}
 	return rec, vars
 }
@@ -395,7 +392,9 @@ func serveMaskCut(t *testing.T, m *Mask, req *http.Request, next caddyhttp.Handl
 	ctx = context.WithValue(ctx, caddyhttp.VarsCtxKey, vars)
 	rec = httptest.NewRecorder()
 	defer func() { cut = recover() }()
-	m.ServeHTTP(rec, req.WithContext(ctx), next)
+	if err := m.ServeHTTP(rec, req.WithContext(ctx), next); err != nil {
+		t.Fatal(err)
+	}
 	return rec, vars, nil
 }
 
