@@ -1,6 +1,7 @@
 package caddymodule
 
 import (
+	"io"
 	"net/http"
 	"strings"
 )
@@ -60,4 +61,51 @@ func lowerASCII(c byte) byte {
 		return c + 'a' - 'A'
 	}
 	return c
+}
+
+// stripTrailers keeps the names of lists (in every spelling
+// deleteUnderscoreVariants knows) out of the request's trailers. A request
+// that declares trailers has a Trailer map that every copy of it shares;
+// net/http fills it in, with any name the client sends, when the body has
+// been read, and reverse_proxy forwards it then (chunked, to an HTTP/1.1
+// upstream): an upstream that merges trailers into headers would take a
+// client's X-Remote-User for the gateway's. The body is wrapped so that
+// the names are removed at its end, before anything after this handler
+// sees the trailers. (A request that declares none has no shared map:
+// what net/http reads reaches no copy.)
+func stripTrailers(r *http.Request, lists ...[]string) {
+	if r.Trailer == nil || r.Body == nil || r.Body == http.NoBody {
+		return
+	}
+	ts := &trailerStripper{ReadCloser: r.Body, trailer: r.Trailer, lists: lists}
+	ts.strip()
+	r.Body = ts
+}
+
+type trailerStripper struct {
+	io.ReadCloser
+	trailer http.Header
+	lists   [][]string
+}
+
+func (b *trailerStripper) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err == io.EOF {
+		b.strip()
+	}
+	return n, err
+}
+
+func (b *trailerStripper) strip() {
+	for k := range b.trailer {
+	lists:
+		for _, names := range b.lists {
+			for _, n := range names {
+				if sameHeaderName(k, n) {
+					delete(b.trailer, k)
+					break lists
+				}
+			}
+		}
+	}
 }

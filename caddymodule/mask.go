@@ -217,6 +217,7 @@ const (
 	reasonTooDeep       = "too_deep"
 	reasonUpstream      = "upstream_failed"
 	reasonUninspectable = "uninspectable_type"
+	reasonPartial       = "partial_content"
 	reasonInternal      = "internal"
 )
 
@@ -248,7 +249,9 @@ func (m *Mask) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 
 	// A partial body cannot be parsed, and a cached validator would let a
 	// client keep another view: always ask for the full representation.
-	for _, k := range [...]string{"Range", "If-Range", "If-None-Match", "If-Modified-Since"} {
+	// Request-Range is Range's old name, which Apache httpd and others
+	// still honour.
+	for _, k := range [...]string{"Range", "Request-Range", "If-Range", "If-None-Match", "If-Modified-Since"} {
 		delete(r.Header, k) // canonical keys: Del without canonicalizing
 	}
 	if wantsStream(r.Header) {
@@ -359,6 +362,9 @@ func (m *Mask) stripRequest(r *http.Request) {
 	// No gateway sets a name with '_': such a spelling of a stripped or
 	// identity header is always the client's.
 	deleteUnderscoreVariants(h, m.strip, ids)
+	// None of them comes in as a trailer either: the gateway sets none
+	// there.
+	stripTrailers(r, m.strip, ids)
 	if len(ids) == 0 {
 		return
 	}

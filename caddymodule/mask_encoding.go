@@ -129,7 +129,8 @@ func decodeBody(b []byte, encs []string, limit int64) ([]byte, error) {
 			if zr, err := zlib.NewReader(src); err == nil {
 				r, done = zr, func() {}
 			} else {
-				r, done = flate.NewReader(bytes.NewReader(b)), func() {}
+				src = bytes.NewReader(b)
+				r, done = flate.NewReader(src), func() {}
 			}
 		case "br":
 			br := brReaders.Get().(*brotli.Reader)
@@ -157,6 +158,13 @@ func decodeBody(b []byte, encs []string, limit int64) ([]byte, error) {
 		}
 		if int64(len(out)) > limit {
 			return nil, errTooLarge
+		}
+		if src.Len() != 0 {
+			// Bytes after the end of the stream, which a decoder that
+			// stops there (deflate) never reads: a client that reads
+			// the body otherwise could see them, the rewrite would not,
+			// and an unchanged body is passed on as it came.
+			return nil, fmt.Errorf("%s: %d bytes after the end of the stream", encs[i], src.Len())
 		}
 		b = out
 	}

@@ -129,6 +129,13 @@ func (mw *maskWriter) WriteHeader(status int) {
 		mw.sendHeader()
 		return
 	}
+	if status == http.StatusPartialContent {
+		// A slice of a representation (the range headers are removed,
+		// but an upstream may honour another way of asking): a value
+		// cut in two is in neither slice for the rewrite to find.
+		mw.refuse(reasonPartial)
+		return
+	}
 	ce := h.Get("Content-Encoding")
 	if vs := h["Content-Encoding"]; len(vs) > 1 {
 		ce = strings.Join(vs, ",") // one list, as clients read it

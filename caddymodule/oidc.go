@@ -474,6 +474,7 @@ func (o *OIDC) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 		r.Header.Del(h)
 	}
 	deleteUnderscoreVariants(r.Header, o.stripHeaders)
+	stripTrailers(r, o.stripHeaders)
 	switch r.URL.Path {
 	case o.callbackPath:
 		return o.serveCallback(w, r)

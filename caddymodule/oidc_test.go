@@ -3,6 +3,7 @@ package caddymodule
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -58,14 +59,19 @@ func newTestOIDC(t testing.TB, p *sessiontest.Provider, mod func(*OIDC)) *OIDC {
 
 // upstream records what reached the next handler.
 type upstream struct {
-	called bool
-	header http.Header
-	vars   map[string]string
+	called  bool
+	header  http.Header
+	trailer http.Header // after the body was read to its end
+	vars    map[string]string
 }
 
 func (u *upstream) ServeHTTP(w http.ResponseWriter, r *http.Request) error {
 	u.called = true
 	u.header = r.Header.Clone()
+	if r.Body != nil {
+		io.Copy(io.Discard, r.Body)
+	}
+	u.trailer = r.Trailer.Clone()
 	u.vars = map[string]string{}
 	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 	for _, k := range []string{placeholderUserID, placeholderUserRoles, placeholderUserName, placeholderUserEmail} {
@@ -187,6 +193,16 @@ func TestOIDCForgedIdentityHeadersNeverPass(t *testing.T) {
 	}
 	if up.vars[placeholderUserRoles] != "" || up.vars[placeholderUserID] != "temp-1" {
 		t.Errorf("agent with no mapped role: vars %v", up.vars)
+	}
+	// Nor as request trailers, which net/http fills in at the body's end
+	// and reverse_proxy forwards.
+	_, up = b.do("POST", "/", func(r *http.Request) {
+		r.Trailer = http.Header{"X-Checksum": nil}
+		r.Body = &trailerBody{r: strings.NewReader("q=1"), trailer: r.Trailer,
+			add: http.Header{"X-Checksum": {"1"}, "X-Auth-Roles": {"supervisor"}, "X_auth_roles": {"supervisor"}}}
+	})
+	if len(up.trailer) != 1 || up.trailer.Get("X-Checksum") != "1" {
+		t.Errorf("trailers reached the upstream as %v, want only X-Checksum", up.trailer)
 	}
 	// Unauthenticated requests never reach the upstream at all.
 	anon := newBrowser(t, o)
