@@ -33,10 +33,11 @@ pii_mask handler of the configuration. Nothing is started.
 
 The handler is the first pii_mask on the path's route; only path matchers
 are evaluated (others, such as host, are taken to match). --format chooses
-json (default: sniffed), ndjson, events or text. The body is read as one
+json (default: sniffed), ndjson, events, jsonp or text. The body is read as one
 labelled with that format's own type (application/json …); JSON that the
 upstream labels otherwise (text/html, text/javascript …) is content-scanned
-everywhere too, as under scan all. --summary prints what was found, by
+everywhere too, as under scan all; so is JSONP, a callback's call
+(cb({…});), whose argument is rewritten as JSON. --summary prints what was found, by
 entity type and action, on stderr.
 
 Exit status 1 with a message on stderr for a bad configuration or a body
@@ -64,7 +65,12 @@ that is not what --format says.`,
 				return fmt.Errorf("role %q is unknown to the policy, which denies such agents (unknown_role deny)", role)
 			}
 			var sum rewrite.Summary
-			view, err := m.engine.Rewrite(nil, body, f, &d, &sum)
+			rewriteFn := m.engine.Rewrite
+			if f == rewrite.JSONP {
+				// Only ever found by sniffing a script or text type.
+				rewriteFn = m.engine.RewriteScanned
+			}
+			view, err := rewriteFn(nil, body, f, &d, &sum)
 			if err != nil {
 				return fmt.Errorf("stdin: %w", err)
 			}
@@ -84,7 +90,7 @@ that is not what --format says.`,
 	cmd.Flags().StringVar(&adapter, "adapter", "", "config adapter (default: caddyfile for files named Caddyfile*, else JSON)")
 	cmd.Flags().StringVar(&role, "role", "", "the agent's gateway role(s), comma-separated")
 	cmd.Flags().StringVar(&reqPath, "path", "/", "the request path the body is the response to")
-	cmd.Flags().StringVar(&format, "format", "", "json, ndjson, events or text (default: sniffed)")
+	cmd.Flags().StringVar(&format, "format", "", "json, ndjson, events, jsonp or text (default: sniffed)")
 	cmd.Flags().BoolVar(&summary, "summary", false, "print the values found, by type and action, on stderr")
 	return cmd
 }
@@ -97,12 +103,14 @@ func parseFormat(name string, body []byte) (rewrite.Format, error) {
 		return rewrite.JSON, nil
 	case "ndjson":
 		return rewrite.NDJSON, nil
+	case "jsonp":
+		return rewrite.JSONP, nil
 	case "events":
 		return rewrite.Events, nil
 	case "text":
 		return rewrite.Text, nil
 	}
-	return 0, fmt.Errorf("--format %q: want json, ndjson, events or text", name)
+	return 0, fmt.Errorf("--format %q: want json, ndjson, events, jsonp or text", name)
 }
 
 func printSummary(w io.Writer, sum *rewrite.Summary) {

@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/caddyserver/caddy/v2/caddytest"
+
+	"github.com/piigate/piigate/config"
 )
 
 // TestMaskRefusesDataAfterTheStream: bytes after the end of a compressed
@@ -216,5 +218,59 @@ http://localhost:9080 {
 	resp.Body.Close()
 	if want := `{"header":"","trailer":"","checksum":"1"}`; string(body) != want {
 		t.Errorf("the upstream received %s, want %s", body, want)
+	}
+}
+
+// TestMaskJSONP: the same record asked for as JSONP (?callback=cb, as
+// Express's res.jsonp and many legacy APIs answer) gets the field rules
+// and key names of the JSON, not only content detection; a script that
+// only looks like such a call is content-scanned as text.
+func TestMaskJSONP(t *testing.T) {
+	const doc = `{"data":[{"id":1,"name":"张三","address":"北京市朝阳区建国路88号","mobile":"` + tMobile + `"}]}`
+	legacy := func(w http.ResponseWriter, r *http.Request) error {
+		if cb := r.URL.Query().Get("callback"); cb != "" {
+			w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+			_, err := io.WriteString(w, "/**/ typeof "+cb+" === 'function' && "+cb+"("+doc+");")
+			return err
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, err := io.WriteString(w, doc)
+		return err
+	}
+	for _, m := range []*Mask{
+		provisionedMask(t, &Mask{RolesFrom: "online_agent", Scan: "off", Fields: []config.Field{
+			{Path: "data.#.name", Type: "person_name"}, {Path: "data.#.address", Type: "address"},
+			{Path: "data.#.mobile", Type: "cn_mobile"}}}),
+		provisionedMask(t, &Mask{RolesFrom: "online_agent", Scan: "names"}),
+	} {
+		for _, target := range []string{"/api/customers", "/api/customers?callback=cb"} {
+			rec, vars := serveMask(t, m, httptest.NewRequest(http.MethodGet, target, nil), legacy)
+			v := rec.Body.String()
+			if rec.Code != 200 || strings.Contains(v, "张三") || strings.Contains(v, "建国路") || strings.Contains(v, tMobile) {
+				t.Errorf("scan %s, %s: %d %s", m.Scan, target, rec.Code, v)
+			}
+			if strings.Contains(target, "callback") {
+				if !strings.HasPrefix(v, "/**/ typeof cb === 'function' && cb({") || !strings.HasSuffix(v, "});") {
+					t.Errorf("scan %s: the call is not kept: %s", m.Scan, v)
+				}
+				if f := vars[varOutcome].(*Outcome).Format; f != "jsonp" {
+					t.Errorf("scan %s: format %q", m.Scan, f)
+				}
+			}
+		}
+	}
+	// A script that looks like a call but whose argument is not JSON.
+	m := provisionedMask(t, &Mask{RolesFrom: "online_agent", Scan: "off"})
+	rec, vars := serveMask(t, m, httptest.NewRequest(http.MethodGet, "/api/x.js", nil),
+		func(w http.ResponseWriter, r *http.Request) error {
+			w.Header().Set("Content-Type", "application/javascript")
+			_, err := io.WriteString(w, `cb({phone: "`+tMobile+`"});`)
+			return err
+		})
+	if v := rec.Body.String(); rec.Code != 200 || v != `cb({phone: "138****5678"});` {
+		t.Errorf("script: %d %q", rec.Code, v)
+	}
+	if f := vars[varOutcome].(*Outcome).Format; f != "text" {
+		t.Errorf("script: format %q", f)
 	}
 }

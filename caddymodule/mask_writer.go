@@ -737,6 +737,14 @@ func (mw *maskWriter) finish() error {
 			}
 		}
 	}
+	if err != nil && format == rewrite.JSONP && !errors.Is(err, rewrite.ErrTooDeep) {
+		// It looked like a callback's call, but its argument is not JSON:
+		// a script, content-scanned as text.
+		mw.out.Summary.Reset()
+		format = rewrite.Text
+		view, err = mw.m.engine.Rewrite((*dst)[:0], body, format, mw.d, &mw.out.Summary)
+		mw.out.Format = formatName(format)
+	}
 	if err != nil {
 		reason := reasonMalformed
 		if errors.Is(err, rewrite.ErrTooDeep) {
@@ -835,6 +843,8 @@ func formatName(f rewrite.Format) string {
 		return "ndjson"
 	case rewrite.Events:
 		return "event-stream"
+	case rewrite.JSONP:
+		return "jsonp"
 	}
 	return "text"
 }

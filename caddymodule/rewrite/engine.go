@@ -389,6 +389,7 @@ const (
 	NDJSON               // one JSON document per line (also JSON Lines, JSON text sequences)
 	Events               // text/event-stream: the data of each event
 	Text                 // any other text: content detectors only
+	JSONP                // a JSON object or array passed to a script's callback: cb({…});
 )
 
 // Rewrite writes the agent's view of src (in format f) for decision d,
@@ -426,6 +427,14 @@ func (e *Engine) rewrite(dst, src []byte, f Format, d *config.Decision, sum *Sum
 		err = w.events(src)
 	case Text:
 		w.text(src)
+	case JSONP:
+		start, end, ok := jsonpSpan(src)
+		if !ok {
+			err = syntaxErr(src, 0, "not a JSONP call")
+			break
+		}
+		// The call's prefix and suffix are copied as they are.
+		err = w.documentAt(src[:end], start)
 	}
 	w.flushPending()
 	w.src = nil
@@ -453,6 +462,9 @@ func Sniff(b []byte) Format {
 	b = b[bomLen(b):]
 	if startsJSON(b[xssiLen(b):]) {
 		return JSON
+	}
+	if _, _, ok := jsonpSpan(b); ok {
+		return JSONP
 	}
 	return Text
 }

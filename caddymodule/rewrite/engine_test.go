@@ -697,6 +697,15 @@ func FuzzRewrite(f *testing.F) {
 			}
 			t.Fatalf("valid input refused: scan all %v, names %v\n%s", err, nerr, in)
 		}
+		if startsJSON(in) {
+			// The same document as a callback's argument (JSONP): the same
+			// view inside the same call.
+			var psum Summary
+			call := append(append([]byte("cb("), in...), ");"...)
+			if pout, perr := e.Rewrite(nil, call, JSONP, d, &psum); perr != nil || string(pout) != "cb("+string(out)+");" {
+				t.Fatalf("JSONP: %v\n in %s\nout %s\nwant cb(%s);", perr, call, pout, out)
+			}
+		}
 		if !json.Valid(nout) {
 			t.Fatalf("names: invalid output for valid input:\n in %s\nout %s", in, nout)
 		}

@@ -166,12 +166,17 @@ func skipWS(src []byte, i int) int {
 
 // document rewrites one JSON text: BOM, XSSI prefix, a value, white space.
 func (w *walker) document(src []byte) error {
+	i := bomLen(src)
+	return w.documentAt(src, i+xssiLen(src[i:]))
+}
+
+// documentAt rewrites the JSON text of src that starts at i (after what
+// the caller skips, left as it is): a value, white space.
+func (w *walker) documentAt(src []byte, i int) error {
 	w.src = src
 	if err := w.index(src); err != nil {
 		return err
 	}
-	i := bomLen(src)
-	i += xssiLen(src[i:])
 	i = skipWS(src, i)
 	if i == len(src) {
 		return nil // an empty body holds nothing

@@ -233,6 +233,12 @@ func TestCaddyfileExamplePolicy(t *testing.T) {
 			}
 		}
 	}
+	// The same record as JSONP: sniffed, and its argument read as JSON.
+	out, err := scanExample(t, "online_agent", "/api/customers/10001", []byte("cb("+string(one)+");"))
+	if err != nil || !strings.HasPrefix(out, "cb({") || !strings.HasSuffix(out, "});") ||
+		strings.Contains(out, c.Name) || !strings.Contains(out, maskedName) {
+		t.Errorf("JSONP: %v\n%s", err, out)
+	}
 	if _, err := scanExample(t, "contractor", "/api/customers/10001", one); err == nil || !strings.Contains(err.Error(), "unknown_role deny") {
 		t.Errorf("an agent without a known role: %v, want the policy to deny", err)
 	}

@@ -1,0 +1,143 @@
+package rewrite
+
+import "bytes"
+
+// JSONP: many legacy JSON APIs also answer a script's call, the same data
+// as the argument of a callback the client names (?callback=cb):
+//
+//	/**/ typeof cb === 'function' && cb({"data":[…]});
+//
+// (Express's res.jsonp, Spring's JSONP advice, PHP's $_GET['callback']).
+// Read as text, its field rules and key names would not apply; the call
+// is recognised and its argument rewritten as JSON, the rest kept.
+
+// jsonpSpan finds, in a JSONP response, where the JSON argument starts
+// (its first byte, { or [) and where the call's closing parenthesis is.
+// The recognised calls: after an optional UTF-8 byte-order mark, white
+// space and /* … */ comments, an optional guard "typeof NAME ===
+// 'function' &&" (== too, either quote), NAME "(" where NAME is a dotted
+// chain of JavaScript identifiers (ASCII), then the argument, ")", an
+// optional ";", white space and comments.
+func jsonpSpan(b []byte) (start, end int, ok bool) {
+	i := skipJSSpace(b, bomLen(b))
+	if j, name := jsName(b, i); name && string(b[i:j]) == "typeof" {
+		// The guard: typeof NAME ===? 'function' &&
+		k := skipJSSpace(b, j)
+		if k == j {
+			return 0, 0, false
+		}
+		if k, name = jsName(b, k); !name {
+			return 0, 0, false
+		}
+		k = skipJSSpace(b, k)
+		switch {
+		case hasAt(b, k, "==="):
+			k += 3
+		case hasAt(b, k, "=="):
+			k += 2
+		default:
+			return 0, 0, false
+		}
+		k = skipJSSpace(b, k)
+		switch {
+		case hasAt(b, k, "'function'"), hasAt(b, k, `"function"`):
+			k += len("'function'")
+		default:
+			return 0, 0, false
+		}
+		k = skipJSSpace(b, k)
+		if !hasAt(b, k, "&&") {
+			return 0, 0, false
+		}
+		i = skipJSSpace(b, k+2)
+	}
+	j, name := jsName(b, i)
+	if !name {
+		return 0, 0, false
+	}
+	j = skipJSSpace(b, j)
+	if j >= len(b) || b[j] != '(' {
+		return 0, 0, false
+	}
+	start = skipWS(b, j+1)
+	if start >= len(b) || b[start] != '{' && b[start] != '[' {
+		return 0, 0, false
+	}
+	// The end, from the back: comments, white space, ";", ")".
+	e := len(b)
+	for {
+		e = trimJSSpaceRight(b[:e])
+		if e >= 4 && string(b[e-2:e]) == "*/" {
+			k := bytes.LastIndex(b[:e-2], []byte("/*"))
+			if k < start {
+				return 0, 0, false
+			}
+			e = k
+			continue
+		}
+		break
+	}
+	if e > start && b[e-1] == ';' {
+		e = trimJSSpaceRight(b[:e-1])
+	}
+	if e <= start || b[e-1] != ')' {
+		return 0, 0, false
+	}
+	return start, e - 1, true
+}
+
+// skipJSSpace skips white space and /* … */ comments. A comment with a
+// double quote in it is not skipped (the call is then not recognised):
+// the structural index, which covers the call's prefix, must see the
+// quotes there in pairs.
+func skipJSSpace(b []byte, i int) int {
+	for {
+		i = skipWS(b, i)
+		if !hasAt(b, i, "/*") {
+			return i
+		}
+		k := bytes.Index(b[i+2:], []byte("*/"))
+		if k < 0 || bytes.IndexByte(b[i+2:i+2+k], '"') >= 0 {
+			return i
+		}
+		i += 2 + k + 2
+	}
+}
+
+func trimJSSpaceRight(b []byte) int {
+	e := len(b)
+	for e > 0 {
+		switch b[e-1] {
+		case ' ', '\t', '\r', '\n':
+			e--
+			continue
+		}
+		break
+	}
+	return e
+}
+
+// jsName reads a dotted chain of ASCII JavaScript identifiers at i.
+func jsName(b []byte, i int) (int, bool) {
+	j := i
+	for {
+		if j >= len(b) || !jsIdentStart(b[j]) {
+			return i, false
+		}
+		for j++; j < len(b) && (jsIdentStart(b[j]) || b[j] >= '0' && b[j] <= '9'); j++ {
+		}
+		if j+1 < len(b) && b[j] == '.' {
+			j++
+			continue
+		}
+		return j, true
+	}
+}
+
+func jsIdentStart(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' || c == '$'
+}
+
+func hasAt(b []byte, i int, s string) bool {
+	return i >= 0 && len(b)-i >= len(s) && string(b[i:i+len(s)]) == s
+}
