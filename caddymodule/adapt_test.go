@@ -77,6 +77,7 @@ func TestPIICaddyfileErrors(t *testing.T) {
 		{":80 {\n pii_mask {\n  max_body lots\n }\n}\n", `Caddyfile:3`, `max_body "lots"`},
 		{":80 {\n pii_mask {\n  role a {\n   email peek\n  }\n }\n}\n", `Caddyfile:4`, `role a: email: unknown action "peek"`},
 		{":80 {\n pii_mask {\n  mask_everything\n }\n}\n", `Caddyfile:3`, `pii_mask: unknown subdirective "mask_everything"`},
+		{":80 {\n pii_mask {\n  data_formats maybe\n }\n}\n", `Caddyfile:3`, `data_formats "maybe": want refuse or scan`},
 	} {
 		_, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(c.in), nil)
 		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), c.line) {

@@ -83,6 +83,16 @@ type Mask struct {
 	// or text is refused on a guarded route.
 	PassTypes []string `json:"pass_types,omitempty"`
 
+	// DataFormats is what becomes of a successful (2xx) response in a
+	// data format other than JSON — XML, CSV, YAML, form data — on a
+	// route whose rules read JSON's structure (field rules, or key names
+	// under scan names or all): `refuse` (default: those rules cannot be
+	// applied to it, and a client can often choose the format, with
+	// Accept, ?format=xml or .xml) or `scan` (content-scanned as text,
+	// where only the detectors apply). Pages, scripts and plain text are
+	// content-scanned either way, and so are error responses.
+	DataFormats string `json:"data_formats,omitempty"`
+
 	// NoReencode leaves a rewritten body uncompressed (for the encode
 	// directive to compress) instead of compressing it again as the
 	// upstream had.
@@ -94,6 +104,9 @@ type Mask struct {
 	logger  *zap.Logger
 	metrics *metrics
 	strip   []string
+	// refuseData: 2xx responses in a data format other than JSON are
+	// refused (DataFormats).
+	refuseData bool
 	// rolesKey is the placeholder's name when RolesFrom is exactly one
 	// placeholder (the usual case): read with one lookup, no parsing.
 	rolesKey string
@@ -162,7 +175,33 @@ func (m *Mask) provisionWith(app *App) error {
 			return fmt.Errorf("pass_types: %q is not a media type pattern such as image/*", t)
 		}
 	}
+	switch m.DataFormats {
+	case "", dataFormatsRefuse:
+		// Only where the rules read JSON's structure.
+		m.refuseData = len(m.Fields) > 0 || route.Scan != config.ScanOff
+	case dataFormatsScan:
+	default:
+		return fmt.Errorf("data_formats %q: want refuse or scan", m.DataFormats)
+	}
 	return nil
+}
+
+const (
+	dataFormatsRefuse = "refuse"
+	dataFormatsScan   = "scan"
+)
+
+// dataFormat reports whether media, one of the text types pii_mask reads,
+// is a data format other than JSON, whose structure field rules and key
+// names cannot read. (Other types, application/yaml among them, are
+// refused unless pass_types lets them through.)
+func dataFormat(media string) bool {
+	switch media {
+	case "application/xml", "text/xml", "text/csv", "text/tab-separated-values", "text/yaml", "text/x-yaml",
+		"application/x-www-form-urlencoded":
+		return true
+	}
+	return strings.HasSuffix(media, "+xml") && media != "application/xhtml+xml"
 }
 
 // Validate checks the configuration.
@@ -218,6 +257,7 @@ const (
 	reasonUpstream      = "upstream_failed"
 	reasonUninspectable = "uninspectable_type"
 	reasonPartial       = "partial_content"
+	reasonDataFormat    = "data_format"
 	reasonInternal      = "internal"
 )
 

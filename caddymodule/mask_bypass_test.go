@@ -171,6 +171,7 @@ http://localhost:9080 {` +
 		route("uncompressed", "no_reencode\n\t\t\tscan all") +
 		route("ws", "allow_websocket") +
 		route("names", "scan names") +
+		route("dataformats", "scan names\n\t\t\tdata_formats scan") +
 		route("guarded", "scan all\n\t\t\tstrip_request_header X-Remote-User X-Auth-User") + `
 }
 `
@@ -243,13 +244,23 @@ func TestMaskOptionsThroughCaddy(t *testing.T) {
 		{"JSON as text/javascript", `{"note":"客户电话 ` + tMobile + `"}`, "text/javascript", `{"note":"客户电话 138****5678"}`},
 		{"JSON lines as text/plain", "{\"ok\":true}\n\"客户电话 " + tMobile + "\"\n[1]\n" + tMobile + "\n", "text/plain",
 			"{\"ok\":true}\n\"客户电话 138****5678\"\n[1]\n\"138****5678\"\n"},
-		{"CSV starting with [", "[id],phone\n1," + tMobile + "\n", "text/csv", "[id],phone\n1,138****5678\n"},
 		{"JSON with a note", `{"id":1,"note":"电话 ` + tMobile + `"}`, "application/json", `{"id":1,"note":"电话 ` + tMobile + `"}`},
 	} {
 		resp, body := get(t, tc, "/names"+raw(c.body, c.ct), "online_agent")
 		if resp.StatusCode != 200 || body != c.want {
 			t.Errorf("scan names, %s: %d %q, want %q", c.name, resp.StatusCode, body, c.want)
 		}
+	}
+
+	// A data format other than JSON (here CSV) cannot have the route's key
+	// names applied: refused by default, content-scanned as text with
+	// data_formats scan.
+	csv := raw("[id],phone\n1,"+tMobile+"\n", "text/csv")
+	if resp, body := get(t, tc, "/names"+csv, "online_agent"); resp.StatusCode != http.StatusBadGateway || strings.Contains(body, "phone") {
+		t.Errorf("scan names, CSV: %d %q, want a 502", resp.StatusCode, body)
+	}
+	if resp, body := get(t, tc, "/dataformats"+csv, "online_agent"); resp.StatusCode != 200 || body != "[id],phone\n1,138****5678\n" {
+		t.Errorf("data_formats scan, CSV: %d %q", resp.StatusCode, body)
 	}
 
 	// An agent the policy denies gets nothing, an allowed WebSocket
@@ -705,7 +716,11 @@ func TestMaskLegacyCharsets(t *testing.T) {
 		"header utf-8 wins":   {`<meta charset="iso-2022-jp"><p>` + "\x1b$B!!" + tMobile + "!\x1b(B</p>", "text/html; charset=utf-8", "utf-8"},
 		"XML gbk":             {enc(`<?xml version="1.0" encoding="GBK"?><name>张三</name><tel>` + tMobile + `</tel>`), "text/xml", "gbk"},
 	} {
-		resp, body := get(t, tc, raw(c.body, c.ct), "online_agent")
+		path := raw(c.body, c.ct)
+		if strings.Contains(c.ct, "xml") {
+			path = "/textual" + path // XML is content-scanned only under data_formats scan
+		}
+		resp, body := get(t, tc, path, "online_agent")
 		var view string
 		switch c.dec {
 		case "gbk":

@@ -41,6 +41,7 @@ func parseMask(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 //		strip_request_header <name...>
 //		allow_websocket
 //		pass_types <media type pattern...>
+//		data_formats refuse|scan
 //		no_reencode
 //	}
 func (m *Mask) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
@@ -133,6 +134,19 @@ func (m *Mask) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				}
 			}
 			m.PassTypes = append(m.PassTypes, args...)
+		case "data_formats":
+			if !d.NextArg() {
+				return d.ArgErr()
+			}
+			switch v := d.Val(); v {
+			case dataFormatsRefuse, dataFormatsScan:
+				m.DataFormats = v
+			default:
+				return d.Errf("data_formats %q: want refuse or scan", v)
+			}
+			if d.NextArg() {
+				return d.ArgErr()
+			}
 		case "no_reencode":
 			if d.NextArg() {
 				return d.ArgErr()

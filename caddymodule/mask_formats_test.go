@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/caddyserver/caddy/v2/caddytest"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	"github.com/piigate/piigate/config"
 )
@@ -272,5 +273,87 @@ func TestMaskJSONP(t *testing.T) {
 	}
 	if f := vars[varOutcome].(*Outcome).Format; f != "text" {
 		t.Errorf("script: format %q", f)
+	}
+}
+
+// TestMaskDataFormats: a successful response in a data format other than
+// JSON (XML, CSV, YAML, form data), which a client can often ask for
+// instead (Accept: application/xml, ?format=xml), cannot have the
+// route's field rules or key names applied: refused unless data_formats
+// scan lets it through content-scanned. Pages, error responses, JSON
+// under an XML label and routes without such rules are as before.
+func TestMaskDataFormats(t *testing.T) {
+	fields := []config.Field{{Path: "data.#.name", Type: "person_name"}, {Path: "data.#.mobile", Type: "cn_mobile"}}
+	const doc = `{"data":[{"id":1,"name":"张三","mobile":"` + tMobile + `"}]}`
+	const xml = `<?xml version="1.0" encoding="UTF-8"?><Response><data><item><id>1</id><name>张三</name><mobile>` + tMobile + `</mobile></item></data></Response>`
+	// As ASP.NET Web API and Spring with an XML mapper answer: by Accept.
+	legacy := func(status int, ct, body string) caddyhttp.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) error {
+			if strings.Contains(r.Header.Get("Accept"), "json") {
+				ct, body = "application/json", doc
+			}
+			w.Header().Set("Content-Type", ct)
+			w.WriteHeader(status)
+			_, err := io.WriteString(w, body)
+			return err
+		}
+	}
+	ask := func(m *Mask, accept string, next caddyhttp.HandlerFunc) (*httptest.ResponseRecorder, *Outcome) {
+		req := httptest.NewRequest(http.MethodGet, "/api/customers", nil)
+		req.Header.Set("Accept", accept)
+		rec, vars := serveMask(t, m, req, next)
+		return rec, vars[varOutcome].(*Outcome)
+	}
+	byDefault := provisionedMask(t, &Mask{RolesFrom: "online_agent", Scan: "off", Fields: fields})
+	names := provisionedMask(t, &Mask{RolesFrom: "online_agent"}) // scan names, the default
+	for _, c := range []struct{ ct, body string }{
+		{"application/xml; charset=utf-8", xml},
+		{"text/xml", xml},
+		{"application/atom+xml", xml},
+		{"text/csv", "id,name,mobile\n1,张三," + tMobile + "\n"},
+		{"text/yaml", "data:\n- id: 1\n  name: 张三\n  mobile: '" + tMobile + "'\n"},
+		{"application/x-www-form-urlencoded", "id=1&name=张三&mobile=" + tMobile},
+	} {
+		for _, m := range []*Mask{byDefault, names} {
+			rec, out := ask(m, "application/xml", legacy(200, c.ct, c.body))
+			if rec.Code != http.StatusBadGateway || strings.Contains(rec.Body.String(), "张三") || out.Reason != reasonDataFormat {
+				t.Errorf("%s, scan %q: %d %q (reason %q), want a 502", c.ct, m.Scan, rec.Code, rec.Body, out.Reason)
+			}
+		}
+		// The same resource as JSON: its rules apply.
+		if rec, _ := ask(byDefault, "application/json", legacy(200, c.ct, c.body)); rec.Code != 200 ||
+			rec.Body.String() != `{"data":[{"id":1,"name":"[person_name]","mobile":"138****5678"}]}` {
+			t.Errorf("%s, as JSON: %d %q", c.ct, rec.Code, rec.Body)
+		}
+	}
+	// data_formats scan: content-scanned as text, as before.
+	scan := provisionedMask(t, &Mask{RolesFrom: "online_agent", Scan: "off", Fields: fields, DataFormats: "scan"})
+	if rec, _ := ask(scan, "application/xml", legacy(200, "application/xml", xml)); rec.Code != 200 ||
+		strings.Contains(rec.Body.String(), tMobile) || !strings.Contains(rec.Body.String(), "<mobile>138****5678</mobile>") {
+		t.Errorf("data_formats scan: %d %q", rec.Code, rec.Body)
+	}
+	// Not refused: error responses, pages, JSON under an XML label, and
+	// routes whose rules read no structure (scan off, no field rules).
+	for _, c := range []struct {
+		name   string
+		m      *Mask
+		status int
+		ct     string
+		body   string
+	}{
+		{"a 404 in XML", byDefault, 404, "application/xml", `<error><msg>客户 ` + tMobile + ` 不存在</msg></error>`},
+		{"an XHTML page", byDefault, 200, "application/xhtml+xml", `<html xmlns="http://www.w3.org/1999/xhtml"><p>` + tMobile + `</p></html>`},
+		{"an HTML page", byDefault, 200, "text/html", `<p>` + tMobile + `</p>`},
+		{"JSON as application/xml", byDefault, 200, "application/xml", doc},
+		{"XML, scan off", provisionedMask(t, &Mask{RolesFrom: "online_agent", Scan: "off"}), 200, "application/xml", xml},
+	} {
+		rec, out := ask(c.m, "application/xml", legacy(c.status, c.ct, c.body))
+		if rec.Code != c.status || strings.Contains(rec.Body.String(), tMobile) || !strings.Contains(rec.Body.String(), "138****5678") || out.Reason != "" {
+			t.Errorf("%s: %d %q (reason %q)", c.name, rec.Code, rec.Body, out.Reason)
+		}
+	}
+	// A bad value is an error at provisioning.
+	if err := (&Mask{DataFormats: "maybe"}).provisionWith(byDefault.app); err == nil || !strings.Contains(err.Error(), "want refuse or scan") {
+		t.Errorf("data_formats maybe: %v", err)
 	}
 }

@@ -313,6 +313,15 @@ http://localhost:9080 {
 			flush_interval -1
 		}
 	}
+	handle /textual/* {
+		uri strip_prefix /textual
+		pii_mask {
+			roles_from {http.request.header.X-Test-Role}
+			scan all
+			data_formats scan
+		}
+		reverse_proxy ` + o.Listener.Addr().String() + `
+	}
 	handle /passing/* {
 		uri strip_prefix /passing
 		pii_mask {

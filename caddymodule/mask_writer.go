@@ -737,6 +737,14 @@ func (mw *maskWriter) finish() error {
 			}
 		}
 	}
+	if err == nil && format == rewrite.Text && mw.m.refuseData && dataFormat(mw.media) &&
+		mw.status >= 200 && mw.status < 300 {
+		// XML, CSV …: the route's field rules and key names cannot be
+		// applied to it, and a client can often ask for it instead of
+		// JSON (Accept, ?format=xml): refused, not content-scanned only.
+		return mw.fail(http.StatusBadGateway, reasonDataFormat,
+			fmt.Errorf("%s: not JSON; the route's field rules and key names read JSON (data_formats scan lets it through, content-scanned)", mw.media))
+	}
 	if err != nil && format == rewrite.JSONP && !errors.Is(err, rewrite.ErrTooDeep) {
 		// It looked like a callback's call, but its argument is not JSON:
 		// a script, content-scanned as text.

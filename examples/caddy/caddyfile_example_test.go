@@ -68,10 +68,27 @@ func TestCaddyfileExampleAdapts(t *testing.T) {
 		t.Errorf("production listeners %v, want [:443]", got)
 	}
 	hs := handlers(cfg, map[string][]map[string]any{})
-	for _, name := range []string{"pii_oidc", "pii_mask", "encode", "reverse_proxy", "headers"} {
+	for _, name := range []string{"pii_oidc", "pii_mask", "encode", "reverse_proxy"} {
 		if len(hs[name]) != 1 {
 			t.Errorf("%d %s handlers, want 1", len(hs[name]), name)
 		}
+	}
+	// The response's security headers, and the routing headers some
+	// frameworks obey instead of the path (around pii_mask /api/*)
+	// removed from requests.
+	deleted := map[string]bool{}
+	for _, h := range hs["headers"] {
+		if req, ok := h["request"].(map[string]any); ok {
+			for _, d := range req["delete"].([]any) {
+				deleted[d.(string)] = true
+			}
+		}
+	}
+	if len(hs["headers"]) != 3 || !deleted["X-Original-URL"] || !deleted["X-Rewrite-URL"] {
+		t.Errorf("headers handlers %v, want the response's and two removing X-Original-URL and X-Rewrite-URL", hs["headers"])
+	}
+	if len(hs["static_response"]) != 1 || hs["static_response"][0]["status_code"] != float64(400) {
+		t.Errorf("static_response %v, want one answering paths with ';' 400", hs["static_response"])
 	}
 	if t.Failed() {
 		return
