@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"hash"
 	"sync"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/piigate/piigate/config"
@@ -371,7 +372,11 @@ func fold(r rune) rune {
 
 func significant(r rune) bool {
 	r = fold(r)
-	return r >= '0' && r <= '9' || r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z'
+	return r >= '0' && r <= '9' || r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' ||
+		// Any other letter or digit: a number in Chinese numerals
+		// (一三八…), Arabic-Indic or mathematical digits is as much the
+		// value as in ASCII.
+		r >= utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsNumber(r))
 }
 
 func countSignificant(v []byte) int {
@@ -446,7 +451,17 @@ func (a *actor) maskEmail(dst, v []byte) []byte {
 	w := digitsWidth(v[:at], first)
 	dst = append(dst, v[:w]...)
 	dst = append(dst, "***"...)
-	return append(dst, v[at:]...)
+	// The domain, and nothing after it: a value that goes on past the
+	// address (a mobile, a street) has the rest masked whole.
+	end := at + 1
+	for end < len(v) && (isAlnumASCII(v[end]) || v[end] == '.' || v[end] == '-') {
+		end++
+	}
+	dst = append(dst, v[at:end]...)
+	if rest := v[end:]; len(rest) > 0 {
+		dst = maskRange(dst, rest, keep{}, countSignificant(rest))
+	}
+	return dst
 }
 
 // maskName keeps the first character of each word: 张三 → 张*,
@@ -521,17 +536,23 @@ func nameHasSeparator(v []byte) bool {
 func maskAddress(dst, v []byte) []byte {
 	n := utf8.RuneCountInString(view(v))
 	keepN, idx := 0, 0
-	for i := 0; i < len(v) && idx < n/2; {
-		r, w := utf8.DecodeRune(v[i:])
-		idx++
-		switch r {
-		case '省', '市', '区', '县', '旗', '州', '盟':
-			keepN = idx
+	if startsWithProvince(v) {
+		// Only an address that starts with its province (or
+		// municipality, or region) keeps its divisions, and only while
+		// they are Chinese characters: "张三 13812345678 北京市…"
+		// keeps nothing.
+		for i := 0; i < len(v) && idx < n/2; {
+			r, w := utf8.DecodeRune(v[i:])
+			if !unicode.Is(unicode.Han, r) {
+				break
+			}
+			idx++
+			switch r {
+			case '省', '市', '区', '县', '旗', '州', '盟':
+				keepN = idx
+			}
+			i += w
 		}
-		i += w
-	}
-	if keepN == 0 {
-		keepN = n / 3
 	}
 	idx = 0
 	for i := 0; i < len(v); {
@@ -546,6 +567,20 @@ func maskAddress(dst, v []byte) []byte {
 		i += w
 	}
 	return dst
+}
+
+// provinces are the provincial-level divisions' short names (GB/T 2260).
+var provinces = []string{"北京", "天津", "上海", "重庆", "河北", "山西", "辽宁", "吉林", "黑龙江", "江苏", "浙江",
+	"安徽", "福建", "江西", "山东", "河南", "湖北", "湖南", "广东", "海南", "四川", "贵州", "云南", "陕西", "甘肃",
+	"青海", "台湾", "内蒙古", "广西", "西藏", "宁夏", "新疆", "香港", "澳门"}
+
+func startsWithProvince(v []byte) bool {
+	for _, p := range provinces {
+		if bytes.HasPrefix(v, []byte(p)) {
+			return true
+		}
+	}
+	return false
 }
 
 // maskIP keeps the network half: 192.168.*.*, 2001:db8:*:*:*:*:*:*.

@@ -8,6 +8,7 @@ package rewrite
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -460,13 +461,22 @@ func (e *Engine) rewrite(dst, src []byte, f Format, d *config.Decision, sum *Sum
 // prefix and white space, a JSON document starts with { or [.
 func Sniff(b []byte) Format {
 	b = b[bomLen(b):]
-	if startsJSON(b[xssiLen(b):]) {
+	if startsJSON(b[xssiLen(b):]) || jsonScalar(b) {
 		return JSON
 	}
 	if _, _, ok := jsonpSpan(b); ok {
 		return JSONP
 	}
 	return Text
+}
+
+// jsonScalar reports whether b (after a byte-order mark) is one JSON
+// string or number: a client's JSON.parse reads it, escapes and exponent
+// decoded, as the rewrite must.
+func jsonScalar(b []byte) bool {
+	b = b[bomLen(b):]
+	i := skipWS(b, 0)
+	return i < len(b) && (b[i] == '"' || b[i] == '-' || b[i] >= '0' && b[i] <= '9') && json.Valid(b)
 }
 
 // startsJSON reports whether b, after white space, starts like a JSON

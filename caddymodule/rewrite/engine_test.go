@@ -243,11 +243,20 @@ func TestJSONInStringsBehindEscapes(t *testing.T) {
 	for _, in := range []string{
 		`{"note":"\n13812345678"}`,
 		`{"note":"\u017b\"mobile\":\"13812345678\"}"}`, // Ż, whose low byte is {
-		`{"note":"\\{\"mobile\":\"13812345678\"}"}`,    // a backslash, then {
-		`{"note":"\"{\"mobile\":\"13812345678\"}"}`,
 	} {
 		if out, _ := rewrite(t, names, "online_agent", in, JSON); out != in {
 			t.Errorf("%s is not JSON in a string, got %s", in, out)
+		}
+	}
+	// Quotes and backslashes before a { are what a JSON string holding
+	// JSON starts with ("\"{\\\"name…"): such text is tried as JSON,
+	// and text that is not JSON after all is content-scanned.
+	for _, in := range []string{
+		`{"note":"\\{\"mobile\":\"13812345678\"}"}`, // a backslash, then {
+		`{"note":"\"{\"mobile\":\"13812345678\"}"}`,
+	} {
+		if out, _ := rewrite(t, names, "online_agent", in, JSON); out != strings.Replace(in, mobile, "138****5678", 1) {
+			t.Errorf("%s: got %s, want it content-scanned", in, out)
 		}
 	}
 }

@@ -72,6 +72,9 @@ func (w *walker) event(start, end int) error {
 			defer w.e.walkers.Put(n)
 			n.reset(w.d, w.sum, n.own[:0])
 			defer func() { n.own = n.out }()
+			// Data that is one JSON string or number is content-scanned
+			// as other data is, decoded as the client decodes it.
+			n.scanAll = n.scanAll || w.scanAll || !startsJSON(data[xssiLen(data):])
 			err := n.document(data)
 			n.flushPending() // its counts, before the walker goes back
 			if err != nil {

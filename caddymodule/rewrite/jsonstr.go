@@ -3,6 +3,7 @@ package rewrite
 import (
 	"encoding/binary"
 	"errors"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -170,4 +171,36 @@ func quote(dst, s []byte) []byte {
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
+}
+
+// decodeTextEscapes appends to dst src with its \uXXXX escapes (surrogate
+// pairs included) decoded where they stand for a letter, a digit, '@' or
+// '＠', the characters of the values detectors find; others stay escaped.
+// ok reports whether any was decoded.
+func decodeTextEscapes(dst, src []byte) (_ []byte, ok bool) {
+	for i := 0; i < len(src); {
+		if src[i] != '\\' || i+1 >= len(src) || src[i+1] != 'u' {
+			dst = append(dst, src[i])
+			i++
+			continue
+		}
+		r, good := hex4(src, i+2)
+		n := 6
+		if good && utf16IsHigh(r) {
+			if lo, ok := hex4(src, i+8); ok && i+7 < len(src) && src[i+6] == '\\' && src[i+7] == 'u' && utf16IsLow(lo) {
+				r, n = (r-0xD800)<<10+(lo-0xDC00)+0x10000, 12
+			} else {
+				good = false
+			}
+		}
+		if good && (unicode.IsLetter(r) || unicode.IsNumber(r) || r == '@' || r == '＠') {
+			dst = utf8.AppendRune(dst, r)
+			i += n
+			ok = true
+			continue
+		}
+		dst = append(dst, src[i])
+		i++
+	}
+	return dst, ok
 }

@@ -109,6 +109,10 @@ type walker struct {
 	// key). Entries of another document are told apart by gen.
 	memo [memoDepths * memoWidth]memoEntry
 	gen  uint32
+
+	// keyMark and keyLast are len(out) and last before the last key was
+	// rewritten, for dropRange to take the rewrite back.
+	keyMark, keyLast int
 }
 
 const (
@@ -375,6 +379,12 @@ type member struct {
 // the next member at the returned offset.
 func (w *walker) dropRange(m *member, start, end int) (int, bool) {
 	src := w.src
+	if w.last > start || m.kept > 0 && w.last > m.commaPrev {
+		// The member's key was rewritten (a key holding personal data,
+		// under scan all) before its value was found to be dropped: the
+		// key's rewrite is taken back, with the member.
+		w.out, w.last = w.out[:w.keyMark], w.keyLast
+	}
 	if m.kept > 0 {
 		w.flush(m.commaPrev)
 		w.last = end
@@ -537,7 +547,7 @@ func (w *walker) object(i int, s slot) (int, error) {
 					}
 				}
 				if cs.typ() != detectors.Unknown && !esc && (!cs.scan() || act != config.Plain) &&
-					!(act == config.Plain && w.e.route.Scan >= config.ScanNames && startsJSON(src[vStart+1:end-1])) {
+					!(act == config.Plain && w.e.route.Scan >= config.ScanNames && startsJSONQuoted(src[vStart+1:end-1])) {
 					// Typed, without escapes: leaf's work, here (a value
 					// that is not plain is not content-scanned too). A
 					// rule's value after its first only bumps a counter
@@ -770,6 +780,17 @@ func (w *walker) strValue(i, end int, esc bool, s slot) error {
 	return nil
 }
 
+// holdsJSON reports whether text starts like JSON, or like a JSON string
+// that holds JSON, encoded once more or several times ("{\"name\":…}"):
+// text for nested to try as JSON.
+func holdsJSON(text []byte) bool {
+	i := skipWS(text, 0)
+	for i < len(text) && (text[i] == '"' || text[i] == '\\') {
+		i++
+	}
+	return i < len(text) && (text[i] == '{' || text[i] == '[')
+}
+
 // startsJSONQuoted is startsJSON for the content of a JSON string as
 // written, escapes and all: "\n{…}" and "\u007b…}" decode to text that
 // starts like JSON.
@@ -790,12 +811,16 @@ func startsJSONQuoted(s []byte) bool {
 					return false
 				}
 				c, w = byte(r), 6
+			case '"', '\\':
+				c, w = s[i+1], 2
 			default:
 				return false
 			}
 		}
 		switch c {
-		case ' ', '\t', '\n', '\r':
+		case ' ', '\t', '\n', '\r', '"', '\\':
+			// White space, and the quotes and backslashes of a JSON
+			// string that holds JSON in its turn ("\"{\\\"name…").
 			i += w
 		case '{', '[':
 			return true
@@ -965,7 +990,7 @@ func (w *walker) leaf(start, end int, text []byte, s slot, raw bool) error {
 		// A value the role sees plain is still looked into when it holds
 		// JSON (with key names on, as for an untyped one): a mobile
 		// field may carry a whole record ({"mobile":"{\"name\":…}"}).
-		if !s.scan() && !(w.e.route.Scan >= config.ScanNames && startsJSON(text)) {
+		if !s.scan() && !(w.e.route.Scan >= config.ScanNames && holdsJSON(text)) {
 			return nil
 		}
 	}
@@ -1040,6 +1065,7 @@ func (w *walker) key(start, end int, key []byte) (drop bool, err error) {
 		}
 	}
 	if out, changed := w.applyFindings(key, w.fs, detectors.Unknown); changed {
+		w.keyMark, w.keyLast = len(w.out), w.last // for dropRange
 		w.replace(start, end, out)
 	}
 	return false, nil
@@ -1049,7 +1075,7 @@ func (w *walker) key(start, end int, key []byte) (drop bool, err error) {
 // Text that is itself JSON is rewritten as JSON, so keys inside it count;
 // text that starts like JSON and is not is scanned as text.
 func (w *walker) scanText(text []byte, s slot) ([]byte, bool, error) {
-	if startsJSON(text) {
+	if holdsJSON(text) {
 		if out, changed, ok, err := w.nested(text, s); ok || err != nil {
 			return out, changed, err
 		}
@@ -1178,8 +1204,29 @@ func (w *walker) lines(src []byte) error {
 
 // text content-scans plain text.
 func (w *walker) text(src []byte) {
+	if jsonScalar(src) {
+		// One JSON string or number: read as a client's JSON.parse
+		// reads it, escapes decoded.
+		mark := len(w.out)
+		w.scanAll = true
+		if w.document(src) == nil {
+			return
+		}
+		w.changed, w.last, w.out = false, 0, w.out[:mark]
+	}
 	w.src = src
 	w.fs = w.e.scanner.ScanWith(src, w.fs[:0], &w.ws)
+	if bytes.Contains(src, []byte(`\u`)) {
+		// A script or page may hold JSON or JavaScript strings whose
+		// digits are escaped (\u0031, \uff11): the text is scanned with
+		// the escapes of letters, digits and '@' decoded, and when that
+		// finds more, the view is of the decoded text.
+		if dec, ok := decodeTextEscapes(nil, src); ok {
+			if fs := w.e.scanner.ScanWith(dec, nil, &w.ws); len(fs) > len(w.fs) {
+				w.fs, src = fs, dec
+			}
+		}
+	}
 	if len(w.fs) == 0 {
 		return
 	}
