@@ -200,7 +200,7 @@ func ParsePath(s string) (Path, error) {
 // MatchKey reports whether the component matches object key k.
 func (c *Component) MatchKey(k string) bool {
 	if c.AnyIndex {
-		return false
+		return k == "#" // as gjson reads # on an object
 	}
 	if !c.Wild {
 		return c.Key == k

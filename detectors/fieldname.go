@@ -164,14 +164,26 @@ func ClassifyField(key string) (Type, bool) {
 		n++
 		prev = cls
 	}
-	// Trailing numbers (phone2, address_1) do not change what a key names.
-	for words > 0 && isDigit(low[starts[words-1]]) {
+	// Trailing numbers (phone2, address_1), and words that say there are
+	// several (phoneList, emailArray), do not change what a key names.
+	for words > 1 || words == 1 && isDigit(low[0]) {
+		last := string(low[starts[words-1]:n])
+		if !isDigit(last[0]) && last != "list" && last != "array" && last != "arr" {
+			break
+		}
 		n = starts[words-1]
 		words--
 	}
 	for w := 0; w < words; w++ {
 		p := starts[w]
 		r, ok := keyRules[string(low[p:n])]
+		if !ok && n-p > 2 && low[n-1] == 's' {
+			// A plural names what its singular does: phoneNumbers,
+			// emails, addresses, contactNames.
+			if r, ok = keyRules[string(low[p:n-1])]; !ok && low[n-2] == 'e' {
+				r, ok = keyRules[string(low[p:n-2])]
+			}
+		}
 		if !ok {
 			continue
 		}

@@ -19,6 +19,10 @@ func TestClassifyField(t *testing.T) {
 		"dateOfBirth": BirthDate, "dob": BirthDate, "passportNo": CNPassport, "护照号码": CNPassport,
 		"licensePlate": CNLicensePlate, "车牌号": CNLicensePlate, "iban": IBAN, "hkid": HKID,
 		"香港身份证号": HKID, "台湾身份证": TWID,
+		// Plurals and lists name what their singular does.
+		"phoneNumbers": CNMobile, "mobiles": CNMobile, "contactPhones": CNMobile, "emails": Email,
+		"addresses": Address, "shippingAddresses": Address, "contactNames": PersonName, "idCards": CNResidentID,
+		"phoneList": CNMobile, "email_array": Email, "ipAddresses": IPAddress, "birthdays": BirthDate,
 	}
 	for key, want := range cases {
 		if got, ok := ClassifyField(key); !ok || got != want {
@@ -29,7 +33,8 @@ func TestClassifyField(t *testing.T) {
 		"id", "userId", "orderId", "orderNo", "hotel", "zip", "zipCode", "productName", "userName",
 		"fileName", "companyName", "hostname", "macAddress", "serverAddress", "phoneType",
 		"email_verified", "mobileVerified", "status", "商品名称", "订单号", "备注", "", "telemetry",
-		"cardType", "birthplace", "nameplate",
+		"cardType", "birthplace", "nameplate", "fileNames", "productNames", "statuses", "macAddresses",
+		"list", "orderIds", "counts",
 	} {
 		if got, ok := ClassifyField(key); ok {
 			t.Errorf("ClassifyField(%q) = %v; want no type", key, got)

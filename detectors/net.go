@@ -1,7 +1,5 @@
 package detectors
 
-import "strings"
-
 // E-mail and IP addresses.
 
 // localChar reports whether c may appear in the local part of an address.
@@ -9,45 +7,75 @@ func localChar(c byte) bool {
 	return isAlnum(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-'
 }
 
-// email finds an address around the '@' at at and returns where scanning
-// resumes. What the scanner made of the local part before it saw the '@'
-// (a phone number in 13812345678@qq.com) gives way to the address.
-func (st *scan) email(at int) int {
+// email finds an address around the '@' at at (atw bytes: '@', or the
+// full-width '＠') and returns where scanning resumes. Full-width forms
+// (ｚｈａｎｇ＠ｅｘａｍｐｌｅ．ｃｏｍ) read as their ASCII, as everywhere in
+// the detectors. What the scanner made of the local part before it saw
+// the '@' (a phone number in 13812345678@qq.com) gives way to the address.
+func (st *scan) email(at, atw int) int {
 	s := st.s
-	j := at
-	for j > 0 && at-j < 64 && localChar(s[j-1]) {
-		j--
-	}
-	for j < at && s[j] == '.' {
-		j++
-	}
-	if j == at || j > 0 && (localChar(s[j-1]) || isWordBefore(s, j)) || s[at-1] == '.' || strings.Contains(s[j:at], "..") {
-		return at + 1 // RFC 5322: a dot neither ends the local part nor doubles
-	}
-	end, labels, tld := 0, 0, 0
-	for p := at + 1; ; {
-		q := p
-		for q < len(s) && q-p < 63 && (isAlnum(s[q]) || s[q] == '-') {
-			q++
-		}
-		if q == p || s[p] == '-' || s[q-1] == '-' {
+	j, chars := at, 0
+	for j > 0 && chars < 64 {
+		c, w := decodeBefore(s, j)
+		if !localChar(c) {
 			break
 		}
-		end, tld = q, p
-		labels++
-		if q+1 < len(s) && s[q] == '.' && isAlnum(s[q+1]) {
-			p = q + 1
+		j -= w
+		chars++
+	}
+	for j < at {
+		if c, w := decode(s, j); c == '.' {
+			j += w
 			continue
 		}
 		break
 	}
-	if labels < 2 || end-tld < 2 || isWordAt(s, end) {
-		return at + 1
+	if j == at || j > 0 && (localCharBefore(s, j) || isWordBefore(s, j)) || localDots(s, j, at) {
+		return at + atw // RFC 5322: a dot neither ends the local part nor doubles
 	}
-	for i := tld; i < end; i++ {
-		if !isLetter(s[i]) {
-			return at + 1
+	end, labels, tld := 0, 0, 0
+	for p := at + atw; ; {
+		q, n := p, 0
+		var first, last byte
+		for q < len(s) && n < 63 {
+			c, w := decode(s, q)
+			if !isAlnum(c) && c != '-' {
+				break
+			}
+			if n == 0 {
+				first = c
+			}
+			last = c
+			q += w
+			n++
 		}
+		if q == p || first == '-' || last == '-' {
+			break
+		}
+		end, tld = q, p
+		labels++
+		if q < len(s) {
+			if c, w := decode(s, q); c == '.' && q+w < len(s) && isWordAt(s, q+w) {
+				p = q + w
+				continue
+			}
+		}
+		break
+	}
+	if labels < 2 || isWordAt(s, end) {
+		return at + atw
+	}
+	n := 0
+	for i := tld; i < end; {
+		c, w := decode(s, i)
+		if !isLetter(c) {
+			return at + atw
+		}
+		i += w
+		n++
+	}
+	if n < 2 {
+		return at + atw
 	}
 	// In a chain of addresses (a@b.cn@c.cn) this local part is the domain
 	// of the address before it: one finding covers the chain, so that no
@@ -58,6 +86,28 @@ func (st *scan) email(at int) int {
 	st.dropOverlapping(j)
 	st.found(Email, j, end, confStrong)
 	return end
+}
+
+// localCharBefore reports whether the character ending at s[i-1] may be
+// part of a local part (so one starting at i would not be whole).
+func localCharBefore(s string, i int) bool {
+	c, _ := decodeBefore(s, i)
+	return localChar(c)
+}
+
+// localDots reports whether the local part s[j:at] ends with a dot or
+// holds two in a row.
+func localDots(s string, j, at int) bool {
+	prevDot := false
+	for i := j; i < at; {
+		c, w := decode(s, i)
+		if c == '.' && prevDot {
+			return true
+		}
+		prevDot = c == '.'
+		i += w
+	}
+	return prevDot
 }
 
 // ipv4 finds a dotted quad starting at start (ASCII digits) and reports

@@ -11,9 +11,10 @@ const (
 
 // decode returns the ASCII equivalent of the character starting at s[i] and
 // its width in bytes. Full-width forms (U+FF01–U+FF5E: １３８, ＡＢ, ＠, （）,
-// －) map to their ASCII counterparts and the ideographic and no-break spaces
-// to ' ', so every detector sees full-width text as ASCII while offsets stay
-// those of the original string.
+// －) map to their ASCII counterparts, hyphens and dashes (U+2010–U+2015,
+// U+2212) to '-', and the ideographic, no-break and zero-width spaces to
+// ' ', so every detector sees such text as ASCII while offsets stay those
+// of the original string.
 func decode(s string, i int) (byte, int) {
 	b := s[i]
 	if b < utf8.RuneSelf {
@@ -40,8 +41,18 @@ func decode(s string, i int) (byte, int) {
 				return cDot, 3 // U+30FB katakana middle dot
 			}
 		case 0xE2:
-			if b1 == 0x80 && i+2 < len(s) && s[i+2] == 0xA2 {
-				return cDot, 3 // U+2022 bullet
+			if i+2 < len(s) {
+				switch b2 := s[i+2]; {
+				case b1 == 0x80 && b2 == 0xA2:
+					return cDot, 3 // U+2022 bullet
+				case b1 == 0x80 && b2 >= 0x90 && b2 <= 0x95, b1 == 0x88 && b2 == 0x92:
+					return '-', 3 // U+2010–U+2015 hyphens and dashes (138–1234–5678), U+2212 minus
+				case b1 == 0x80 && b2 >= 0x8B && b2 <= 0x8D, b1 == 0x81 && b2 == 0xA0:
+					// U+200B–U+200D zero-width space and joiners, U+2060
+					// word joiner: invisible, so a separator as a space is
+					// (138​1234​5678).
+					return ' ', 3
+				}
 			}
 		case 0xC2:
 			if b1 == 0xA0 {

@@ -162,7 +162,7 @@ func groupGoesOn(s string, i int) bool {
 	switch s[i] {
 	case ' ', '-', ')':
 		return i+1 < len(s)
-	case 0xEF, 0xE3, 0xC2: // full-width forms, ideographic and no-break spaces
+	case 0xEF, 0xE3, 0xE2, 0xC2: // full-width forms, ideographic, zero-width and no-break spaces, dashes
 		c, _ := decode(s, i)
 		return c == ' ' || c == '-' || c == ')'
 	}

@@ -292,12 +292,14 @@ func (st *scan) run() {
 			}
 			i = st.word(i)
 		case trigAt:
-			i = st.email(i)
+			i = st.email(i, 1)
 		case trigColon:
 			i = st.ipv6(i)
 		case trigWide:
-			if c, _ := decode(s, i); isAlnum(c) {
+			if c, w := decode(s, i); isAlnum(c) {
 				i = st.word(i)
+			} else if c == '@' {
+				i = st.email(i, w) // the full-width ＠
 			} else {
 				i++
 			}

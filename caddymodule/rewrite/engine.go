@@ -100,6 +100,8 @@ func New(o Options) (*Engine, error) {
 			switch {
 			case c.AnyIndex:
 				x.any |= bit
+				// gjson reads # on an object as the key "#".
+				x.keys.add("#", bit)
 			case c.Wild:
 				x.wild |= bit
 			default:

@@ -2,7 +2,10 @@
 // fix): a member whose key was rewritten and whose value was then dropped
 // crashed the walk; masks that showed what a value held besides itself;
 // JSON encoded twice; bare JSON strings and numbers as event data or a
-// text body; escaped digits in text.
+// text body; escaped digits in text; key names hidden under a plain-typed
+// container; keys holding personal data in the summary's paths; plurals
+// of key names; # on an object; full-width '＠', dashes and zero-width
+// spaces in free text.
 
 package rewrite
 
@@ -269,6 +272,132 @@ func TestAddressMaskShowsNothingBefore(t *testing.T) {
 			if bytes.Contains(out, []byte("13812345678")) {
 				t.Errorf("scan %s: %s\n  gives %s (summary %v)", route.Scan, in, out, sum.Counts)
 			}
+		}
+	}
+}
+
+// TestPlainTypedContainerHidesNoKeyNames: a value the role sees plain
+// is looked into when it holds a record written as a JSON string
+// (TestPlainValuesHoldingJSON); the same record written as an object under
+// the same field rule passes whole.
+func TestPlainTypedContainerHidesNoKeyNames(t *testing.T) {
+	p := config.Policy{Roles: map[string]config.RoleRules{
+		"clerk": {"cn_mobile": "plain", "*": "redact"},
+	}}
+	for _, scan := range []string{"names", "all"} {
+		route := config.Route{Scan: scan, Fields: []config.Field{{Path: "mobile", Type: "cn_mobile"}}}
+		e, d := reviewEngine(t, p, route, "clerk")
+		for _, in := range []string{
+			`{"mobile":"{\"name\":\"张三\",\"email\":\"zhang.san@example.com\"}"}`, // passes today
+			`{"mobile":{"name":"张三","email":"zhang.san@example.com"}}`,
+			`{"mobile":["13812345678",{"name":"张三"}]}`,
+		} {
+			var sum Summary
+			out, err := e.Rewrite(nil, []byte(in), JSON, d, &sum)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, secret := range []string{"张三", "zhang.san@example.com"} {
+				if bytes.Contains(out, []byte(secret)) {
+					t.Errorf("scan %s: %s passed in %s", scan, secret, out)
+				}
+			}
+		}
+	}
+}
+
+// TestSummaryPathsHoldNoValues: the summary records what a rewrite
+// did "without the values" (the flow log reads it), but its paths are the
+// keys as written, and a key can be the personal data the view hid.
+func TestSummaryPathsHoldNoValues(t *testing.T) {
+	e := engine(t, config.Route{Scan: "all"}, nil)
+	for _, in := range []string{
+		`{"13812345678":"x"}`,
+		`{"contacts":{"zhang.san@example.com":{"note":"ok"}}}`,
+		`{"byCard":{"6222026337417020":{"mobile":"13912345678"}}}`,
+	} {
+		var sum Summary
+		out, err := e.Rewrite(nil, []byte(in), JSON, decide(t, "online_agent"), &sum)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, secret := range []string{"13812345678", "zhang.san@example.com", "6222026337417020"} {
+			if bytes.Contains(out, []byte(secret)) {
+				t.Fatalf("view %s holds %s", out, secret) // the view is fine
+			}
+			for _, p := range sum.Paths {
+				// (paths escape '.', so compare without the escapes)
+				if bytes.Contains(bytes.ReplaceAll([]byte(p), []byte(`\`), nil), []byte(secret)) {
+					t.Errorf("%s: view %s, but summary path %q holds %s", in, out, p, secret)
+				}
+			}
+		}
+	}
+}
+
+// TestPluralKeyNames: key names type the values under them (mobile,
+// address, customerName …), but not their plural or list forms, which APIs
+// use for arrays: under scan names their values pass, and addresses and
+// names, which no content detector finds, pass under scan all too.
+func TestPluralKeyNames(t *testing.T) {
+	for _, c := range []struct{ scan, in, secret string }{
+		{"names", `{"phoneNumbers":["13812345678"]}`, "13812345678"},
+		{"names", `{"emails":["zhang.san@example.com"]}`, "zhang.san"},
+		{"names", `{"addresses":["北京市朝阳区建国路88号"]}`, "建国路"},
+		{"all", `{"addresses":["北京市朝阳区建国路88号"]}`, "建国路"},
+		{"all", `{"shippingAddresses":[{"detail":"北京市朝阳区建国路88号"}]}`, "建国路"},
+		{"all", `{"contactNames":["张三"]}`, "张三"},
+	} {
+		e := engine(t, config.Route{Scan: c.scan}, nil)
+		var sum Summary
+		out, err := e.Rewrite(nil, []byte(c.in), JSON, decide(t, "online_agent"), &sum)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(out, []byte(c.secret)) {
+			t.Errorf("scan %s: %s gives %s", c.scan, c.in, out)
+		}
+	}
+}
+
+// TestHashKeyOnObject: field paths are gjson paths; in gjson,
+// data.#.mobile on an object reads its member "#" (gjson v1.17.3 gives
+// "13812345678" for the document below). The engine's # matches array
+// elements only, so the value gjson names passes under scan off.
+func TestHashKeyOnObject(t *testing.T) {
+	e := engine(t, config.Route{Scan: "off", Fields: []config.Field{{Path: "data.#.mobile", Type: "cn_mobile"}}}, nil)
+	in := `{"data":{"#":{"mobile":"13812345678"}}}`
+	var sum Summary
+	out, err := e.Rewrite(nil, []byte(in), JSON, decide(t, "online_agent"), &sum)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(out, []byte("13812345678")) {
+		t.Errorf("%s gives %s", in, out)
+	}
+}
+
+// TestContentForms: forms of a mobile or an e-mail address that the
+// content detectors miss under scan all. The full-width ＠ is one that
+// detectors/normalize.go says every detector reads as '@'.
+func TestContentForms(t *testing.T) {
+	e := engine(t, config.Route{Scan: "all"}, nil)
+	d := decide(t, "online_agent")
+	for _, c := range []struct{ in, secret string }{
+		{`{"note":"邮箱 zhang.san＠example.com"}`, "zhang.san"},
+		{`{"note":"邮箱 zhang.san@ｅｘａｍｐｌｅ.com"}`, "zhang.san"},
+		{`{"note":"手机 138–1234–5678"}`, "1234"},           // en dash
+		{`{"note":"手机 138\u200b1234\u200b5678"}`, "1234"}, // zero-width space
+	} {
+		var sum Summary
+		out, err := e.Rewrite(nil, []byte(c.in), JSON, d, &sum)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var v map[string]string
+		json.Unmarshal(out, &v)
+		if strings.Contains(v["note"], c.secret) {
+			t.Errorf("%s gives %s", c.in, out)
 		}
 	}
 }

@@ -141,6 +141,10 @@ type pathElem struct {
 	key    []byte
 	ks, ke int32
 	index  bool
+	// pii is set for a key that holds personal data itself (scan all
+	// found it): the summary's paths, which the flow log keeps, show it
+	// as *, never as written.
+	pii bool
 	// h is the FNV-1a hash of the path up to and including this element,
 	// valid when hashed; set on demand, so members never recorded cost
 	// nothing.
@@ -225,6 +229,8 @@ func hashPath(p []pathElem, src []byte) uint64 {
 		}
 		if e.index {
 			h = (h ^ '#') * prime
+		} else if e.pii {
+			h = (h ^ '*') * prime
 		} else {
 			for _, c := range e.raw(src) {
 				h = (h ^ uint64(c)) * prime
@@ -244,6 +250,10 @@ func buildPath(p []pathElem, src []byte, b []byte) []byte {
 		}
 		if e.index {
 			b = append(b, '#')
+			continue
+		}
+		if e.pii {
+			b = append(b, '*')
 			continue
 		}
 		raw := e.raw(src)

@@ -308,10 +308,20 @@ func (w *walker) child(s slot, depth int, key []byte, index int, ki keyInfo, kr 
 	if r.prio() == prioField && cs.prio() < prioField {
 		cs.w = cs.w&(1<<20) | r.w&^(1<<20)
 	}
-	if ki.names != detectors.Unknown && cs.prio() < prioKey && w.e.route.Scan >= config.ScanNames {
+	if ki.names != detectors.Unknown && w.keyTypes(cs) && w.e.route.Scan >= config.ScanNames {
 		cs = cs.typed(ki.names, prioKey)
 	}
 	return cs
+}
+
+// keyTypes reports whether the type a key names applies to a value with
+// slot cs (before the key): when nothing ranks above a key's name, and
+// inside a container a field rule typed but the role sees plain: a mobile
+// field may hold a whole record ({"mobile":{"name":…}}), whose members'
+// names still count, as they do when it holds the record as a string.
+func (w *walker) keyTypes(cs slot) bool {
+	p := cs.prio()
+	return p < prioKey || p == prioFieldInherit && w.d.Action(cs.typ()) == config.Plain
 }
 
 // inherit is child for a member or element no field rule reaches, without
@@ -319,7 +329,7 @@ func (w *walker) child(s slot, depth int, key []byte, index int, ki keyInfo, kr 
 // names.
 func (w *walker) inherit(s slot, ki keyInfo) slot {
 	cs := inherited(s)
-	if ki.names != detectors.Unknown && cs.prio() < prioKey && w.e.route.Scan >= config.ScanNames {
+	if ki.names != detectors.Unknown && w.keyTypes(cs) && w.e.route.Scan >= config.ScanNames {
 		cs = cs.typed(ki.names, prioKey)
 	}
 	return cs
@@ -505,7 +515,7 @@ func (w *walker) object(i int, s slot) (int, error) {
 			}
 		} else {
 			pe := &w.path[depth]
-			pe.ks, pe.ke, pe.hashed = int32(keyStart), int32(keyEnd), false
+			pe.ks, pe.ke, pe.hashed, pe.pii = int32(keyStart), int32(keyEnd), false, false
 			var cs slot
 			dropKey := false
 			if fast && wildDead && kr == ke.rules {
@@ -1058,6 +1068,9 @@ func (w *walker) key(start, end int, key []byte) (drop bool, err error) {
 	if len(w.fs) == 0 {
 		return false, nil
 	}
+	// The member's path element, last in the path: its key is personal
+	// data, kept out of the summary's paths.
+	w.path[len(w.path)-1].pii = true
 	for _, f := range w.fs {
 		if w.d.Action(f.Type) == config.Drop {
 			w.record(f.Type, config.Drop)
