@@ -193,15 +193,22 @@ const (
 
 // dataFormat reports whether media, one of the text types pii_mask reads,
 // is a data format other than JSON, whose structure field rules and key
-// names cannot read. (Other types, application/yaml among them, are
-// refused unless pass_types lets them through.)
+// names cannot read: XML (not XHTML or SVG, a page and an image), CSV and
+// TSV under any of their names, YAML, form data. (Other types,
+// application/yaml among them, are refused unless pass_types lets them
+// through.)
 func dataFormat(media string) bool {
-	switch media {
-	case "application/xml", "text/xml", "text/csv", "text/tab-separated-values", "text/yaml", "text/x-yaml",
-		"application/x-www-form-urlencoded":
+	switch {
+	case media == "application/xml", media == "text/xml", media == "application/x-www-form-urlencoded":
 		return true
+	case strings.HasSuffix(media, "+xml"):
+		return media != "application/xhtml+xml" && media != "image/svg+xml"
+	case strings.HasPrefix(media, "text/"):
+		sub := media[len("text/"):]
+		return strings.Contains(sub, "csv") || strings.Contains(sub, "separated-values") ||
+			strings.Contains(sub, "tsv") || strings.Contains(sub, "yaml")
 	}
-	return strings.HasSuffix(media, "+xml") && media != "application/xhtml+xml"
+	return false
 }
 
 // Validate checks the configuration.

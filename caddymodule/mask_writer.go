@@ -168,6 +168,12 @@ func (mw *maskWriter) WriteHeader(status int) {
 		mw.mode = modeStream
 	case media == "application/json" || media == "text/json" || strings.HasSuffix(media, "+json"):
 		mw.format, mw.mode = rewrite.JSON, modeBuffer
+	case strings.HasPrefix(media, "image/") && mw.m.passes(media):
+		// An image type pass_types names (SVG is XML, but an image).
+		mw.mode = modePass
+		mw.fixHeader(true)
+		mw.sendHeader()
+		return
 	case media == "" || media == "application/octet-stream" || strings.HasPrefix(media, "text/") ||
 		media == "application/xml" || strings.HasSuffix(media, "+xml") ||
 		media == "application/javascript" || media == "application/x-javascript" ||
@@ -200,6 +206,14 @@ func (mw *maskWriter) WriteHeader(status int) {
 		return
 	}
 	mw.buf = bufPool.Get().(*bytes.Buffer)
+}
+
+// jsonContainer reports whether body, after a byte-order mark and white
+// space, starts with an object or an array (not a bare string or number).
+func jsonContainer(body []byte) bool {
+	body = bytes.TrimPrefix(body, []byte("\xEF\xBB\xBF"))
+	body = bytes.TrimLeft(body, " \t\r\n")
+	return len(body) > 0 && (body[0] == '{' || body[0] == '[')
 }
 
 // asciiProbe is every printable ASCII character and the white space.
@@ -737,14 +751,6 @@ func (mw *maskWriter) finish() error {
 			}
 		}
 	}
-	if err == nil && format == rewrite.Text && mw.m.refuseData && dataFormat(mw.media) &&
-		mw.status >= 200 && mw.status < 300 {
-		// XML, CSV …: the route's field rules and key names cannot be
-		// applied to it, and a client can often ask for it instead of
-		// JSON (Accept, ?format=xml): refused, not content-scanned only.
-		return mw.fail(http.StatusBadGateway, reasonDataFormat,
-			fmt.Errorf("%s: not JSON; the route's field rules and key names read JSON (data_formats scan lets it through, content-scanned)", mw.media))
-	}
 	if err != nil && format == rewrite.JSONP && !errors.Is(err, rewrite.ErrTooDeep) {
 		// It looked like a callback's call, but its argument is not JSON:
 		// a script, content-scanned as text.
@@ -752,6 +758,15 @@ func (mw *maskWriter) finish() error {
 		format = rewrite.Text
 		view, err = mw.m.engine.Rewrite((*dst)[:0], body, format, mw.d, &mw.out.Summary)
 		mw.out.Format = formatName(format)
+	}
+	if err == nil && mw.m.refuseData && dataFormat(mw.media) && mw.status >= 200 && mw.status < 300 &&
+		(format == rewrite.Text || format == rewrite.JSON && !jsonContainer(body)) {
+		// XML, CSV …, read as text or as one bare JSON string or number
+		// (a one-cell CSV): the route's field rules and key names cannot
+		// be applied to it, and a client can often ask for it instead of
+		// JSON (Accept, ?format=xml): refused, not content-scanned only.
+		return mw.fail(http.StatusBadGateway, reasonDataFormat,
+			fmt.Errorf("%s: not JSON; the route's field rules and key names read JSON (data_formats scan lets it through, content-scanned)", mw.media))
 	}
 	if err != nil {
 		reason := reasonMalformed

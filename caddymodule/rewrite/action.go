@@ -452,16 +452,41 @@ func (a *actor) maskEmail(dst, v []byte) []byte {
 	dst = append(dst, v[:w]...)
 	dst = append(dst, "***"...)
 	// The domain, and nothing after it: a value that goes on past the
-	// address (a mobile, a street) has the rest masked whole.
+	// address (a mobile, a street) has the rest masked whole. The domain
+	// ends with its last label of letters (the top-level domain), after
+	// at least one other, as the e-mail detector reads it.
 	end := at + 1
-	for end < len(v) && (isAlnumASCII(v[end]) || v[end] == '.' || v[end] == '-') {
-		end++
+	for p, labels := at+1, 0; ; {
+		q := p
+		for q < len(v) && (isAlnumASCII(v[q]) || v[q] == '-') {
+			q++
+		}
+		if q == p {
+			break
+		}
+		if labels++; labels >= 2 && q-p >= 2 && lettersOnly(v[p:q]) {
+			end = q
+		}
+		if q+1 < len(v) && v[q] == '.' {
+			p = q + 1
+			continue
+		}
+		break
 	}
 	dst = append(dst, v[at:end]...)
 	if rest := v[end:]; len(rest) > 0 {
 		dst = maskRange(dst, rest, keep{}, countSignificant(rest))
 	}
 	return dst
+}
+
+func lettersOnly(b []byte) bool {
+	for _, c := range b {
+		if c|0x20 < 'a' || c|0x20 > 'z' {
+			return false
+		}
+	}
+	return true
 }
 
 // maskName keeps the first character of each word: 张三 → 张*,

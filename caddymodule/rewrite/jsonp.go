@@ -1,7 +1,5 @@
 package rewrite
 
-import "bytes"
-
 // JSONP: many legacy JSON APIs also answer a script's call, the same data
 // as the argument of a callback the client names (?callback=cb):
 //
@@ -14,10 +12,10 @@ import "bytes"
 // jsonpSpan finds, in a JSONP response, where the JSON argument starts
 // (its first byte, { or [) and where the call's closing parenthesis is.
 // The recognised calls: after an optional UTF-8 byte-order mark, white
-// space and /* … */ comments, an optional guard "typeof NAME ===
+// space and empty /**/ comments, an optional guard "typeof NAME ===
 // 'function' &&" (== too, either quote), NAME "(" where NAME is a dotted
 // chain of JavaScript identifiers (ASCII), then the argument, ")", an
-// optional ";", white space and comments.
+// optional ";", white space and empty comments.
 func jsonpSpan(b []byte) (start, end int, ok bool) {
 	i := skipJSSpace(b, bomLen(b))
 	if j, name := jsName(b, i); name && string(b[i:j]) == "typeof" {
@@ -67,12 +65,8 @@ func jsonpSpan(b []byte) (start, end int, ok bool) {
 	e := len(b)
 	for {
 		e = trimJSSpaceRight(b[:e])
-		if e >= 4 && string(b[e-2:e]) == "*/" {
-			k := bytes.LastIndex(b[:e-2], []byte("/*"))
-			if k < start {
-				return 0, 0, false
-			}
-			e = k
+		if e-4 > start && string(b[e-4:e]) == "/**/" {
+			e -= 4
 			continue
 		}
 		break
@@ -86,21 +80,17 @@ func jsonpSpan(b []byte) (start, end int, ok bool) {
 	return start, e - 1, true
 }
 
-// skipJSSpace skips white space and /* … */ comments. A comment with a
-// double quote in it is not skipped (the call is then not recognised):
-// the structural index, which covers the call's prefix, must see the
-// quotes there in pairs.
+// skipJSSpace skips white space and empty comments (/**/, which Express
+// puts first). A comment with anything in it is not skipped, and the call
+// is then not recognised (its text is content-scanned): what a comment
+// holds is not in the JSON the rewrite reads.
 func skipJSSpace(b []byte, i int) int {
 	for {
 		i = skipWS(b, i)
-		if !hasAt(b, i, "/*") {
+		if !hasAt(b, i, "/**/") {
 			return i
 		}
-		k := bytes.Index(b[i+2:], []byte("*/"))
-		if k < 0 || bytes.IndexByte(b[i+2:i+2+k], '"') >= 0 {
-			return i
-		}
-		i += 2 + k + 2
+		i += 4
 	}
 }
 

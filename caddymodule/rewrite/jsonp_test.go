@@ -21,7 +21,7 @@ func TestJSONP(t *testing.T) {
 		{"\uFEFF cb ( ", " ) ; "},
 		{"/**/ typeof cb === 'function' && cb(", ");"}, // Express's res.jsonp
 		{`typeof jQuery1_2.cb=="function"&&jQuery1_2.cb(`, ")"},
-		{"/* a comment */\nwindow.$cb_9(", "); /* after */"},
+		{"/**/\nwindow.$cb_9(", "); /**/"},
 	} {
 		in := wrap.pre + arg + wrap.post
 		if f := Sniff([]byte(in)); f != JSONP {
@@ -48,6 +48,9 @@ func TestJSONP(t *testing.T) {
 		`typeof cb === 'object' && cb(` + arg + `)`,
 		`typeof cb === 'function' cb(` + arg + `)`,
 		`/* "unpaired */ cb(` + arg + `)`,
+		// A comment with something in it: the text is content-scanned.
+		`/* customer 13812345678 */ cb(` + arg + `);`,
+		`cb(` + arg + `); /* zhang.san@example.com */`,
 		`cb.(` + arg + `)`,
 		`(` + arg + `)`,
 	} {

@@ -173,34 +173,42 @@ func quote(dst, s []byte) []byte {
 	return append(dst, '"')
 }
 
-// decodeTextEscapes appends to dst src with its \uXXXX escapes (surrogate
-// pairs included) decoded where they stand for a letter, a digit, '@' or
-// '＠', the characters of the values detectors find; others stay escaped.
-// ok reports whether any was decoded.
-func decodeTextEscapes(dst, src []byte) (_ []byte, ok bool) {
+// decodeTextEscapes returns src with its \uXXXX escapes (surrogate pairs
+// included) decoded where they stand for a letter, a digit, '@' or '＠',
+// the characters of the values detectors find; other escapes, and a \u
+// after an escaped backslash (\\u0031 is a backslash and "u0031"), stay as
+// they are. offs maps each byte of the result, and its end, to its offset
+// in src. ok reports whether any escape was decoded.
+func decodeTextEscapes(src []byte) (dec []byte, offs []int32, ok bool) {
 	for i := 0; i < len(src); {
-		if src[i] != '\\' || i+1 >= len(src) || src[i+1] != 'u' {
-			dst = append(dst, src[i])
-			i++
+		if src[i] == '\\' && i+1 < len(src) && src[i+1] == '\\' {
+			dec, offs = append(dec, '\\', '\\'), append(offs, int32(i), int32(i+1))
+			i += 2
 			continue
 		}
-		r, good := hex4(src, i+2)
-		n := 6
-		if good && utf16IsHigh(r) {
-			if lo, ok := hex4(src, i+8); ok && i+7 < len(src) && src[i+6] == '\\' && src[i+7] == 'u' && utf16IsLow(lo) {
-				r, n = (r-0xD800)<<10+(lo-0xDC00)+0x10000, 12
-			} else {
-				good = false
+		if src[i] == '\\' && i+1 < len(src) && src[i+1] == 'u' {
+			r, good := hex4(src, i+2)
+			n := 6
+			if good && utf16IsHigh(r) {
+				if lo, ok := hex4(src, i+8); ok && i+7 < len(src) && src[i+6] == '\\' && src[i+7] == 'u' && utf16IsLow(lo) {
+					r, n = (r-0xD800)<<10+(lo-0xDC00)+0x10000, 12
+				} else {
+					good = false
+				}
+			}
+			if good && (unicode.IsLetter(r) || unicode.IsNumber(r) || r == '@' || r == '＠') {
+				k := len(dec)
+				dec = utf8.AppendRune(dec, r)
+				for range len(dec) - k {
+					offs = append(offs, int32(i))
+				}
+				i += n
+				ok = true
+				continue
 			}
 		}
-		if good && (unicode.IsLetter(r) || unicode.IsNumber(r) || r == '@' || r == '＠') {
-			dst = utf8.AppendRune(dst, r)
-			i += n
-			ok = true
-			continue
-		}
-		dst = append(dst, src[i])
+		dec, offs = append(dec, src[i]), append(offs, int32(i))
 		i++
 	}
-	return dst, ok
+	return dec, append(offs, int32(len(src))), ok
 }

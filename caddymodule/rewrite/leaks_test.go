@@ -211,8 +211,9 @@ func TestScalarEventDataAndText(t *testing.T) {
 			}
 			data := strings.TrimSuffix(strings.TrimPrefix(string(out), "data: "), "\n\n")
 			var x any
-			if json.Unmarshal([]byte(data), &x) != nil {
-				continue // not JSON any more: rewritten
+			if err := json.Unmarshal([]byte(data), &x); err != nil {
+				t.Errorf("format %d: %q gives %q, not JSON: %v", c.f, c.in, out, err)
+				continue
 			}
 			if s := fmt.Sprint(x); detectorsDefaultScan(strings.ReplaceAll(s, "e+10", "")) != "" || strings.Contains(fmt.Sprintf("%.0f", x), "13812345678") {
 				t.Errorf("format %d: %q gives %q, which a client reads as %v", c.f, c.in, out, x)
@@ -228,17 +229,23 @@ func TestScalarEventDataAndText(t *testing.T) {
 func TestTextWithEscapedDigits(t *testing.T) {
 	e := engine(t, config.Route{Scan: "all"}, nil)
 	d := decide(t, "online_agent")
-	for _, in := range []string{
-		`window.__DATA__ = {"note":"客户手机\uff11\uff13\uff18\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18"};`,
-		`var mobile = "\u0031\u0033\u0038\u0031\u0032\u0033\u0034\u0035\u0036\u0037\u0038";`,
+	for _, c := range []struct{ in, want string }{
+		{`window.__DATA__ = {"note":"客户手机\uff11\uff13\uff18\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18"};`,
+			`window.__DATA__ = {"note":"客户手机１３８****５６７８"};`},
+		{`var mobile = "\u0031\u0033\u0038\u0031\u0032\u0033\u0034\u0035\u0036\u0037\u0038";`,
+			`var mobile = "138****5678";`},
+		// Escapes of other characters, and a \u after an escaped
+		// backslash, stay as they were.
+		{`var m = "\u0031\u0033\u0038\u0031\u0032\u0033\u0034\u0035\u0036\u0037\u0038\u0022"; var dir = "C:\\u0031\\data";`,
+			`var m = "138****5678\u0022"; var dir = "C:\\u0031\\data";`},
 	} {
 		var sum Summary
-		out, err := e.Rewrite(nil, []byte(in), Text, d, &sum)
+		out, err := e.Rewrite(nil, []byte(c.in), Text, d, &sum)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !sum.Changed {
-			t.Errorf("%s passes unchanged (summary %v)", out, sum.Counts)
+		if string(out) != c.want {
+			t.Errorf("%s\n gives %s\n want %s", c.in, out, c.want)
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
+	"sort"
 	"unicode/utf8"
 	"unsafe"
 
@@ -1229,16 +1230,8 @@ func (w *walker) text(src []byte) {
 	}
 	w.src = src
 	w.fs = w.e.scanner.ScanWith(src, w.fs[:0], &w.ws)
-	if bytes.Contains(src, []byte(`\u`)) {
-		// A script or page may hold JSON or JavaScript strings whose
-		// digits are escaped (\u0031, \uff11): the text is scanned with
-		// the escapes of letters, digits and '@' decoded, and when that
-		// finds more, the view is of the decoded text.
-		if dec, ok := decodeTextEscapes(nil, src); ok {
-			if fs := w.e.scanner.ScanWith(dec, nil, &w.ws); len(fs) > len(w.fs) {
-				w.fs, src = fs, dec
-			}
-		}
+	if bytes.Contains(src, []byte(`\u`)) && w.textEscapes(src) {
+		return
 	}
 	if len(w.fs) == 0 {
 		return
@@ -1249,4 +1242,70 @@ func (w *walker) text(src []byte) {
 		w.out = append(w.out, out...)
 		w.last = len(src)
 	}
+}
+
+// textEscapes rewrites text (a script or a page) whose \uXXXX escapes hide
+// values from the detectors: a value found only with them decoded is
+// replaced, escapes and all, by its view of the decoded value; values the
+// plain scan found (w.fs) are rewritten as usual. It reports false, having
+// done nothing, when decoding finds nothing more.
+func (w *walker) textEscapes(src []byte) bool {
+	dec, offs, ok := decodeTextEscapes(src)
+	if !ok {
+		return false
+	}
+	type span struct {
+		start, end int
+		value      []byte
+		t          detectors.Type
+	}
+	var spans []span
+	for _, f := range w.fs {
+		spans = append(spans, span{f.Start, f.End, src[f.Start:f.End], f.Type})
+	}
+	more := false
+	for _, f := range w.e.scanner.ScanWith(dec, nil, &w.ws) {
+		sp := span{int(offs[f.Start]), int(offs[f.End]), dec[f.Start:f.End], f.Type}
+		if sp.end-sp.start == len(sp.value) {
+			continue // no escape in it: the plain scan's
+		}
+		spans = append(spans, sp)
+		more = true
+	}
+	if !more {
+		return false
+	}
+	sort.Slice(spans, func(i, j int) bool {
+		if spans[i].start != spans[j].start {
+			return spans[i].start < spans[j].start
+		}
+		return spans[i].end > spans[j].end
+	})
+	var out []byte
+	prev, changed := 0, false
+	for _, sp := range spans {
+		if sp.start < prev {
+			continue // inside one taken already
+		}
+		act := w.d.Action(sp.t)
+		w.record(sp.t, act)
+		if act == config.Plain {
+			continue
+		}
+		changed = true
+		out = append(out, src[prev:sp.start]...)
+		mark := len(out)
+		var err error
+		if out, err = w.e.act.apply(out, sp.t, act, sp.value); err != nil {
+			out = redact(out[:mark], sp.t)
+		}
+		prev = sp.end
+	}
+	if changed {
+		out = append(out, src[prev:]...)
+		w.flush(0)
+		w.out = append(w.out, out...)
+		w.last = len(src)
+	}
+	return true
 }
