@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -275,6 +276,14 @@ func (t *Table) Override(o map[string]RoleRules) (*Table, error) {
 		}
 		n.roles[role] = vec
 	}
+	// A route's overrides make another policy: another version, so that
+	// flow records tell them apart.
+	canon, err := json.Marshal(o)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(append([]byte(t.version+"\x00"), canon...))
+	n.version = hex.EncodeToString(sum[:6])
 	return &n, nil
 }
 
@@ -282,7 +291,7 @@ func (t *Table) Override(o map[string]RoleRules) (*Table, error) {
 // agent's roles.
 type Decision struct {
 	actions []Action
-	// Roles are the agent's roles the policy knows, in the order given.
+	// Roles are the agent's roles the policy knows, sorted, each once.
 	Roles []string
 	// Unknown is set when the agent has no role the policy knows.
 	Unknown bool
@@ -310,7 +319,7 @@ func (t *Table) Decide(roles string, d *Decision) {
 			rest = ""
 		}
 		vec, ok := t.roles[role]
-		if !ok {
+		if !ok || slices.Contains(d.Roles, role) {
 			continue
 		}
 		d.Roles = append(d.Roles, role)
@@ -321,6 +330,9 @@ func (t *Table) Decide(roles string, d *Decision) {
 			}
 		}
 	}
+	// One spelling per set of roles (metrics label them, the flow log
+	// records them): sorted.
+	slices.Sort(d.Roles)
 	d.Unknown = len(d.Roles) == 0
 	d.Deny = d.Unknown && t.deny
 	if d.Unknown {

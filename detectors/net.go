@@ -33,10 +33,14 @@ func (st *scan) email(at, atw int) int {
 	if j == at || j > 0 && (localCharBefore(s, j) || isWordBefore(s, j)) || localDots(s, j, at) {
 		return at + atw // RFC 5322: a dot neither ends the local part nor doubles
 	}
-	end, labels, tld := 0, 0, 0
+	// The domain: labels of letters, digits and '-', ending with the last
+	// label of letters only (the top-level domain) after at least one
+	// other; what follows it (li@qq.com.13987654321) is not the address.
+	end, labels := 0, 0
 	for p := at + atw; ; {
 		q, n := p, 0
 		var first, last byte
+		letters := true
 		for q < len(s) && n < 63 {
 			c, w := decode(s, q)
 			if !isAlnum(c) && c != '-' {
@@ -45,6 +49,7 @@ func (st *scan) email(at, atw int) int {
 			if n == 0 {
 				first = c
 			}
+			letters = letters && isLetter(c)
 			last = c
 			q += w
 			n++
@@ -52,8 +57,9 @@ func (st *scan) email(at, atw int) int {
 		if q == p || first == '-' || last == '-' {
 			break
 		}
-		end, tld = q, p
-		labels++
+		if labels++; labels >= 2 && letters && n >= 2 {
+			end = q
+		}
 		if q < len(s) {
 			if c, w := decode(s, q); c == '.' && q+w < len(s) && isWordAt(s, q+w) {
 				p = q + w
@@ -62,19 +68,7 @@ func (st *scan) email(at, atw int) int {
 		}
 		break
 	}
-	if labels < 2 || isWordAt(s, end) {
-		return at + atw
-	}
-	n := 0
-	for i := tld; i < end; {
-		c, w := decode(s, i)
-		if !isLetter(c) {
-			return at + atw
-		}
-		i += w
-		n++
-	}
-	if n < 2 {
+	if end == 0 || isWordAt(s, end) {
 		return at + atw
 	}
 	// In a chain of addresses (a@b.cn@c.cn) this local part is the domain

@@ -102,7 +102,10 @@ group:
 	if c, bw := decodeBefore(s, first.start); c == '+' {
 		plusAt = first.start - bw
 	} else if c == '.' {
-		prefixOK = !isWordBefore(s, first.start-bw)
+		// After "1." a decimal or a version; after a letter ("qq.com.
+		// 13987654321", a file name) a number all the same.
+		d, _ := decodeBefore(s, first.start-bw)
+		prefixOK = !isDigit(d)
 	}
 	suffixOK := true
 	if last.end < len(s) {

@@ -187,6 +187,16 @@ func TestScanTable(t *testing.T) {
 		{"IBAN " + ibanGBsp + " thanks", []string{"iban:" + ibanGBsp}},
 		{"konto " + ibanDE, []string{"iban:" + ibanDE}},
 		{"GB82WEST12345698765433", nil},
+		// Glued values: a number after a domain's dot, an address whose
+		// domain goes on past its top-level domain, full-width '＠',
+		// dashes and zero-width spaces between groups.
+		{"li@qq.com.13987654321", []string{"email:li@qq.com", "cn_mobile:13987654321"}},
+		{"li@qq.com.13987654321-", []string{"email:li@qq.com", "cn_mobile:13987654321"}},
+		{"file.13812345678", []string{"cn_mobile:13812345678"}},
+		{"v1.13812345678", nil}, // after a digit's dot: a version or a decimal
+		{"邮箱 zhang.san＠example.com", []string{"email:zhang.san＠example.com"}},
+		{"手机 138–1234–5678", []string{"cn_mobile:138–1234–5678"}},
+		{"手机 138\u200b1234\u200b5678", []string{"cn_mobile:138\u200b1234\u200b5678"}},
 		// Look-alikes.
 		{"金额 4ec04618-f54f-4287-44b6-adeb344c9131 元", nil},
 		{"trace=202610004143167231 v15.1.10 26815.58 SF0966542870722", nil},

@@ -6,6 +6,8 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"hash"
+	"net/netip"
+	"strings"
 	"sync"
 	"unicode"
 	"unicode/utf8"
@@ -118,6 +120,14 @@ func canonical(dst []byte, t detectors.Type, v []byte) []byte {
 		}
 		return dst
 	case detectors.PersonName, detectors.Address, detectors.BirthDate:
+		return append(dst, v...)
+	case detectors.IPAddress:
+		// The separators are the address: 192.168.1.10 is not
+		// 19.216.81.10. An address's one spelling, or the value as
+		// written when it does not parse.
+		if a, err := netip.ParseAddr(strings.TrimSpace(string(v))); err == nil {
+			return a.AppendTo(dst)
+		}
 		return append(dst, v...)
 	}
 	for i := 0; i < len(v); {
@@ -473,7 +483,33 @@ func (a *actor) maskEmail(dst, v []byte) []byte {
 		}
 		break
 	}
-	dst = append(dst, v[at:end]...)
+	// A label of five digits or more may be a number glued into the
+	// domain (a@13812345678.cn): its characters are hidden too.
+	for p := at; p < end; {
+		q := p + 1
+		for q < end && v[q] != '.' {
+			q++
+		}
+		label := v[p:q] // with the '@' or '.' before it
+		digits := 0
+		for _, c := range label {
+			if isDigitASCII(c) {
+				digits++
+			}
+		}
+		if digits >= 5 {
+			dst = append(dst, label[0])
+			for _, c := range label[1:] {
+				if isAlnumASCII(c) {
+					c = maskRune
+				}
+				dst = append(dst, c)
+			}
+		} else {
+			dst = append(dst, label...)
+		}
+		p = q
+	}
 	if rest := v[end:]; len(rest) > 0 {
 		dst = maskRange(dst, rest, keep{}, countSignificant(rest))
 	}

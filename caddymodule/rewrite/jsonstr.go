@@ -173,9 +173,27 @@ func quote(dst, s []byte) []byte {
 	return append(dst, '"')
 }
 
+// textEscapeDecoded reports whether decodeTextEscapes decodes an escape of
+// r: the characters of the values detectors find, and the separators they
+// read between their parts (Python's json.dumps escapes every non-ASCII
+// character this way).
+func textEscapeDecoded(r rune) bool {
+	switch {
+	case unicode.IsLetter(r), unicode.IsNumber(r):
+		return true
+	case r == '@', r == '.', r == '-', r == '+', r == ' ', r == '(', r == ')', r == '·':
+		return true
+	case r >= 0xFF01 && r <= 0xFF5E: // full-width forms
+		return true
+	case r >= 0x2010 && r <= 0x2015, r == 0x2212, r >= 0x200B && r <= 0x200D, r == 0x2060, r == 0x3000, r == 0xA0, r == 0x2022, r == 0x30FB:
+		return true
+	}
+	return false
+}
+
 // decodeTextEscapes returns src with its \uXXXX escapes (surrogate pairs
-// included) decoded where they stand for a letter, a digit, '@' or '＠',
-// the characters of the values detectors find; other escapes, and a \u
+// included) decoded where they stand for a character textEscapeDecoded
+// names; other escapes, and a \u
 // after an escaped backslash (\\u0031 is a backslash and "u0031"), stay as
 // they are. offs maps each byte of the result, and its end, to its offset
 // in src. ok reports whether any escape was decoded.
@@ -196,7 +214,7 @@ func decodeTextEscapes(src []byte) (dec []byte, offs []int32, ok bool) {
 					good = false
 				}
 			}
-			if good && (unicode.IsLetter(r) || unicode.IsNumber(r) || r == '@' || r == '＠') {
+			if good && textEscapeDecoded(r) {
 				k := len(dec)
 				dec = utf8.AppendRune(dec, r)
 				for range len(dec) - k {

@@ -111,6 +111,9 @@ type walker struct {
 	memo [memoDepths * memoWidth]memoEntry
 	gen  uint32
 
+	// kfs is markPIIKeys' scratch.
+	kfs []detectors.Finding
+
 	// keyMark and keyLast are len(out) and last before the last key was
 	// rewritten, for dropRange to take the rewrite back.
 	keyMark, keyLast int
@@ -753,7 +756,46 @@ func (w *walker) recordSlot(s slot, act config.Action) {
 // record counts one value of type t that received act, at the current path.
 func (w *walker) record(t detectors.Type, act config.Action) {
 	w.sum.add(t, act)
+	w.markPIIKeys()
 	w.pathBuf = w.sum.addPath(w.path, w.src, w.pathBuf, w.e.internPath)
+}
+
+// markPIIKeys marks the keys of the current path that are personal data
+// themselves ({"13812345678": {…}}), whatever the scan mode, so that the
+// summary's paths (the flow log's) show them as *. Each key is looked at
+// once, before its path element is first hashed, and only when it could
+// hold something the detectors find.
+func (w *walker) markPIIKeys() {
+	for i := range w.path {
+		e := &w.path[i]
+		if e.hashed || e.index || e.pii {
+			continue
+		}
+		raw := e.raw(w.src)
+		if !mayHoldPII(raw) {
+			continue
+		}
+		if w.kfs = w.e.scanner.ScanWith(raw[1:len(raw)-1], w.kfs[:0], &w.ws); len(w.kfs) > 0 {
+			e.pii = true
+		}
+	}
+}
+
+// mayHoldPII reports whether a key could hold a value the detectors find:
+// five digits or more, an '@', or full-width forms.
+func mayHoldPII(key []byte) bool {
+	digits := 0
+	for _, c := range key {
+		switch {
+		case c >= '0' && c <= '9':
+			if digits++; digits >= 5 {
+				return true
+			}
+		case c == '@', c == 0xEF:
+			return true
+		}
+	}
+	return false
 }
 
 func (w *walker) str(i int, s slot) (int, error) {
@@ -1244,6 +1286,17 @@ func (w *walker) text(src []byte) {
 	}
 }
 
+// plainFound reports whether the plain scan (w.fs) found a value of type t
+// at src[start:end].
+func (w *walker) plainFound(start, end int, t detectors.Type) bool {
+	for _, f := range w.fs {
+		if f.Start == start && f.End == end && f.Type == t {
+			return true
+		}
+	}
+	return false
+}
+
 // textEscapes rewrites text (a script or a page) whose \uXXXX escapes hide
 // values from the detectors: a value found only with them decoded is
 // replaced, escapes and all, by its view of the decoded value; values the
@@ -1266,8 +1319,8 @@ func (w *walker) textEscapes(src []byte) bool {
 	more := false
 	for _, f := range w.e.scanner.ScanWith(dec, nil, &w.ws) {
 		sp := span{int(offs[f.Start]), int(offs[f.End]), dec[f.Start:f.End], f.Type}
-		if sp.end-sp.start == len(sp.value) {
-			continue // no escape in it: the plain scan's
+		if w.plainFound(sp.start, sp.end, f.Type) {
+			continue // the plain scan's own
 		}
 		spans = append(spans, sp)
 		more = true
@@ -1282,24 +1335,32 @@ func (w *walker) textEscapes(src []byte) bool {
 		return spans[i].end > spans[j].end
 	})
 	var out []byte
-	prev, changed := 0, false
+	prev, mark, changed := 0, 0, false
+	var last detectors.Type
 	for _, sp := range spans {
-		if sp.start < prev {
-			continue // inside one taken already
-		}
 		act := w.d.Action(sp.t)
+		if sp.start < prev {
+			// Overlapping the one before (the plain and the decoded
+			// scans read the text differently): the two are redacted
+			// as one.
+			if sp.end > prev {
+				out = redact(out[:mark], last)
+				prev = sp.end
+			}
+			continue
+		}
 		w.record(sp.t, act)
 		if act == config.Plain {
 			continue
 		}
 		changed = true
 		out = append(out, src[prev:sp.start]...)
-		mark := len(out)
+		mark = len(out)
 		var err error
 		if out, err = w.e.act.apply(out, sp.t, act, sp.value); err != nil {
 			out = redact(out[:mark], sp.t)
 		}
-		prev = sp.end
+		prev, last = sp.end, sp.t
 	}
 	if changed {
 		out = append(out, src[prev:]...)
