@@ -41,6 +41,7 @@ func (st *scan) email(at, atw int) int {
 		q, n := p, 0
 		var first, last byte
 		letters := true
+		lead, leadEnd := 0, p // the label's leading letters
 		for q < len(s) && n < 63 {
 			c, w := decode(s, q)
 			if !isAlnum(c) && c != '-' {
@@ -49,15 +50,28 @@ func (st *scan) email(at, atw int) int {
 			if n == 0 {
 				first = c
 			}
-			letters = letters && isLetter(c)
+			if letters = letters && isLetter(c); letters {
+				lead, leadEnd = lead+1, q+w
+			}
 			last = c
 			q += w
 			n++
 		}
-		if q == p || first == '-' || last == '-' {
+		if q == p || first == '-' {
 			break
 		}
-		if labels++; labels >= 2 && letters && n >= 2 {
+		labels++
+		if labels >= 2 && !letters && lead >= 2 && leadEnd < len(s) && s[leadEnd] == '-' {
+			// A top-level domain with something glued on by a '-'
+			// (example.com-13812345678, example.com-备用): the address
+			// ends with it.
+			end = leadEnd
+			break
+		}
+		if last == '-' {
+			break
+		}
+		if labels >= 2 && letters && n >= 2 {
 			end = q
 		}
 		if q < len(s) {

@@ -125,8 +125,17 @@ func canonical(dst []byte, t detectors.Type, v []byte) []byte {
 		// The separators are the address: 192.168.1.10 is not
 		// 19.216.81.10. An address's one spelling, or the value as
 		// written when it does not parse.
-		if a, err := netip.ParseAddr(strings.TrimSpace(string(v))); err == nil {
-			return a.AppendTo(dst)
+		folded := make([]byte, 0, len(v))
+		for i := 0; i < len(v); {
+			r, w := utf8.DecodeRune(v[i:])
+			if r >= 0xFF01 && r <= 0xFF5E {
+				r -= 0xFEE0 // full-width forms, as everywhere
+			}
+			folded = utf8.AppendRune(folded, r)
+			i += w
+		}
+		if a, err := netip.ParseAddr(strings.TrimSpace(string(folded))); err == nil {
+			return a.Unmap().AppendTo(dst) // ::ffff:192.168.1.10 is 192.168.1.10
 		}
 		return append(dst, v...)
 	}

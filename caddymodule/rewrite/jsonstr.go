@@ -3,6 +3,7 @@ package rewrite
 import (
 	"encoding/binary"
 	"errors"
+	"sort"
 	"unicode"
 	"unicode/utf8"
 )
@@ -181,7 +182,7 @@ func textEscapeDecoded(r rune) bool {
 	switch {
 	case unicode.IsLetter(r), unicode.IsNumber(r):
 		return true
-	case r == '@', r == '.', r == '-', r == '+', r == ' ', r == '(', r == ')', r == '·':
+	case r == '@', r == '.', r == '-', r == '+', r == '_', r == '%', r == ' ', r == '(', r == ')', r == '·':
 		return true
 	case r >= 0xFF01 && r <= 0xFF5E: // full-width forms
 		return true
@@ -191,42 +192,131 @@ func textEscapeDecoded(r rune) bool {
 	return false
 }
 
-// decodeTextEscapes returns src with its \uXXXX escapes (surrogate pairs
-// included) decoded where they stand for a character textEscapeDecoded
-// names; other escapes, and a \u
-// after an escaped backslash (\\u0031 is a backslash and "u0031"), stay as
-// they are. offs maps each byte of the result, and its end, to its offset
-// in src. ok reports whether any escape was decoded.
-func decodeTextEscapes(src []byte) (dec []byte, offs []int32, ok bool) {
+// textEscapes is what decodeTextEscapes makes of a text.
+type textEscapes struct {
+	dec  []byte  // the text, with escapes textEscapeDecoded names decoded
+	offs []int32 // each byte of dec, and its end, as an offset in the text
+	// esc are the escapes of the text, decoded or not ([start, end)
+	// pairs, in order); kept are those left as written, in dec.
+	esc, kept [][2]int
+	decoded   bool // any escape was decoded
+}
+
+// decodeTextEscapes reads the escapes a script or a page may hide a value
+// behind: JavaScript's \uXXXX (surrogate pairs included), \u{X…} and \xXX,
+// and HTML's &#N; and &#xX;. Those that stand for a character
+// textEscapeDecoded names are decoded; others, and one after an escaped
+// backslash (\\u0031 is a backslash and "u0031"), stay as they are.
+func decodeTextEscapes(src []byte) textEscapes {
+	var t textEscapes
 	for i := 0; i < len(src); {
 		if src[i] == '\\' && i+1 < len(src) && src[i+1] == '\\' {
-			dec, offs = append(dec, '\\', '\\'), append(offs, int32(i), int32(i+1))
+			t.dec, t.offs = append(t.dec, '\\', '\\'), append(t.offs, int32(i), int32(i+1))
 			i += 2
 			continue
 		}
-		if src[i] == '\\' && i+1 < len(src) && src[i+1] == 'u' {
-			r, good := hex4(src, i+2)
-			n := 6
-			if good && utf16IsHigh(r) {
-				if lo, ok := hex4(src, i+8); ok && i+7 < len(src) && src[i+6] == '\\' && src[i+7] == 'u' && utf16IsLow(lo) {
-					r, n = (r-0xD800)<<10+(lo-0xDC00)+0x10000, 12
-				} else {
-					good = false
-				}
+		r, n := escapeAt(src, i)
+		if n == 0 {
+			t.dec, t.offs = append(t.dec, src[i]), append(t.offs, int32(i))
+			i++
+			continue
+		}
+		t.esc = append(t.esc, [2]int{i, i + n})
+		if r >= 0 && textEscapeDecoded(r) {
+			k := len(t.dec)
+			t.dec = utf8.AppendRune(t.dec, r)
+			for range len(t.dec) - k {
+				t.offs = append(t.offs, int32(i))
 			}
-			if good && textEscapeDecoded(r) {
-				k := len(dec)
-				dec = utf8.AppendRune(dec, r)
-				for range len(dec) - k {
-					offs = append(offs, int32(i))
-				}
-				i += n
-				ok = true
-				continue
+			t.decoded = true
+		} else {
+			t.kept = append(t.kept, [2]int{len(t.dec), len(t.dec) + n})
+			for k := range n {
+				t.dec, t.offs = append(t.dec, src[i+k]), append(t.offs, int32(i+k))
 			}
 		}
-		dec, offs = append(dec, src[i]), append(offs, int32(i))
-		i++
+		i += n
 	}
-	return dec, append(offs, int32(len(src))), ok
+	t.offs = append(t.offs, int32(len(src)))
+	return t
+}
+
+// escapeAt reads the escape at src[i], if there is one: what it stands for
+// (-1 for a lone surrogate) and its length, 0 when there is none.
+func escapeAt(src []byte, i int) (rune, int) {
+	switch {
+	case src[i] == '\\' && i+1 < len(src) && src[i+1] == 'u':
+		if i+2 < len(src) && src[i+2] == '{' {
+			r, j := rune(0), i+3
+			for ; j < len(src) && j < i+10 && hexDigit(src[j]) >= 0; j++ {
+				r = r<<4 | rune(hexDigit(src[j]))
+			}
+			if j > i+3 && j < len(src) && src[j] == '}' && r <= unicode.MaxRune {
+				return r, j + 1 - i
+			}
+			return 0, 0
+		}
+		r, good := hex4(src, i+2)
+		if !good {
+			return 0, 0
+		}
+		if utf16IsHigh(r) {
+			if lo, ok := hex4(src, i+8); ok && i+7 < len(src) && src[i+6] == '\\' && src[i+7] == 'u' && utf16IsLow(lo) {
+				return (r-0xD800)<<10 + (lo - 0xDC00) + 0x10000, 12
+			}
+			return -1, 6
+		}
+		return r, 6
+	case src[i] == '\\' && i+3 < len(src) && src[i+1] == 'x' && hexDigit(src[i+2]) >= 0 && hexDigit(src[i+3]) >= 0:
+		return rune(hexDigit(src[i+2])<<4 | hexDigit(src[i+3])), 4
+	case src[i] == '&' && i+3 < len(src) && src[i+1] == '#':
+		r, j := rune(0), i+2
+		if src[j] == 'x' || src[j] == 'X' {
+			for j++; j < len(src) && j < i+11 && hexDigit(src[j]) >= 0; j++ {
+				r = r<<4 | rune(hexDigit(src[j]))
+			}
+			if j == i+3 {
+				return 0, 0
+			}
+		} else {
+			for ; j < len(src) && j < i+10 && src[j] >= '0' && src[j] <= '9'; j++ {
+				r = r*10 + rune(src[j]-'0')
+			}
+			if j == i+2 {
+				return 0, 0
+			}
+		}
+		if j < len(src) && src[j] == ';' && r <= unicode.MaxRune {
+			return r, j + 1 - i
+		}
+	}
+	return 0, 0
+}
+
+func hexDigit(c byte) int {
+	switch {
+	case c >= '0' && c <= '9':
+		return int(c - '0')
+	case c >= 'a' && c <= 'f':
+		return int(c-'a') + 10
+	case c >= 'A' && c <= 'F':
+		return int(c-'A') + 10
+	}
+	return -1
+}
+
+// outsideEscapes narrows [start, end) so that neither end falls inside one
+// of the escapes esc (sorted, not overlapping): a finding that took an
+// escape's letters for its own (u597dzhang@… in \u597dzhang@…) must not
+// cut the escape in two.
+func outsideEscapes(esc [][2]int, start, end int) (int, int) {
+	i := sort.Search(len(esc), func(i int) bool { return esc[i][1] > start })
+	if i < len(esc) && esc[i][0] < start {
+		start = esc[i][1]
+	}
+	j := sort.Search(len(esc), func(j int) bool { return esc[j][1] > end })
+	if j < len(esc) && esc[j][0] < end {
+		end = esc[j][0]
+	}
+	return start, end
 }

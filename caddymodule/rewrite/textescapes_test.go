@@ -51,7 +51,7 @@ func TestTextEscapesViewHasOriginalTail(t *testing.T) {
 	if want := `var a = "138****5678"; var b = "139****4321";`; string(out) != want {
 		t.Errorf("view %s\nwant %s", out, want)
 	}
-	if dec, _, _ := decodeTextEscapes(out); bytes.Contains(dec, []byte("13987654321")) {
+	if te := decodeTextEscapes(out); bytes.Contains(te.dec, []byte("13987654321")) {
 		t.Errorf("the view holds 13987654321 behind escapes: %s", out)
 	}
 }

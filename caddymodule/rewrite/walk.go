@@ -111,8 +111,9 @@ type walker struct {
 	memo [memoDepths * memoWidth]memoEntry
 	gen  uint32
 
-	// kfs is markPIIKeys' scratch.
-	kfs []detectors.Finding
+	// kfs and kbuf are markPIIKeys' scratch.
+	kfs  []detectors.Finding
+	kbuf []byte
 
 	// keyMark and keyLast are len(out) and last before the last key was
 	// rewritten, for dropRange to take the rewrite back.
@@ -762,9 +763,8 @@ func (w *walker) record(t detectors.Type, act config.Action) {
 
 // markPIIKeys marks the keys of the current path that are personal data
 // themselves ({"13812345678": {…}}), whatever the scan mode, so that the
-// summary's paths (the flow log's) show them as *. Each key is looked at
-// once, before its path element is first hashed, and only when it could
-// hold something the detectors find.
+// summary's paths (the flow log's) show them as *. Each key is looked at,
+// decoded, once: before its path element is first hashed.
 func (w *walker) markPIIKeys() {
 	for i := range w.path {
 		e := &w.path[i]
@@ -772,30 +772,16 @@ func (w *walker) markPIIKeys() {
 			continue
 		}
 		raw := e.raw(w.src)
-		if !mayHoldPII(raw) {
-			continue
+		key := raw[1 : len(raw)-1]
+		if bytes.IndexByte(key, '\\') >= 0 {
+			if dec, err := unquote(w.kbuf[:0], raw); err == nil {
+				key, w.kbuf = dec, dec
+			}
 		}
-		if w.kfs = w.e.scanner.ScanWith(raw[1:len(raw)-1], w.kfs[:0], &w.ws); len(w.kfs) > 0 {
+		if w.kfs = w.e.scanner.ScanWith(key, w.kfs[:0], &w.ws); len(w.kfs) > 0 {
 			e.pii = true
 		}
 	}
-}
-
-// mayHoldPII reports whether a key could hold a value the detectors find:
-// five digits or more, an '@', or full-width forms.
-func mayHoldPII(key []byte) bool {
-	digits := 0
-	for _, c := range key {
-		switch {
-		case c >= '0' && c <= '9':
-			if digits++; digits >= 5 {
-				return true
-			}
-		case c == '@', c == 0xEF:
-			return true
-		}
-	}
-	return false
 }
 
 func (w *walker) str(i int, s slot) (int, error) {
@@ -1272,7 +1258,8 @@ func (w *walker) text(src []byte) {
 	}
 	w.src = src
 	w.fs = w.e.scanner.ScanWith(src, w.fs[:0], &w.ws)
-	if bytes.Contains(src, []byte(`\u`)) && w.textEscapes(src) {
+	if (bytes.Contains(src, []byte(`\u`)) || bytes.Contains(src, []byte(`\x`)) || bytes.Contains(src, []byte("&#"))) &&
+		w.textEscapes(src) {
 		return
 	}
 	if len(w.fs) == 0 {
@@ -1286,25 +1273,14 @@ func (w *walker) text(src []byte) {
 	}
 }
 
-// plainFound reports whether the plain scan (w.fs) found a value of type t
-// at src[start:end].
-func (w *walker) plainFound(start, end int, t detectors.Type) bool {
-	for _, f := range w.fs {
-		if f.Start == start && f.End == end && f.Type == t {
-			return true
-		}
-	}
-	return false
-}
-
 // textEscapes rewrites text (a script or a page) whose \uXXXX escapes hide
 // values from the detectors: a value found only with them decoded is
 // replaced, escapes and all, by its view of the decoded value; values the
 // plain scan found (w.fs) are rewritten as usual. It reports false, having
 // done nothing, when decoding finds nothing more.
 func (w *walker) textEscapes(src []byte) bool {
-	dec, offs, ok := decodeTextEscapes(src)
-	if !ok {
+	te := decodeTextEscapes(src)
+	if len(te.esc) == 0 {
 		return false
 	}
 	type span struct {
@@ -1312,20 +1288,37 @@ func (w *walker) textEscapes(src []byte) bool {
 		value      []byte
 		t          detectors.Type
 	}
+	type key struct {
+		start, end int
+		t          detectors.Type
+	}
 	var spans []span
+	plain := make(map[key]bool, len(w.fs))
+	cut := false
 	for _, f := range w.fs {
-		spans = append(spans, span{f.Start, f.End, src[f.Start:f.End], f.Type})
+		s, e := outsideEscapes(te.esc, f.Start, f.End)
+		cut = cut || s != f.Start || e != f.End
+		if s < e {
+			spans = append(spans, span{s, e, src[s:e], f.Type})
+			plain[key{s, e, f.Type}] = true
+		}
 	}
 	more := false
-	for _, f := range w.e.scanner.ScanWith(dec, nil, &w.ws) {
-		sp := span{int(offs[f.Start]), int(offs[f.End]), dec[f.Start:f.End], f.Type}
-		if w.plainFound(sp.start, sp.end, f.Type) {
-			continue // the plain scan's own
+	if te.decoded {
+		for _, f := range w.e.scanner.ScanWith(te.dec, nil, &w.ws) {
+			ds, de := outsideEscapes(te.kept, f.Start, f.End)
+			if ds >= de {
+				continue
+			}
+			sp := span{int(te.offs[ds]), int(te.offs[de]), te.dec[ds:de], f.Type}
+			if plain[key{sp.start, sp.end, f.Type}] {
+				continue // the plain scan's own
+			}
+			spans = append(spans, sp)
+			more = true
 		}
-		spans = append(spans, sp)
-		more = true
 	}
-	if !more {
+	if !more && !cut {
 		return false
 	}
 	sort.Slice(spans, func(i, j int) bool {
