@@ -473,17 +473,36 @@ func (a *actor) maskEmail(dst, v []byte) []byte {
 	// The domain, and nothing after it: a value that goes on past the
 	// address (a mobile, a street) has the rest masked whole. The domain
 	// ends with its last label of letters (the top-level domain), after
-	// at least one other, as the e-mail detector reads it.
-	end := at + 1
+	// at least one other, as the e-mail detector reads it. A label of
+	// five digits or more may be a number glued into the domain
+	// (a@13812345678.cn): its characters are hidden too.
+	if simpleDomain(v[at+1:]) {
+		return append(dst, v[at:]...) // the common case: nothing after it
+	}
+	end, digitLabel := at+1, len(v)
 	for p, labels := at+1, 0; ; {
-		q := p
-		for q < len(v) && (isAlnumASCII(v[q]) || v[q] == '-') {
+		q, digits, letters := p, 0, true
+		for q < len(v) {
+			switch c := v[q]; {
+			case c|0x20 >= 'a' && c|0x20 <= 'z':
+			case c >= '0' && c <= '9':
+				digits++
+				letters = false
+			case c == '-':
+				letters = false
+			default:
+				goto label
+			}
 			q++
 		}
+	label:
 		if q == p {
 			break
 		}
-		if labels++; labels >= 2 && q-p >= 2 && lettersOnly(v[p:q]) {
+		if digits >= 5 && p < digitLabel {
+			digitLabel = p
+		}
+		if labels++; labels >= 2 && letters && q-p >= 2 {
 			end = q
 		}
 		if q+1 < len(v) && v[q] == '.' {
@@ -492,32 +511,30 @@ func (a *actor) maskEmail(dst, v []byte) []byte {
 		}
 		break
 	}
-	// A label of five digits or more may be a number glued into the
-	// domain (a@13812345678.cn): its characters are hidden too.
-	for p := at; p < end; {
-		q := p + 1
-		for q < end && v[q] != '.' {
-			q++
-		}
-		label := v[p:q] // with the '@' or '.' before it
-		digits := 0
-		for _, c := range label {
-			if isDigitASCII(c) {
-				digits++
+	if digitLabel >= end {
+		dst = append(dst, v[at:end]...) // the common case
+	} else {
+		for p := at; p < end; {
+			q := p + 1
+			for q < end && v[q] != '.' {
+				q++
 			}
-		}
-		if digits >= 5 {
+			label := v[p:q] // with the '@' or '.' before it
+			digits := 0
+			for _, c := range label {
+				if isDigitASCII(c) {
+					digits++
+				}
+			}
 			dst = append(dst, label[0])
 			for _, c := range label[1:] {
-				if isAlnumASCII(c) {
+				if digits >= 5 && isAlnumASCII(c) {
 					c = maskRune
 				}
 				dst = append(dst, c)
 			}
-		} else {
-			dst = append(dst, label...)
+			p = q
 		}
-		p = q
 	}
 	if rest := v[end:]; len(rest) > 0 {
 		dst = maskRange(dst, rest, keep{}, countSignificant(rest))
@@ -525,14 +542,47 @@ func (a *actor) maskEmail(dst, v []byte) []byte {
 	return dst
 }
 
-func lettersOnly(b []byte) bool {
-	for _, c := range b {
-		if c|0x20 < 'a' || c|0x20 > 'z' {
+// simpleDomain reports whether d is a domain and nothing more: letters,
+// digits, '-' and '.', fewer than five digits in all, a top-level domain
+// of two letters or more after a '.'. (On every e-mail the role masks:
+// one table lookup a byte.)
+func simpleDomain(d []byte) bool {
+	digits, dot, tld := 0, -1, true
+	for i, c := range d {
+		switch domainClass[c] {
+		case dcLetter:
+		case dcDigit:
+			digits++
+			tld = false
+		case dcHyphen:
+			tld = false
+		case dcDot:
+			dot, tld = i, true
+		default:
 			return false
 		}
 	}
-	return true
+	return tld && digits < 5 && dot > 0 && len(d)-dot > 2
 }
+
+const (
+	dcOther = iota
+	dcLetter
+	dcDigit
+	dcHyphen
+	dcDot
+)
+
+var domainClass = func() (t [256]uint8) {
+	for c := 'a'; c <= 'z'; c++ {
+		t[c], t[c-'a'+'A'] = dcLetter, dcLetter
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = dcDigit
+	}
+	t['-'], t['.'] = dcHyphen, dcDot
+	return t
+}()
 
 // maskName keeps the first character of each word: 张三 → 张*,
 // Zhang San → Z**** S**.

@@ -145,6 +145,8 @@ type pathElem struct {
 	// found it): the summary's paths, which the flow log keeps, show it
 	// as *, never as written.
 	pii bool
+	// checked is set once pii is known for the key.
+	checked bool
 	// h is the FNV-1a hash of the path up to and including this element,
 	// valid when hashed; set on demand, so members never recorded cost
 	// nothing.

@@ -126,10 +126,11 @@ const (
 )
 
 type memoEntry struct {
-	head       uint64 // the key's first eight bytes (keyHead)
-	koff, klen int32  // the key's bytes, src[koff:koff+klen]
-	gen        uint32
-	s, cs      slot // the parent's slot and the member's
+	head         uint64 // the key's first eight bytes (keyHead)
+	koff, klen   int32  // the key's bytes, src[koff:koff+klen]
+	gen          uint32
+	s, cs        slot // the parent's slot and the member's
+	pii, checked bool // the key's path element's (pathElem)
 }
 
 func (w *walker) reset(d *config.Decision, sum *Summary, out []byte) {
@@ -520,13 +521,14 @@ func (w *walker) object(i int, s slot) (int, error) {
 			}
 		} else {
 			pe := &w.path[depth]
-			pe.ks, pe.ke, pe.hashed, pe.pii = int32(keyStart), int32(keyEnd), false, false
+			pe.ks, pe.ke, pe.hashed, pe.pii, pe.checked = int32(keyStart), int32(keyEnd), false, false, false
 			var cs slot
 			dropKey := false
 			if fast && wildDead && kr == ke.rules {
 				cs = ke.slot // every rule of the key is live: its slot is known
 			} else if me, hit := w.memoGet(depth, &m, key, s, !fast && !slow && !esc); hit {
 				cs = me.cs // a clean key's, or one not scanned
+				pe.pii, pe.checked = me.pii, me.checked
 			} else {
 				if !fast && x != nil && !slow {
 					if ke = x.keys.get(key); ke != nil {
@@ -537,6 +539,9 @@ func (w *walker) object(i int, s slot) (int, error) {
 				var ki keyInfo
 				if scanKey || w.e.route.Scan >= config.ScanNames {
 					ki = w.e.key(key)
+					// Whether the key is personal data itself, for the
+					// summary's paths (markPIIKeys need not look again).
+					pe.pii, pe.checked = !ki.clean, true
 				}
 				cs = w.child(s, depth, key, -1, ki, kr)
 				if scanKey && !ki.clean {
@@ -545,7 +550,8 @@ func (w *walker) object(i int, s slot) (int, error) {
 						return 0, err
 					}
 				} else if me != nil {
-					*me = memoEntry{head: keyHead(key), koff: int32(keyStart + 1), klen: int32(len(key)), gen: w.gen, s: s, cs: cs}
+					*me = memoEntry{head: keyHead(key), koff: int32(keyStart + 1), klen: int32(len(key)), gen: w.gen, s: s, cs: cs,
+						pii: pe.pii, checked: pe.checked}
 				}
 			}
 			act := config.Plain
@@ -562,7 +568,7 @@ func (w *walker) object(i int, s slot) (int, error) {
 					}
 				}
 				if cs.typ() != detectors.Unknown && !esc && (!cs.scan() || act != config.Plain) &&
-					!(act == config.Plain && w.e.route.Scan >= config.ScanNames && startsJSONQuoted(src[vStart+1:end-1])) {
+					!(act == config.Plain && w.e.route.Scan >= config.ScanNames && holdsJSON(src[vStart+1:end-1])) {
 					// Typed, without escapes: leaf's work, here (a value
 					// that is not plain is not content-scanned too). A
 					// rule's value after its first only bumps a counter
@@ -761,6 +767,18 @@ func (w *walker) record(t detectors.Type, act config.Action) {
 	w.pathBuf = w.sum.addPath(w.path, w.src, w.pathBuf, w.e.internPath)
 }
 
+// keyMayMatch reports whether a key, as written, holds a byte every value
+// the detectors find needs one of (a digit, '@', ':', a full-width form's
+// lead byte), or an escape that could stand for one.
+func keyMayMatch(key []byte) bool {
+	for _, c := range key {
+		if c >= '0' && c <= ':' || c == '@' || c == '\\' || c == 0xEF {
+			return true
+		}
+	}
+	return false
+}
+
 // markPIIKeys marks the keys of the current path that are personal data
 // themselves ({"13812345678": {…}}), whatever the scan mode, so that the
 // summary's paths (the flow log's) show them as *. Each key is looked at,
@@ -768,11 +786,15 @@ func (w *walker) record(t detectors.Type, act config.Action) {
 func (w *walker) markPIIKeys() {
 	for i := range w.path {
 		e := &w.path[i]
-		if e.hashed || e.index || e.pii {
+		if e.hashed || e.index || e.checked {
 			continue
 		}
+		e.checked = true
 		raw := e.raw(w.src)
 		key := raw[1 : len(raw)-1]
+		if !keyMayMatch(key) {
+			continue
+		}
 		if bytes.IndexByte(key, '\\') >= 0 {
 			if dec, err := unquote(w.kbuf[:0], raw); err == nil {
 				key, w.kbuf = dec, dec
