@@ -61,7 +61,7 @@ func (st *scan) email(at, atw int) int {
 			break
 		}
 		labels++
-		if labels >= 2 && !letters && lead >= 2 && leadEnd < len(s) && s[leadEnd] == '-' {
+		if labels >= 2 && !letters && lead >= 2 && leadEnd < len(s) && s[leadEnd] == '-' && gluedOn(s[leadEnd:q], last) {
 			// A top-level domain with something glued on by a '-'
 			// (example.com-13812345678, example.com-备用): the address
 			// ends with it.
@@ -94,6 +94,27 @@ func (st *scan) email(at, atw int) int {
 	st.dropOverlapping(j)
 	st.found(Email, j, end, confStrong)
 	return end
+}
+
+// gluedOn reports whether rest, what follows a label's leading letters
+// from its '-' to its end, is something glued on rather than the rest of
+// a hyphenated label (uni-bonn.de, my-company.com): five digits or more
+// in a row, or nothing but the '-' before a character no domain holds.
+func gluedOn(rest string, last byte) bool {
+	if last == '-' {
+		return true
+	}
+	run := 0
+	for i := 0; i < len(rest); i++ {
+		if isDigit(rest[i]) {
+			if run++; run >= 5 {
+				return true
+			}
+		} else {
+			run = 0
+		}
+	}
+	return false
 }
 
 // localCharBefore reports whether the character ending at s[i-1] may be

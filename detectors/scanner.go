@@ -142,6 +142,10 @@ func (sc *Scanner) ScanBytes(b []byte, dst []Finding) []Finding {
 	return sc.Scan(unsafe.String(&b[0], len(b)), dst)
 }
 
+// HasCustom reports whether the scanner runs custom detectors, which may
+// find values without the characters every built-in one needs.
+func (sc *Scanner) HasCustom() bool { return len(sc.custom) > 0 }
+
 // A Workspace is scratch memory for ScanWith. Callers that scan many short
 // texts (the values of a JSON document) keep one to save setting it up for
 // each; it must not be used by two scans at once.

@@ -557,6 +557,9 @@ func simpleDomain(d []byte) bool {
 		case dcHyphen:
 			tld = false
 		case dcDot:
+			if i == dot+1 {
+				return false // an empty label (a leading dot, or "..")
+			}
 			dot, tld = i, true
 		default:
 			return false

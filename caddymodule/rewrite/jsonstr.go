@@ -222,6 +222,12 @@ func decodeTextEscapes(src []byte) textEscapes {
 			continue
 		}
 		t.esc = append(t.esc, [2]int{i, i + n})
+		if r == noRune && n >= 2 && src[i] == '\\' && (src[i+1] == '\n' || src[i+1] == '\r') {
+			// A line continuation stands for nothing.
+			i += n
+			t.decoded = true
+			continue
+		}
 		if r >= 0 && textEscapeDecoded(r) {
 			k := len(t.dec)
 			t.dec = utf8.AppendRune(t.dec, r)
@@ -242,20 +248,35 @@ func decodeTextEscapes(src []byte) textEscapes {
 }
 
 // escapeAt reads the escape at src[i], if there is one: what it stands for
-// (-1 for a lone surrogate) and its length, 0 when there is none.
+// (noRune for one that stands for nothing a detector reads: a lone
+// surrogate, a line continuation) and its length, 0 when there is none.
+// It reads what browsers read: in scripts \uXXXX, \u{X…} (leading zeros
+// and all), \xXX, legacy octal (\61), identity escapes of punctuation
+// (\@) and a backslash before a line ending; in pages &#N; and &#xX;
+// (leading zeros and all, the ';' optional, 128–159 as Windows-1252) and
+// the named references of separators and e-mail characters.
 func escapeAt(src []byte, i int) (rune, int) {
-	switch {
-	case src[i] == '\\' && i+1 < len(src) && src[i+1] == 'u':
-		if i+2 < len(src) && src[i+2] == '{' {
-			r, j := rune(0), i+3
-			for ; j < len(src) && j < i+10 && hexDigit(src[j]) >= 0; j++ {
-				r = r<<4 | rune(hexDigit(src[j]))
+	if src[i] == '&' {
+		return charRefAt(src, i)
+	}
+	if src[i] != '\\' || i+1 >= len(src) {
+		return 0, 0
+	}
+	switch c := src[i+1]; {
+	case c == 'u' && i+2 < len(src) && src[i+2] == '{':
+		r, j := rune(0), i+3
+		for ; j < len(src) && hexDigit(src[j]) >= 0; j++ {
+			if r = r<<4 | rune(hexDigit(src[j])); r > unicode.MaxRune {
+				r = unicode.MaxRune + 1 // stays out of range
 			}
-			if j > i+3 && j < len(src) && src[j] == '}' && r <= unicode.MaxRune {
-				return r, j + 1 - i
-			}
-			return 0, 0
 		}
+		if j > i+3 && j < len(src) && src[j] == '}' {
+			if r > unicode.MaxRune {
+				return noRune, j + 1 - i
+			}
+			return r, j + 1 - i
+		}
+	case c == 'u':
 		r, good := hex4(src, i+2)
 		if !good {
 			return 0, 0
@@ -264,33 +285,94 @@ func escapeAt(src []byte, i int) (rune, int) {
 			if lo, ok := hex4(src, i+8); ok && i+7 < len(src) && src[i+6] == '\\' && src[i+7] == 'u' && utf16IsLow(lo) {
 				return (r-0xD800)<<10 + (lo - 0xDC00) + 0x10000, 12
 			}
-			return -1, 6
+			return noRune, 6
 		}
 		return r, 6
-	case src[i] == '\\' && i+3 < len(src) && src[i+1] == 'x' && hexDigit(src[i+2]) >= 0 && hexDigit(src[i+3]) >= 0:
-		return rune(hexDigit(src[i+2])<<4 | hexDigit(src[i+3])), 4
-	case src[i] == '&' && i+3 < len(src) && src[i+1] == '#':
-		r, j := rune(0), i+2
-		if src[j] == 'x' || src[j] == 'X' {
-			for j++; j < len(src) && j < i+11 && hexDigit(src[j]) >= 0; j++ {
-				r = r<<4 | rune(hexDigit(src[j]))
-			}
-			if j == i+3 {
-				return 0, 0
-			}
-		} else {
-			for ; j < len(src) && j < i+10 && src[j] >= '0' && src[j] <= '9'; j++ {
-				r = r*10 + rune(src[j]-'0')
-			}
-			if j == i+2 {
-				return 0, 0
-			}
+	case c == 'x':
+		if i+3 < len(src) && hexDigit(src[i+2]) >= 0 && hexDigit(src[i+3]) >= 0 {
+			return rune(hexDigit(src[i+2])<<4 | hexDigit(src[i+3])), 4
 		}
-		if j < len(src) && src[j] == ';' && r <= unicode.MaxRune {
-			return r, j + 1 - i
+	case c >= '0' && c <= '7':
+		// Legacy octal, as sloppy-mode scripts read it: up to three
+		// digits, at most \377.
+		r, j := rune(0), i+1
+		for ; j < len(src) && j < i+4 && src[j] >= '0' && src[j] <= '7' && r*8+rune(src[j]-'0') <= 0o377; j++ {
+			r = r*8 + rune(src[j]-'0')
 		}
+		return r, j - i
+	case c == '\n':
+		return noRune, 2 // a line continuation: nothing
+	case c == '\r':
+		if i+2 < len(src) && src[i+2] == '\n' {
+			return noRune, 3
+		}
+		return noRune, 2
+	case c == '@', c == '.', c == '-', c == '_', c == '+', c == '(', c == ')', c == ' ':
+		return rune(c), 2 // an identity escape
 	}
 	return 0, 0
+}
+
+// noRune is what escapeAt returns for an escape that stands for nothing
+// the detectors read.
+const noRune = -1
+
+// charRefAt reads an HTML character reference at src[i] (an '&').
+func charRefAt(src []byte, i int) (rune, int) {
+	if i+2 >= len(src) {
+		return 0, 0
+	}
+	if src[i+1] != '#' {
+		// A named reference: those of the characters detectors read.
+		for name, r := range namedRefs {
+			if len(src)-i-1 > len(name) && string(src[i+1:i+1+len(name)]) == name && src[i+1+len(name)] == ';' {
+				return r, len(name) + 2
+			}
+		}
+		return 0, 0
+	}
+	r, j, start := rune(0), i+2, i+2
+	if src[j] == 'x' || src[j] == 'X' {
+		j++
+		start = j
+		for ; j < len(src) && hexDigit(src[j]) >= 0; j++ {
+			if r = r<<4 | rune(hexDigit(src[j])); r > unicode.MaxRune {
+				r = unicode.MaxRune + 1
+			}
+		}
+	} else {
+		for ; j < len(src) && src[j] >= '0' && src[j] <= '9'; j++ {
+			if r = r*10 + rune(src[j]-'0'); r > unicode.MaxRune {
+				r = unicode.MaxRune + 1
+			}
+		}
+	}
+	if j == start {
+		return 0, 0
+	}
+	if j < len(src) && src[j] == ';' {
+		j++ // optional: a browser reads &#49 as 1 all the same
+	}
+	switch {
+	case r > unicode.MaxRune:
+		return noRune, j - i
+	case r >= 0x80 && r <= 0x9F:
+		r = windows1252[r-0x80] // as browsers read them
+	}
+	return r, j - i
+}
+
+// namedRefs are the HTML named references of separators and e-mail
+// characters.
+var namedRefs = map[string]rune{
+	"nbsp": 0xA0, "ndash": 0x2013, "mdash": 0x2014, "minus": 0x2212, "hyphen": 0x2010, "dash": 0x2010,
+	"commat": '@', "period": '.', "lowbar": '_', "plus": '+', "lpar": '(', "rpar": ')', "middot": 0xB7,
+}
+
+// windows1252 maps the references &#128; to &#159; as browsers do.
+var windows1252 = [32]rune{
+	0x20AC, 0x81, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0x8D, 0x017D, 0x8F,
+	0x90, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x9D, 0x017E, 0x0178,
 }
 
 func hexDigit(c byte) int {

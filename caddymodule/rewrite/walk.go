@@ -792,7 +792,7 @@ func (w *walker) markPIIKeys() {
 		e.checked = true
 		raw := e.raw(w.src)
 		key := raw[1 : len(raw)-1]
-		if !keyMayMatch(key) {
+		if !keyMayMatch(key) && !w.e.scanner.HasCustom() {
 			continue
 		}
 		if bytes.IndexByte(key, '\\') >= 0 {
@@ -1280,8 +1280,7 @@ func (w *walker) text(src []byte) {
 	}
 	w.src = src
 	w.fs = w.e.scanner.ScanWith(src, w.fs[:0], &w.ws)
-	if (bytes.Contains(src, []byte(`\u`)) || bytes.Contains(src, []byte(`\x`)) || bytes.Contains(src, []byte("&#"))) &&
-		w.textEscapes(src) {
+	if (bytes.IndexByte(src, '\\') >= 0 || bytes.IndexByte(src, '&') >= 0) && w.textEscapes(src) {
 		return
 	}
 	if len(w.fs) == 0 {
