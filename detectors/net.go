@@ -36,7 +36,7 @@ func (st *scan) email(at, atw int) int {
 	// The domain: labels of letters, digits and '-', ending with the last
 	// label of letters only (the top-level domain) after at least one
 	// other; what follows it (li@qq.com.13987654321) is not the address.
-	end, labels := 0, 0
+	end, labels, hyphened := 0, 0, 0
 	for p := at + atw; ; {
 		q, n := p, 0
 		var first, last byte
@@ -61,12 +61,20 @@ func (st *scan) email(at, atw int) int {
 			break
 		}
 		labels++
-		if labels >= 2 && !letters && lead >= 2 && leadEnd < len(s) && s[leadEnd] == '-' && gluedOn(s[leadEnd:q], last) {
-			// A top-level domain with something glued on by a '-'
-			// (example.com-13812345678, example.com-备用): the address
-			// ends with it.
-			end = leadEnd
-			break
+		if labels >= 2 && !letters && lead >= 2 && leadEnd < len(s) && s[leadEnd] == '-' {
+			if gluedOn(s[leadEnd:q], last) {
+				// A top-level domain with something glued on by a '-'
+				// (example.com-13812345678, example.com-备用): the
+				// address ends with it.
+				end = leadEnd
+				break
+			}
+			if hyphened == 0 {
+				// A hyphenated label (uni-bonn), or a top-level domain
+				// with a word glued on (example.com-office): the
+				// address ends here unless a top-level domain follows.
+				hyphened = leadEnd
+			}
 		}
 		if last == '-' {
 			break
@@ -81,6 +89,9 @@ func (st *scan) email(at, atw int) int {
 			}
 		}
 		break
+	}
+	if end == 0 {
+		end = hyphened
 	}
 	if end == 0 || isWordAt(s, end) {
 		return at + atw

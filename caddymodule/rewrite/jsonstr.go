@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"sort"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 )
@@ -222,7 +223,7 @@ func decodeTextEscapes(src []byte) textEscapes {
 			continue
 		}
 		t.esc = append(t.esc, [2]int{i, i + n})
-		if r == noRune && n >= 2 && src[i] == '\\' && (src[i+1] == '\n' || src[i+1] == '\r') {
+		if r == noRune && n >= 2 && src[i] == '\\' && (src[i+1] == '\n' || src[i+1] == '\r' || src[i+1] == 0xE2) {
 			// A line continuation stands for nothing.
 			i += n
 			t.decoded = true
@@ -307,8 +308,12 @@ func escapeAt(src []byte, i int) (rune, int) {
 			return noRune, 3
 		}
 		return noRune, 2
-	case c == '@', c == '.', c == '-', c == '_', c == '+', c == '(', c == ')', c == ' ':
-		return rune(c), 2 // an identity escape
+	case c == 0xE2 && i+3 < len(src) && src[i+2] == 0x80 && (src[i+3] == 0xA8 || src[i+3] == 0xA9):
+		return noRune, 4 // a line continuation by U+2028 or U+2029
+	case c == '8', c == '9', c == '@', c == '.', c == '-', c == '_', c == '+', c == '(', c == ')', c == ' ':
+		return rune(c), 2 // an identity escape (\8 and \9 too, in sloppy mode)
+	case c >= 'a' && c <= 'z' && !strings.ContainsRune("bfnrtuvx", rune(c)), c >= 'A' && c <= 'Z':
+		return rune(c), 2 // an identity escape of a letter (\a is a)
 	}
 	return 0, 0
 }
@@ -323,10 +328,21 @@ func charRefAt(src []byte, i int) (rune, int) {
 		return 0, 0
 	}
 	if src[i+1] != '#' {
-		// A named reference: those of the characters detectors read.
-		for name, r := range namedRefs {
-			if len(src)-i-1 > len(name) && string(src[i+1:i+1+len(name)]) == name && src[i+1+len(name)] == ';' {
-				return r, len(name) + 2
+		// A named reference: those of the characters detectors read
+		// (with its ';', or a legacy one without).
+		k := i + 1
+		for k < len(src) && k < i+34 && (src[k]|0x20 >= 'a' && src[k]|0x20 <= 'z' || src[k] >= '0' && src[k] <= '9') {
+			k++
+		}
+		name := string(src[i+1 : k])
+		if k < len(src) && src[k] == ';' {
+			if r, ok := namedRefs[name]; ok {
+				return r, k + 1 - i
+			}
+		}
+		for _, legacy := range [...]string{"nbsp", "middot"} {
+			if strings.HasPrefix(name, legacy) {
+				return namedRefs[legacy], len(legacy) + 1
 			}
 		}
 		return 0, 0
@@ -365,8 +381,11 @@ func charRefAt(src []byte, i int) (rune, int) {
 // namedRefs are the HTML named references of separators and e-mail
 // characters.
 var namedRefs = map[string]rune{
-	"nbsp": 0xA0, "ndash": 0x2013, "mdash": 0x2014, "minus": 0x2212, "hyphen": 0x2010, "dash": 0x2010,
-	"commat": '@', "period": '.', "lowbar": '_', "plus": '+', "lpar": '(', "rpar": ')', "middot": 0xB7,
+	"nbsp": 0xA0, "NonBreakingSpace": 0xA0, "ndash": 0x2013, "mdash": 0x2014, "horbar": 0x2015,
+	"minus": 0x2212, "hyphen": 0x2010, "dash": 0x2010, "ZeroWidthSpace": 0x200B, "zwj": 0x200D,
+	"zwnj": 0x200C, "NoBreak": 0x2060, "commat": '@', "period": '.', "lowbar": '_', "UnderBar": '_',
+	"plus": '+', "lpar": '(', "rpar": ')', "middot": 0xB7, "centerdot": 0xB7, "CenterDot": 0xB7,
+	"bull": 0x2022, "bullet": 0x2022,
 }
 
 // windows1252 maps the references &#128; to &#159; as browsers do.
@@ -387,18 +406,20 @@ func hexDigit(c byte) int {
 	return -1
 }
 
-// outsideEscapes narrows [start, end) so that neither end falls inside one
-// of the escapes esc (sorted, not overlapping): a finding that took an
-// escape's letters for its own (u597dzhang@… in \u597dzhang@…) must not
-// cut the escape in two.
+// outsideEscapes widens [start, end) so that neither end falls inside
+// one of the escapes esc (sorted, not overlapping): a finding that took an
+// escape's letters or digits for its own (u597dzhang@… in \u597dzhang@…,
+// 13812345678 after a path's \ read as \13) takes the whole escape in,
+// so that its view replaces the escape whole rather than cutting it in
+// two, and shows no more of the value than its mask allows.
 func outsideEscapes(esc [][2]int, start, end int) (int, int) {
 	i := sort.Search(len(esc), func(i int) bool { return esc[i][1] > start })
 	if i < len(esc) && esc[i][0] < start {
-		start = esc[i][1]
+		start = esc[i][0]
 	}
-	j := sort.Search(len(esc), func(j int) bool { return esc[j][1] > end })
-	if j < len(esc) && esc[j][0] < end {
-		end = esc[j][0]
+	j := sort.Search(len(esc), func(j int) bool { return esc[j][1] > end-1 })
+	if j < len(esc) && esc[j][0] < end && esc[j][1] > end {
+		end = esc[j][1]
 	}
 	return start, end
 }
