@@ -3,6 +3,7 @@ package caddymodule
 import (
 	"errors"
 	"fmt"
+	"mime"
 	"net/http"
 	"path"
 	"strings"
@@ -193,20 +194,41 @@ const (
 
 // dataFormat reports whether media, one of the text types pii_mask reads,
 // is a data format other than JSON, whose structure field rules and key
-// names cannot read: XML (not XHTML or SVG, a page and an image), CSV and
-// TSV under any of their names, YAML, form data. (Other types,
-// application/yaml among them, are refused unless pass_types lets them
-// through.)
+// names cannot read: XML (not XHTML or SVG, a page and an image), form
+// data, and every text/* type but those of pages, scripts, style sheets,
+// prose and JSON (CSV, TSV, YAML, vCard … under any of their names).
+// (Types outside text/* are refused unless pass_types lets them through.)
 func dataFormat(media string) bool {
 	switch {
-	case media == "application/xml", media == "text/xml", media == "application/x-www-form-urlencoded":
+	case media == "application/xml", media == "application/x-www-form-urlencoded":
 		return true
 	case strings.HasSuffix(media, "+xml"):
 		return media != "application/xhtml+xml" && media != "image/svg+xml"
 	case strings.HasPrefix(media, "text/"):
-		sub := media[len("text/"):]
-		return strings.Contains(sub, "csv") || strings.Contains(sub, "separated-values") ||
-			strings.Contains(sub, "tsv") || strings.Contains(sub, "yaml")
+		switch media[len("text/"):] {
+		case "plain", "html", "javascript", "ecmascript", "x-javascript", "jscript", "css",
+			"markdown", "x-markdown", "json", "x-json", "richtext", "enriched":
+			return false
+		}
+		return true
+	}
+	return false
+}
+
+// dataFile reports whether a Content-Disposition names a file of a data
+// format (customers.csv): legacy apps label such exports
+// application/octet-stream or text/plain.
+func dataFile(disposition string) bool {
+	if disposition == "" {
+		return false
+	}
+	_, params, err := mime.ParseMediaType(disposition)
+	if err != nil {
+		return false
+	}
+	switch strings.ToLower(path.Ext(params["filename"])) {
+	case ".csv", ".tsv", ".tab", ".xml", ".yaml", ".yml", ".vcf", ".vcard", ".xls", ".xlsx", ".ods":
+		return true
 	}
 	return false
 }

@@ -751,6 +751,13 @@ func (mw *maskWriter) finish() error {
 			}
 		}
 	}
+	success := mw.status >= 200 && mw.status < 300
+	if err != nil && format == rewrite.JSONP && !errors.Is(err, rewrite.ErrTooDeep) && mw.m.refuseData && success {
+		// A callback's call whose argument is not JSON (a JavaScript
+		// literal: cb({name:"张三"})), on a route whose rules read JSON:
+		// as another data format, refused rather than content-scanned.
+		return mw.fail(http.StatusBadGateway, reasonDataFormat, fmt.Errorf("a JSONP call whose argument is not JSON: %w", err))
+	}
 	if err != nil && format == rewrite.JSONP && !errors.Is(err, rewrite.ErrTooDeep) {
 		// It looked like a callback's call, but its argument is not JSON:
 		// a script, content-scanned as text.
@@ -759,10 +766,12 @@ func (mw *maskWriter) finish() error {
 		view, err = mw.m.engine.Rewrite((*dst)[:0], body, format, mw.d, &mw.out.Summary)
 		mw.out.Format = formatName(format)
 	}
-	if err == nil && mw.m.refuseData && dataFormat(mw.media) && mw.status >= 200 && mw.status < 300 &&
-		(format == rewrite.Text || format == rewrite.JSON && !jsonContainer(body)) {
-		// XML, CSV …, read as text or as one bare JSON string or number
-		// (a one-cell CSV): the route's field rules and key names cannot
+	if err == nil && mw.m.refuseData && success &&
+		(dataFormat(mw.media) || mw.sniff && dataFile(mw.w.Header().Get("Content-Disposition"))) &&
+		(format == rewrite.Text || format == rewrite.NDJSON || format == rewrite.JSON && !jsonContainer(body)) {
+		// XML, CSV … (by its type, or by the name of the file it is sent
+		// as), read as text, as lines, or as one bare JSON string or
+		// number (a one-cell CSV): the route's field rules and key names cannot
 		// be applied to it, and a client can often ask for it instead of
 		// JSON (Accept, ?format=xml): refused, not content-scanned only.
 		return mw.fail(http.StatusBadGateway, reasonDataFormat,

@@ -255,10 +255,14 @@ func decodeTextEscapes(src []byte) textEscapes {
 // and all), \xXX, legacy octal (\61), identity escapes of punctuation
 // (\@) and a backslash before a line ending; in pages &#N; and &#xX;
 // (leading zeros and all, the ';' optional, 128–159 as Windows-1252) and
-// the named references of separators and e-mail characters.
+// the named references of separators and e-mail characters; in form data
+// and links, URL percent-escapes.
 func escapeAt(src []byte, i int) (rune, int) {
-	if src[i] == '&' {
+	switch src[i] {
+	case '&':
 		return charRefAt(src, i)
+	case '%':
+		return percentAt(src, i)
 	}
 	if src[i] != '\\' || i+1 >= len(src) {
 		return 0, 0
@@ -316,6 +320,26 @@ func escapeAt(src []byte, i int) (rune, int) {
 		return rune(c), 2 // an identity escape of a letter (\a is a)
 	}
 	return 0, 0
+}
+
+// percentAt reads a URL percent-escape at src[i] (a '%'): the bytes of
+// one UTF-8 character, %40 or %E5%BC%A0, as form data and links write
+// them and clients read them.
+func percentAt(src []byte, i int) (rune, int) {
+	var b [utf8.UTFMax]byte
+	n := 0
+	for j := i; n < len(b) && j+2 < len(src) && src[j] == '%' && hexDigit(src[j+1]) >= 0 && hexDigit(src[j+2]) >= 0; j += 3 {
+		b[n] = byte(hexDigit(src[j+1])<<4 | hexDigit(src[j+2]))
+		n++
+	}
+	if n == 0 {
+		return 0, 0
+	}
+	r, k := utf8.DecodeRune(b[:n])
+	if r == utf8.RuneError && k <= 1 {
+		return noRune, 3
+	}
+	return r, 3 * k
 }
 
 // noRune is what escapeAt returns for an escape that stands for nothing

@@ -1280,7 +1280,8 @@ func (w *walker) text(src []byte) {
 	}
 	w.src = src
 	w.fs = w.e.scanner.ScanWith(src, w.fs[:0], &w.ws)
-	if (bytes.IndexByte(src, '\\') >= 0 || bytes.IndexByte(src, '&') >= 0) && w.textEscapes(src) {
+	if (bytes.IndexByte(src, '\\') >= 0 || bytes.IndexByte(src, '&') >= 0 || bytes.IndexByte(src, '%') >= 0) &&
+		w.textEscapes(src) {
 		return
 	}
 	if len(w.fs) == 0 {
