@@ -3,7 +3,6 @@ package caddymodule
 import (
 	"errors"
 	"fmt"
-	"mime"
 	"net/http"
 	"path"
 	"strings"
@@ -206,7 +205,9 @@ func dataFormat(media string) bool {
 		return media != "application/xhtml+xml" && media != "image/svg+xml"
 	case strings.HasPrefix(media, "text/"):
 		switch media[len("text/"):] {
-		case "plain", "html", "javascript", "ecmascript", "x-javascript", "jscript", "css",
+		case "plain", "html", "javascript", "ecmascript", "x-javascript", "x-ecmascript", "jscript",
+			"javascript1.0", "javascript1.1", "javascript1.2", "javascript1.3", "javascript1.4",
+			"javascript1.5", "livescript", "x-livescript", "x-component", "css",
 			"markdown", "x-markdown", "json", "x-json", "richtext", "enriched":
 			return false
 		}
@@ -217,18 +218,25 @@ func dataFormat(media string) bool {
 
 // dataFile reports whether a Content-Disposition names a file of a data
 // format (customers.csv): legacy apps label such exports
-// application/octet-stream or text/plain.
-func dataFile(disposition string) bool {
-	if disposition == "" {
-		return false
-	}
-	_, params, err := mime.ParseMediaType(disposition)
-	if err != nil {
-		return false
-	}
-	switch strings.ToLower(path.Ext(params["filename"])) {
-	case ".csv", ".tsv", ".tab", ".xml", ".yaml", ".yml", ".vcf", ".vcard", ".xls", ".xlsx", ".ods":
-		return true
+// application/octet-stream or text/plain. The header is searched as
+// written, not parsed: browsers save a file under names no parser
+// accepts (raw UTF-8, unquoted spaces, filename* in any charset).
+func dataFile(dispositions []string) bool {
+	for _, d := range dispositions {
+		d = strings.ToLower(d)
+		for _, ext := range [...]string{".csv", ".tsv", ".tab", ".psv", ".xml", ".yaml", ".yml", ".vcf",
+			".vcard", ".ics", ".ldif", ".xls", ".xlsx", ".ods"} {
+			for k := 0; ; {
+				i := strings.Index(d[k:], ext)
+				if i < 0 {
+					break
+				}
+				k += i + len(ext)
+				if k == len(d) || strings.IndexByte("\"'; ,\t", d[k]) >= 0 {
+					return true
+				}
+			}
+		}
 	}
 	return false
 }

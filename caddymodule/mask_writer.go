@@ -208,6 +208,22 @@ func (mw *maskWriter) WriteHeader(status int) {
 	mw.buf = bufPool.Get().(*bytes.Buffer)
 }
 
+// askedJSONP reports whether the request names callee as a query value
+// (?callback=cb, ?jsonp=cb …): the client asked for a JSONP call of it.
+func askedJSONP(r *http.Request, callee string) bool {
+	if callee == "" {
+		return false
+	}
+	for _, vs := range r.URL.Query() {
+		for _, v := range vs {
+			if v == callee {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // jsonContainer reports whether body, after a byte-order mark and white
 // space, starts with an object or an array (not a bare string or number).
 func jsonContainer(body []byte) bool {
@@ -752,10 +768,13 @@ func (mw *maskWriter) finish() error {
 		}
 	}
 	success := mw.status >= 200 && mw.status < 300
-	if err != nil && format == rewrite.JSONP && !errors.Is(err, rewrite.ErrTooDeep) && mw.m.refuseData && success {
-		// A callback's call whose argument is not JSON (a JavaScript
-		// literal: cb({name:"张三"})), on a route whose rules read JSON:
-		// as another data format, refused rather than content-scanned.
+	if err != nil && format == rewrite.JSONP && !errors.Is(err, rewrite.ErrTooDeep) && mw.m.refuseData && success &&
+		askedJSONP(mw.r, rewrite.JSONPCallee(body)) {
+		// A callback's call the client asked for (?callback=cb) whose
+		// argument is not JSON (a JavaScript literal: cb({name:"张三"})),
+		// on a route whose rules read JSON: as another data format,
+		// refused rather than content-scanned. (A script that only looks
+		// like one, define([…], function…), is content-scanned.)
 		return mw.fail(http.StatusBadGateway, reasonDataFormat, fmt.Errorf("a JSONP call whose argument is not JSON: %w", err))
 	}
 	if err != nil && format == rewrite.JSONP && !errors.Is(err, rewrite.ErrTooDeep) {
@@ -767,7 +786,7 @@ func (mw *maskWriter) finish() error {
 		mw.out.Format = formatName(format)
 	}
 	if err == nil && mw.m.refuseData && success &&
-		(dataFormat(mw.media) || mw.sniff && dataFile(mw.w.Header().Get("Content-Disposition"))) &&
+		(dataFormat(mw.media) || mw.sniff && dataFile(mw.w.Header().Values("Content-Disposition"))) &&
 		(format == rewrite.Text || format == rewrite.NDJSON || format == rewrite.JSON && !jsonContainer(body)) {
 		// XML, CSV … (by its type, or by the name of the file it is sent
 		// as), read as text, as lines, or as one bare JSON string or

@@ -17,15 +17,31 @@ package rewrite
 // chain of JavaScript identifiers (ASCII), then the argument, ")", an
 // optional ";", white space and empty comments.
 func jsonpSpan(b []byte) (start, end int, ok bool) {
+	start, end, _, ok = jsonpCall(b)
+	return start, end, ok
+}
+
+// JSONPCallee returns the name a JSONP call calls (cb in cb({…});), or ""
+// when b is not one.
+func JSONPCallee(b []byte) string {
+	_, _, name, ok := jsonpCall(b)
+	if !ok {
+		return ""
+	}
+	return name
+}
+
+// jsonpCall is jsonpSpan, with the called name.
+func jsonpCall(b []byte) (start, end int, callee string, ok bool) {
 	i := skipJSSpace(b, bomLen(b))
 	if j, name := jsName(b, i); name && string(b[i:j]) == "typeof" {
 		// The guard: typeof NAME ===? 'function' &&
 		k := skipJSSpace(b, j)
 		if k == j {
-			return 0, 0, false
+			return 0, 0, "", false
 		}
 		if k, name = jsName(b, k); !name {
-			return 0, 0, false
+			return 0, 0, "", false
 		}
 		k = skipJSSpace(b, k)
 		switch {
@@ -34,32 +50,33 @@ func jsonpSpan(b []byte) (start, end int, ok bool) {
 		case hasAt(b, k, "=="):
 			k += 2
 		default:
-			return 0, 0, false
+			return 0, 0, "", false
 		}
 		k = skipJSSpace(b, k)
 		switch {
 		case hasAt(b, k, "'function'"), hasAt(b, k, `"function"`):
 			k += len("'function'")
 		default:
-			return 0, 0, false
+			return 0, 0, "", false
 		}
 		k = skipJSSpace(b, k)
 		if !hasAt(b, k, "&&") {
-			return 0, 0, false
+			return 0, 0, "", false
 		}
 		i = skipJSSpace(b, k+2)
 	}
 	j, name := jsName(b, i)
+	callee = string(b[i:j])
 	if !name {
-		return 0, 0, false
+		return 0, 0, "", false
 	}
 	j = skipJSSpace(b, j)
 	if j >= len(b) || b[j] != '(' {
-		return 0, 0, false
+		return 0, 0, "", false
 	}
 	start = skipWS(b, j+1)
 	if start >= len(b) || b[start] != '{' && b[start] != '[' {
-		return 0, 0, false
+		return 0, 0, "", false
 	}
 	// The end, from the back: comments, white space, ";", ")".
 	e := len(b)
@@ -75,9 +92,9 @@ func jsonpSpan(b []byte) (start, end int, ok bool) {
 		e = trimJSSpaceRight(b[:e-1])
 	}
 	if e <= start || b[e-1] != ')' {
-		return 0, 0, false
+		return 0, 0, "", false
 	}
-	return start, e - 1, true
+	return start, e - 1, callee, true
 }
 
 // skipJSSpace skips white space and empty comments (/**/, which Express

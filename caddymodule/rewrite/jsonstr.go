@@ -198,9 +198,9 @@ type textEscapes struct {
 	dec  []byte  // the text, with escapes textEscapeDecoded names decoded
 	offs []int32 // each byte of dec, and its end, as an offset in the text
 	// esc are the escapes of the text, decoded or not ([start, end)
-	// pairs, in order); kept are those left as written, in dec.
-	esc, kept [][2]int
-	decoded   bool // any escape was decoded
+	// pairs, in order).
+	esc     [][2]int
+	decoded bool // any escape was decoded, or read as a boundary
 }
 
 // decodeTextEscapes reads the escapes a script or a page may hide a value
@@ -237,10 +237,12 @@ func decodeTextEscapes(src []byte) textEscapes {
 			}
 			t.decoded = true
 		} else {
-			t.kept = append(t.kept, [2]int{len(t.dec), len(t.dec) + n})
-			for k := range n {
-				t.dec, t.offs = append(t.dec, src[i+k]), append(t.offs, int32(i+k))
-			}
+			// Any other character (',', '=', ':', a line break …): a
+			// boundary for the detectors, as it is to the reader; its
+			// escape's last hex digit must not join the value after it
+			// (13812345678%2C13912345678).
+			t.dec, t.offs = append(t.dec, ' '), append(t.offs, int32(i))
+			t.decoded = true
 		}
 		i += n
 	}
@@ -263,6 +265,13 @@ func escapeAt(src []byte, i int) (rune, int) {
 		return charRefAt(src, i)
 	case '%':
 		return percentAt(src, i)
+	case '+':
+		// Form data writes a space as '+': between digits, a group
+		// separator (138+1234+5678).
+		if i > 0 && i+1 < len(src) && src[i-1] >= '0' && src[i-1] <= '9' && src[i+1] >= '0' && src[i+1] <= '9' {
+			return ' ', 1
+		}
+		return 0, 0
 	}
 	if src[i] != '\\' || i+1 >= len(src) {
 		return 0, 0

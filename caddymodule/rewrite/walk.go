@@ -1280,8 +1280,8 @@ func (w *walker) text(src []byte) {
 	}
 	w.src = src
 	w.fs = w.e.scanner.ScanWith(src, w.fs[:0], &w.ws)
-	if (bytes.IndexByte(src, '\\') >= 0 || bytes.IndexByte(src, '&') >= 0 || bytes.IndexByte(src, '%') >= 0) &&
-		w.textEscapes(src) {
+	if (bytes.IndexByte(src, '\\') >= 0 || bytes.IndexByte(src, '&') >= 0 || bytes.IndexByte(src, '%') >= 0 ||
+		bytes.IndexByte(src, '+') >= 0) && w.textEscapes(src) {
 		return
 	}
 	if len(w.fs) == 0 {
@@ -1328,10 +1328,7 @@ func (w *walker) textEscapes(src []byte) bool {
 	more := false
 	if te.decoded {
 		for _, f := range w.e.scanner.ScanWith(te.dec, nil, &w.ws) {
-			ds, de := outsideEscapes(te.kept, f.Start, f.End)
-			if ds >= de {
-				continue
-			}
+			ds, de := f.Start, f.End
 			sp := span{int(te.offs[ds]), int(te.offs[de]), te.dec[ds:de], f.Type}
 			if plain[key{sp.start, sp.end, f.Type}] {
 				continue // the plain scan's own
