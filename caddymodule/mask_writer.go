@@ -224,14 +224,6 @@ func askedJSONP(r *http.Request, callee string) bool {
 	return false
 }
 
-// jsonContainer reports whether body, after a byte-order mark and white
-// space, starts with an object or an array (not a bare string or number).
-func jsonContainer(body []byte) bool {
-	body = bytes.TrimPrefix(body, []byte("\xEF\xBB\xBF"))
-	body = bytes.TrimLeft(body, " \t\r\n")
-	return len(body) > 0 && (body[0] == '{' || body[0] == '[')
-}
-
 // asciiProbe is every printable ASCII character and the white space.
 const asciiProbe = "\t\n\r !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~"
 
@@ -787,7 +779,7 @@ func (mw *maskWriter) finish() error {
 	}
 	if err == nil && mw.m.refuseData && success &&
 		(dataFormat(mw.media) || mw.sniff && dataFile(mw.w.Header().Values("Content-Disposition"))) &&
-		(format == rewrite.Text || format == rewrite.NDJSON || format == rewrite.JSON && !jsonContainer(body)) {
+		(format == rewrite.Text || format == rewrite.NDJSON || format == rewrite.JSON && !rewrite.StartsContainer(body)) {
 		// XML, CSV … (by its type, or by the name of the file it is sent
 		// as), read as text, as lines, or as one bare JSON string or
 		// number (a one-cell CSV): the route's field rules and key names cannot

@@ -230,6 +230,11 @@ func mayMatch(text string) bool {
 	return false
 }
 
+// MayMatch reports whether text holds a byte every built-in finding needs
+// one of (mayMatch): text without one holds nothing the built-in
+// detectors find.
+func MayMatch(text []byte) bool { return mayMatch(unsafe.String(unsafe.SliceData(text), len(text))) }
+
 // maxWord bounds the characters of a word kept for validation; the longest
 // value (an IBAN) has 34.
 const maxWord = 48

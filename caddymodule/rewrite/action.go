@@ -128,10 +128,7 @@ func canonical(dst []byte, t detectors.Type, v []byte) []byte {
 		folded := make([]byte, 0, len(v))
 		for i := 0; i < len(v); {
 			r, w := utf8.DecodeRune(v[i:])
-			if r >= 0xFF01 && r <= 0xFF5E {
-				r -= 0xFEE0 // full-width forms, as everywhere
-			}
-			folded = utf8.AppendRune(folded, r)
+			folded = utf8.AppendRune(folded, fold(r)) // full-width forms, as everywhere
 			i += w
 		}
 		if a, err := netip.ParseAddr(strings.TrimSpace(string(folded))); err == nil {

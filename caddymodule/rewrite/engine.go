@@ -481,6 +481,10 @@ func jsonScalar(b []byte) bool {
 	return i < len(b) && (b[i] == '"' || b[i] == '-' || b[i] >= '0' && b[i] <= '9') && json.Valid(b)
 }
 
+// StartsContainer reports whether b, after a byte-order mark and white
+// space, starts with a JSON object or array (not a bare string or number).
+func StartsContainer(b []byte) bool { return startsJSON(b[bomLen(b):]) }
+
 // startsJSON reports whether b, after white space, starts like a JSON
 // object or array: the cheap test before trying to walk it.
 func startsJSON(b []byte) bool {

@@ -92,16 +92,11 @@ func hex4(s []byte, i int) (rune, bool) {
 	}
 	var r rune
 	for _, c := range s[i : i+4] {
-		switch {
-		case c >= '0' && c <= '9':
-			r = r<<4 | rune(c-'0')
-		case c >= 'a' && c <= 'f':
-			r = r<<4 | rune(c-'a'+10)
-		case c >= 'A' && c <= 'F':
-			r = r<<4 | rune(c-'A'+10)
-		default:
+		d := hexDigit(c)
+		if d < 0 {
 			return 0, false
 		}
+		r = r<<4 | rune(d)
 	}
 	return r, true
 }

@@ -129,32 +129,6 @@ func TestTextEscapesLinear(t *testing.T) {
 	}
 }
 
-// canonical keeps an IPv4-mapped address apart from its IPv4 spelling
-// (netip does not unmap), so one client seen by a dual-stack listener
-// gets two pseudonyms; a full-width address, which the old canonical
-// folded, no longer joins its ASCII spelling either.
-func TestHashIPAddressOneSpelling(t *testing.T) {
-	e := engine(t, config.Route{Scan: "off", Fields: []config.Field{{Path: "ip", Type: "ip_address"}}},
-		[]byte("0123456789abcdef0123456789abcdef"))
-	d := decide(t, "analyst")
-	view := func(ip string) string {
-		var sum Summary
-		out, err := e.Rewrite(nil, []byte(`{"ip":"`+ip+`"}`), JSON, d, &sum)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(out)
-	}
-	for _, p := range [][2]string{
-		{"192.168.1.10", "::ffff:192.168.1.10"},
-		{"192.168.1.10", "１９２.１６８.１.１０"},
-	} {
-		if a, b := view(p[0]), view(p[1]); a != b {
-			t.Errorf("%s gives %s, %s gives %s", p[0], a, p[1], b)
-		}
-	}
-}
-
 // The e-mail detector ends an address at its top-level domain only when a
 // '.' follows it: glued with '-' (the usual way to write an address and a
 // number together) the address is not found, and passes in text.

@@ -119,6 +119,16 @@ func TestHashIPAddressesDoNotCollide(t *testing.T) {
 			t.Errorf("%s and %s both give %s", p[0], p[1], a)
 		}
 	}
+	// And one address is one pseudonym, however it is spelt: IPv4-mapped
+	// (a dual-stack listener's), full-width (found by the tenth review).
+	for _, p := range [][2]string{
+		{"192.168.1.10", "::ffff:192.168.1.10"},
+		{"192.168.1.10", "１９２.１６８.１.１０"},
+	} {
+		if a, b := view(p[0]), view(p[1]); a != b {
+			t.Errorf("%s gives %s, %s gives %s", p[0], a, p[1], b)
+		}
+	}
 }
 
 // The summary's paths (the flow log's) show a key that is personal data

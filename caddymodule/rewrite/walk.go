@@ -767,18 +767,6 @@ func (w *walker) record(t detectors.Type, act config.Action) {
 	w.pathBuf = w.sum.addPath(w.path, w.src, w.pathBuf, w.e.internPath)
 }
 
-// keyMayMatch reports whether a key, as written, holds a byte every value
-// the detectors find needs one of (a digit, '@', ':', a full-width form's
-// lead byte), or an escape that could stand for one.
-func keyMayMatch(key []byte) bool {
-	for _, c := range key {
-		if c >= '0' && c <= ':' || c == '@' || c == '\\' || c == 0xEF {
-			return true
-		}
-	}
-	return false
-}
-
 // markPIIKeys marks the keys of the current path that are personal data
 // themselves ({"13812345678": {…}}), whatever the scan mode, so that the
 // summary's paths (the flow log's) show them as *. Each key is looked at,
@@ -792,8 +780,8 @@ func (w *walker) markPIIKeys() {
 		e.checked = true
 		raw := e.raw(w.src)
 		key := raw[1 : len(raw)-1]
-		if !keyMayMatch(key) && !w.e.scanner.HasCustom() {
-			continue
+		if !detectors.MayMatch(key) && bytes.IndexByte(key, '\\') < 0 && !w.e.scanner.HasCustom() {
+			continue // nothing a detector finds, nor an escape that could stand for it
 		}
 		if bytes.IndexByte(key, '\\') >= 0 {
 			if dec, err := unquote(w.kbuf[:0], raw); err == nil {
@@ -1280,8 +1268,7 @@ func (w *walker) text(src []byte) {
 	}
 	w.src = src
 	w.fs = w.e.scanner.ScanWith(src, w.fs[:0], &w.ws)
-	if (bytes.IndexByte(src, '\\') >= 0 || bytes.IndexByte(src, '&') >= 0 || bytes.IndexByte(src, '%') >= 0 ||
-		bytes.IndexByte(src, '+') >= 0) && w.textEscapes(src) {
+	if bytes.ContainsAny(src, `\&%+`) && w.textEscapes(src) {
 		return
 	}
 	if len(w.fs) == 0 {
