@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"hash"
 	"net/netip"
 	"strings"
@@ -236,13 +237,14 @@ func (a *actor) mask(dst []byte, t detectors.Type, v []byte) []byte {
 
 // maskDigits appends v, all digits, with those k does not keep masked.
 func maskDigits(dst, v []byte, k keep) []byte {
-	base := len(dst)
-	dst = append(dst, v...)
-	for i := k.first; i < len(v)-k.last; i++ {
-		dst[base+i] = maskRune
-	}
-	return dst
+	dst = append(dst, v[:k.first]...)
+	dst = append(dst, stars[:len(v)-k.first-k.last]...)
+	return append(dst, v[len(v)-k.last:]...)
 }
+
+// stars is what maskDigits writes for hidden digits (the longest value it
+// masks is a 19-digit card).
+const stars = "********************************"
 
 // halve reduces k until it shows at most half of n characters, taking
 // from the end first.
@@ -281,12 +283,36 @@ func digitsOnly(t detectors.Type, v []byte) (keep, bool) {
 	if int(t) >= len(maskKeep) || !maskKeep[t].conventional || !canonicalLength(t, len(v)) {
 		return keep{}, false
 	}
-	for i, c := range v {
-		if !isDigitASCII(c) && !(t == detectors.CNResidentID && i == len(v)-1 && (c == 'X' || c == 'x')) {
-			return keep{}, false
-		}
+	n := len(v)
+	if t == detectors.CNResidentID && (v[n-1] == 'X' || v[n-1] == 'x') {
+		n-- // the check character may be X
+	}
+	if !allDigits(v[:n]) {
+		return keep{}, false
 	}
 	return maskKeep[t].keep, true
+}
+
+// allDigits reports whether v holds only ASCII digits, eight bytes at a
+// time: a byte is a digit when it is ASCII, at least '0' and below ':'.
+func allDigits(v []byte) bool {
+	const lo, hi, top = 0x3030303030303030, 0x4646464646464646, 0x8080808080808080
+	for len(v) >= 8 {
+		x := binary.LittleEndian.Uint64(v)
+		// x+hi sets a byte's top bit when it is ':' or above (ASCII bytes
+		// do not carry); (x|top)-lo clears it when the byte is below '0'
+		// (no byte borrows).
+		if (x|(x+hi)|^((x|top)-lo))&top != 0 {
+			return false
+		}
+		v = v[8:]
+	}
+	for _, c := range v {
+		if !isDigitASCII(c) {
+			return false
+		}
+	}
+	return true
 }
 
 // prefixAndCount returns the length of a prefix that mask keeps whole (a
@@ -596,10 +622,10 @@ func maskName(dst, v []byte) []byte {
 			dst = append(dst, v[:w]...)
 			n--
 		}
-		for ; n > 0; n-- {
-			dst = append(dst, maskRune)
+		for ; n > len(stars); n -= len(stars) {
+			dst = append(dst, stars...)
 		}
-		return dst
+		return append(dst, stars[:n]...)
 	}
 	return maskNameWords(dst, v)
 }

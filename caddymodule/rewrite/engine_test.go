@@ -1538,3 +1538,49 @@ func TestRewriteScanned(t *testing.T) {
 		}
 	}
 }
+
+// TestAllDigits checks the eight-at-a-time digit test against the byte by
+// byte one: every byte value at every position of values of 1 to 20 bytes.
+func TestAllDigits(t *testing.T) {
+	for n := 1; n <= 20; n++ {
+		v := []byte("12345678901234567890")[:n]
+		for p := 0; p < n; p++ {
+			for c := 0; c < 256; c++ {
+				w := append([]byte(nil), v...)
+				w[p] = byte(c)
+				want := c >= '0' && c <= '9'
+				if got := allDigits(w); got != want {
+					t.Fatalf("allDigits(%q) = %v, want %v", w, got, want)
+				}
+			}
+		}
+	}
+	if !allDigits(nil) {
+		t.Error("an empty value holds no non-digit")
+	}
+}
+
+// TestMaskDigitsAndNames checks the masks that copy stars in one piece.
+func TestMaskDigitsAndNames(t *testing.T) {
+	for _, c := range []struct {
+		v    string
+		k    keep
+		want string
+	}{
+		{"13812345678", keep{3, 4}, "138****5678"},
+		{"110101199003077777", keep{6, 4}, "110101********7777"},
+		{"6222021234567890123", keep{6, 4}, "622202*********0123"},
+		{"12", keep{0, 0}, "**"},
+	} {
+		if got := string(maskDigits(nil, []byte(c.v), c.k)); got != c.want {
+			t.Errorf("maskDigits(%q, %v) = %q, want %q", c.v, c.k, got, c.want)
+		}
+	}
+	long := strings.Repeat("张", 70)
+	if got, want := string(maskName(nil, []byte(long))), "张"+strings.Repeat("*", 69); got != want {
+		t.Errorf("maskName of 70 characters = %q, want %q", got, want)
+	}
+	if got := string(maskName(nil, []byte("欧阳娜娜"))); got != "欧***" {
+		t.Errorf("maskName(欧阳娜娜) = %q", got)
+	}
+}
