@@ -107,7 +107,7 @@ func TestDecodeValidBodies(t *testing.T) {
 		enc string
 		ok  bool
 	}{
-		"gzip two members":      {append(gz(`{"a":`), gz(`1}`)...), "gzip", true},
+		"gzip two members":      {append(gz(`{"a":`), gz(`1}`)...), "gzip", false}, // browsers read the first only
 		"zstd two frames":       {append(zs(`{"a":`), zs(`1}`)...), "zstd", true},
 		"zstd skippable after":  {append(zs(`{"a":1}`), skippable...), "zstd", true},
 		"zstd skippable before": {append(append([]byte{}, skippable...), zs(`{"a":1}`)...), "zstd", true},

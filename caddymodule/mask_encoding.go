@@ -24,8 +24,16 @@ var codings = map[string]string{
 
 var errTooLarge = errors.New("decoded body exceeds max_body")
 
+// zstdMaxWindow is the largest zstd window pii_mask decodes.
+const zstdMaxWindow = 8 << 20
+
+// maxCodings is how many content codings pii_mask undoes on one body: each
+// is a pass over up to max_body, and no server applies more than two.
+const maxCodings = 2
+
 // contentEncodings parses a Content-Encoding value into the codings applied,
-// first to last. ok is false when one of them cannot be decoded.
+// first to last. ok is false when one of them cannot be decoded, or when
+// there are more than maxCodings.
 func contentEncodings(v string) ([]string, bool) {
 	if v == "" || v == "identity" {
 		return nil, true
@@ -40,7 +48,9 @@ func contentEncodings(v string) ([]string, bool) {
 		if !ok {
 			return nil, false
 		}
-		out = append(out, name)
+		if out = append(out, name); len(out) > maxCodings {
+			return nil, false
+		}
 	}
 	return out, true
 }
@@ -123,6 +133,10 @@ func decodeBody(b []byte, encs []string, limit int64) ([]byte, error) {
 			if err != nil {
 				return nil, fmt.Errorf("gzip: %w", err)
 			}
+			// Browsers read the first member only: one after it is
+			// left in src, and refused below, rather than read by the
+			// rewrite and not by the agent's browser.
+			zr.Multistream(false)
 			r, done = zr, func() { gzipReaders.Put(zr) }
 		case "deflate":
 			// RFC 9110 deflate is zlib-wrapped; some servers send it raw.
@@ -142,7 +156,12 @@ func decodeBody(b []byte, encs []string, limit int64) ([]byte, error) {
 			zr, _ := zstdReaders.Get().(*zstd.Decoder)
 			var err error
 			if zr == nil {
-				zr, err = zstd.NewReader(src, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true))
+				// A frame declares its window, which the decoder
+				// allocates: bounded to the 8 MiB that RFC 8878 asks HTTP
+				// decoders to support (browsers refuse larger ones), and
+				// the decoder's memory to the body's limit.
+				zr, err = zstd.NewReader(src, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true),
+					zstd.WithDecoderMaxWindow(zstdMaxWindow), zstd.WithDecoderMaxMemory(uint64(max(limit, zstdMaxWindow))))
 			} else {
 				err = zr.Reset(src)
 			}

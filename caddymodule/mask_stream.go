@@ -23,6 +23,7 @@ type streamer struct {
 func newStreamer(mw *maskWriter) *streamer { return &streamer{mw: mw} }
 
 func (s *streamer) write(p []byte) (int, error) {
+	from := len(s.pending) // pending holds no complete unit before from
 	s.pending = append(s.pending, p...)
 	if int64(len(s.pending)) > s.mw.m.MaxBody {
 		s.mw.refuse(reasonTooLarge)
@@ -30,7 +31,7 @@ func (s *streamer) write(p []byte) (int, error) {
 		s.mw.m.metrics.refused(reasonTooLarge)
 		return 0, errRefused
 	}
-	if cut := s.boundary(); cut > 0 {
+	if cut := s.boundary(from); cut > 0 {
 		if err := s.emit(s.pending[:cut]); err != nil {
 			return 0, err
 		}
@@ -39,13 +40,20 @@ func (s *streamer) write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// boundary returns the end of the last complete unit in pending.
-func (s *streamer) boundary() int {
+// boundary returns the end of the last complete unit in pending, or 0. A
+// unit's end is decided by the bytes up to it, and pending holds no
+// complete unit before from (the bytes before it were searched when they
+// came): only the new bytes are searched, so a long unit that arrives in
+// many writes costs time in proportion to its length, not to its square.
+func (s *streamer) boundary(from int) int {
 	if s.mw.format == rewrite.NDJSON {
-		return bytes.LastIndexByte(s.pending, '\n') + 1
+		if i := bytes.LastIndexByte(s.pending[from:], '\n'); i >= 0 {
+			return from + i + 1
+		}
+		return 0
 	}
 	// An event ends with a blank line: two line endings in a row.
-	for i := len(s.pending) - 1; i > 0; i-- {
+	for i := len(s.pending) - 1; i > 0 && i >= from; i-- {
 		c := s.pending[i]
 		if c != '\n' && c != '\r' {
 			continue

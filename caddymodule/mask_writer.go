@@ -377,8 +377,19 @@ func (mw *maskWriter) fixHeader(keepEncoding bool) {
 	// The keys are canonical: the map is used directly, without the
 	// canonicalization Header's methods do on every call.
 	for _, k := range [...]string{"Etag", "Last-Modified", "Accept-Ranges", "Content-Md5", "Digest",
-		"Content-Digest", "Repr-Digest", "Expires", "Age", "Content-Range"} {
+		"Content-Digest", "Repr-Digest", "Expires", "Age", "Content-Range",
+		// Cache directives for shared caches that win over Cache-Control
+		// there: a CDN or nginx in front of the gateway would store one
+		// agent's view and serve it to others.
+		"Surrogate-Control", "X-Accel-Expires", "Edge-Control"} {
 		delete(h, k)
+	}
+	for k := range h {
+		// CDN-Cache-Control and the targeted fields named after it
+		// (RFC 9213: Cloudflare-CDN-Cache-Control, …).
+		if len(k) >= len("Cdn-Cache-Control") && strings.EqualFold(k[len(k)-len("Cdn-Cache-Control"):], "Cdn-Cache-Control") {
+			delete(h, k)
+		}
 	}
 	if !keepEncoding {
 		delete(h, "Content-Encoding")

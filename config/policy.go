@@ -70,6 +70,7 @@ const (
 // Table is a compiled Policy: one action vector per role.
 type Table struct {
 	roles   map[string][]Action
+	rules   map[string]RoleRules // each role's rules as written, for Override
 	width   int // entity types covered by the vectors
 	deny    bool
 	least   bool
@@ -82,7 +83,7 @@ type Table struct {
 // Compile validates p and builds its decision table. Errors name the role,
 // the type and the problem.
 func Compile(p Policy) (*Table, error) {
-	t := &Table{roles: make(map[string][]Action, len(p.Roles))}
+	t := &Table{roles: make(map[string][]Action, len(p.Roles)), rules: make(map[string]RoleRules, len(p.Roles))}
 	switch p.UnknownRole {
 	case "", UnknownRedact:
 	case UnknownDeny:
@@ -126,6 +127,7 @@ func Compile(p Policy) (*Table, error) {
 			return nil, err
 		}
 		t.roles[role] = vec
+		t.rules[role] = p.Roles[role]
 	}
 
 	t.masks = make(map[detectors.Type]MaskSpec, len(p.Masks))
@@ -150,6 +152,16 @@ func Compile(p Policy) (*Table, error) {
 	return t, nil
 }
 
+// definesCustom reports whether the policy defines the custom type typ.
+func (t *Table) definesCustom(typ detectors.Type) bool {
+	for _, c := range t.custom {
+		if c.Type == typ {
+			return true
+		}
+	}
+	return false
+}
+
 func maxType(cs []detectors.CustomDetector) detectors.Type {
 	m := detectors.BirthDate
 	for _, c := range cs {
@@ -165,9 +177,13 @@ func checkRoleName(role string) error {
 		return fmt.Errorf("role name must not be empty")
 	}
 	for _, r := range role {
-		if r == ',' || r == ' ' || r == '\t' {
+		if isRoleSep(r) {
 			return fmt.Errorf("role %q: name must not contain commas or spaces (they separate roles)", role)
 		}
+	}
+	if role[0] == '(' {
+		// (none) labels the agents without a known role in the metrics.
+		return fmt.Errorf("role %q: name must not start with '(' (reserved for labels such as (none))", role)
 	}
 	return nil
 }
@@ -248,8 +264,10 @@ func (t *Table) HasRole(role string) bool {
 }
 
 // Override returns a table in which the roles of o replace those of t
-// (rule by rule: a type o does not mention keeps t's action), for routes
-// that need other rules than the app's.
+// rule by rule, for routes that need other rules than the app's: a type o
+// names gets o's action; a type it does not name keeps t's rule for it,
+// and o's `*`, when it has one, replaces only t's `*` (the types t names
+// keep their own rules).
 func (t *Table) Override(o map[string]RoleRules) (*Table, error) {
 	if len(o) == 0 {
 		return t, nil
@@ -259,22 +277,33 @@ func (t *Table) Override(o map[string]RoleRules) (*Table, error) {
 	for r, v := range t.roles {
 		n.roles[r] = v
 	}
+	n.rules = make(map[string]RoleRules, len(t.rules)+len(o))
+	for r, v := range t.rules {
+		n.rules[r] = v
+	}
 	for _, role := range sortedKeys(o) {
 		if err := checkRoleName(role); err != nil {
 			return nil, err
 		}
-		vec := make([]Action, t.width)
-		if base, ok := t.roles[role]; ok {
-			copy(vec, base)
-		} else {
-			fill(vec, Redact)
+		// Rule by rule: the override's rules over the role's own, `*`
+		// being one rule among them (an override of `*` alone leaves the
+		// role's rules for named types as they are).
+		merged := make(RoleRules, len(t.rules[role])+len(o[role]))
+		for k, v := range t.rules[role] {
+			merged[k] = v
 		}
-		if err := n.apply(vec, role, o[role], func(typ detectors.Type, _ string) bool {
-			return int(typ) < t.width
+		for k, v := range o[role] {
+			merged[k] = v
+		}
+		vec := make([]Action, t.width)
+		fill(vec, Redact)
+		if err := n.apply(vec, role, merged, func(typ detectors.Type, _ string) bool {
+			return !typ.IsCustom() || t.definesCustom(typ)
 		}); err != nil {
 			return nil, err
 		}
 		n.roles[role] = vec
+		n.rules[role] = merged
 	}
 	// A route's overrides make another policy: another version, so that
 	// flow records tell them apart.

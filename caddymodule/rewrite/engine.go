@@ -106,7 +106,15 @@ func New(o Options) (*Engine, error) {
 				x.wild |= bit
 			default:
 				x.keys.add(c.Key, bit)
-				if c.Index >= 0 {
+				switch {
+				case c.Index >= denseIndexes:
+					// A key of digits that is large (an ID, a date, a
+					// mobile keying an object): looked up, not laid out.
+					if x.far == nil {
+						x.far = map[int]uint64{}
+					}
+					x.far[c.Index] |= bit
+				case c.Index >= 0:
 					for len(x.index) <= c.Index {
 						x.index = append(x.index, 0)
 					}
@@ -136,12 +144,16 @@ func New(o Options) (*Engine, error) {
 // depthIndex says which field rules a key or an array index matches at one
 // depth, so a member costs a map lookup, not a match per rule.
 type depthIndex struct {
-	keys  keyTable // rules whose component is a literal key
-	index []uint64 // rules whose component is an array index, by index
-	wild  uint64   // rules with a wildcard key: matched one by one
-	any   uint64   // rules with #: every element
-	last  uint64   // rules that end at this depth
+	keys  keyTable       // rules whose component is a literal key
+	index []uint64       // rules whose component is an array index, by index below denseIndexes
+	far   map[int]uint64 // the same for larger indexes
+	wild  uint64         // rules with a wildcard key: matched one by one
+	any   uint64         // rules with #: every element
+	last  uint64         // rules that end at this depth
 }
+
+// denseIndexes bounds the array indexes depthIndex lays out in a slice.
+const denseIndexes = 1024
 
 // ruleSlot returns the slot of a value, in an untyped and unscanned
 // container at the depth of x, that the field rules cand reach: the first

@@ -1584,3 +1584,34 @@ func TestMaskDigitsAndNames(t *testing.T) {
 		t.Errorf("maskName(欧阳娜娜) = %q", got)
 	}
 }
+
+// TestLargeIndexFieldRule checks that a field rule whose component is a
+// large number (a key of digits, or an index past the dense table) still
+// reaches the array element and the object member it names.
+func TestLargeIndexFieldRule(t *testing.T) {
+	e := engine(t, config.Route{Scan: "off", Fields: []config.Field{
+		{Path: "list.1500", Type: "cn_mobile"},
+		{Path: "byMobile.13812345678.name", Type: "person_name"},
+	}}, nil)
+	d := decide(t, "online_agent")
+	var b strings.Builder
+	b.WriteString(`{"list":[`)
+	for i := 0; i <= 1501; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`"13912345678"`)
+	}
+	b.WriteString(`],"byMobile":{"13812345678":{"name":"张三"}}}`)
+	var sum Summary
+	out, err := e.Rewrite(nil, []byte(b.String()), JSON, d, &sum)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(out), `"139****5678"`); n != 1 {
+		t.Errorf("%d elements masked, want element 1500 only", n)
+	}
+	if !strings.Contains(string(out), `{"13812345678":{"name":"张*"}}`) {
+		t.Errorf("the member under a key of digits was not masked: …%s", out[len(out)-60:])
+	}
+}

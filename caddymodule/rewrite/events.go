@@ -8,7 +8,10 @@ import "bytes"
 // content-scanned. Line endings become \n.
 func (w *walker) events(src []byte) error {
 	w.src = src
-	for start := 0; start < len(src); {
+	// A byte-order mark before the first line is dropped by EventSource,
+	// which then reads that line as a field: it is copied, and the lines
+	// read after it.
+	for start := bomLen(src); start < len(src); {
 		end := eventEnd(src, start)
 		if err := w.event(start, end); err != nil {
 			return err

@@ -191,7 +191,9 @@ func (w *walker) documentAt(src []byte, i int) error {
 	if i == len(src) {
 		return nil // an empty body holds nothing
 	}
-	root := slot{alive: w.e.rootSet}.scanning(w.scanAll)
+	// A document that is one string or number is content-scanned in
+	// every mode: no key names it, and a field rule cannot reach it.
+	root := slot{alive: w.e.rootSet}.scanning(w.scanAll || scalarStart(src[i]))
 	end, err := w.value(i, root)
 	if err != nil {
 		return err
@@ -201,6 +203,10 @@ func (w *walker) documentAt(src []byte, i int) error {
 	}
 	return nil
 }
+
+// scalarStart reports whether a JSON value that starts with c is a string
+// or a number.
+func scalarStart(c byte) bool { return c == '"' || c == '-' || c >= '0' && c <= '9' }
 
 // skippable reports whether nothing in a value with slot s can be personal
 // data under the route's rules.
@@ -304,6 +310,8 @@ func (w *walker) child(s slot, depth int, key []byte, index int, ki keyInfo, kr 
 		cand = s.alive & x.any
 		if index < len(x.index) {
 			cand |= s.alive & x.index[index]
+		} else if x.far != nil {
+			cand |= s.alive & x.far[index]
 		}
 	}
 	r := w.e.ruleSlot(x, cand)
@@ -1235,7 +1243,7 @@ func (w *walker) lines(src []byte) error {
 			off = 1
 		}
 		if i := skipWS(line, off); i < len(line) {
-			root := slot{alive: w.e.rootSet}.scanning(w.scanAll)
+			root := slot{alive: w.e.rootSet}.scanning(w.scanAll || scalarStart(line[i]))
 			// A line is its own document: the walker reads the whole
 			// body, so it walks the line in place.
 			sub := src[:end]
