@@ -31,8 +31,10 @@ func scanCommand() *cobra.Command {
 role(s) would receive on the given request path, under the pii app and the
 pii_mask handler of the configuration. Nothing is started.
 
-The handler is the first pii_mask on the path's route; only path matchers
-are evaluated (others, such as host, are taken to match). --format chooses
+The routes are followed as Caddy runs them for a GET of the path (route
+order, handle blocks, terminal routes, a handler that answers before a
+pii_mask); every pii_mask on the way applies, the innermost first. Only
+path matchers are evaluated (others, such as host, are taken to match). --format chooses
 json (default: sniffed), ndjson, events, jsonp or text. The body is read as one
 labelled with that format's own type (application/json …); JSON that the
 upstream labels otherwise (text/html, text/javascript …) is content-scanned
@@ -47,7 +49,7 @@ that is not what --format says.`,
 			if cfgFile == "" || role == "" {
 				return errors.New("--config and --role are required")
 			}
-			m, err := loadMaskForPath(cfgFile, adapter, reqPath)
+			masks, err := loadMasksForPath(cfgFile, adapter, reqPath)
 			if err != nil {
 				return err
 			}
@@ -59,29 +61,41 @@ that is not what --format says.`,
 			if err != nil {
 				return err
 			}
-			var d config.Decision
-			m.table.Decide(role, &d)
-			if d.Deny {
-				return fmt.Errorf("role %q is unknown to the policy, which denies such agents (unknown_role deny)", role)
-			}
-			var sum rewrite.Summary
-			rewriteFn := m.engine.Rewrite
-			if f == rewrite.JSONP {
-				// Only ever found by sniffing a script or text type.
-				rewriteFn = m.engine.RewriteScanned
-			}
-			view, err := rewriteFn(nil, body, f, &d, &sum)
-			if err != nil {
-				return fmt.Errorf("stdin: %w", err)
+			// The innermost pii_mask rewrites the upstream's body first;
+			// each one outside it rewrites what the one inside sent.
+			view := body
+			unknown := false
+			for i := len(masks) - 1; i >= 0; i-- {
+				m := masks[i]
+				var d config.Decision
+				m.table.Decide(role, &d)
+				if d.Deny {
+					return fmt.Errorf("role %q is unknown to the policy, which denies such agents (unknown_role deny)", role)
+				}
+				unknown = unknown || d.Unknown
+				var sum rewrite.Summary
+				rewriteFn := m.engine.Rewrite
+				if f == rewrite.JSONP {
+					// Only ever found by sniffing a script or text type.
+					rewriteFn = m.engine.RewriteScanned
+				}
+				out, err := rewriteFn(nil, view, f, &d, &sum)
+				if err != nil {
+					if i < len(masks)-1 {
+						return fmt.Errorf("the view of the pii_mask inside: %w", err)
+					}
+					return fmt.Errorf("stdin: %w", err)
+				}
+				view = out
+				if summary {
+					printSummary(cmd.ErrOrStderr(), &sum)
+				}
 			}
 			if _, err := cmd.OutOrStdout().Write(view); err != nil {
 				return err
 			}
-			if d.Unknown {
+			if unknown {
 				fmt.Fprintf(cmd.ErrOrStderr(), "note: no role in %q is defined; the default (redact everything) applied\n", role)
-			}
-			if summary {
-				printSummary(cmd.ErrOrStderr(), &sum)
 			}
 			return nil
 		},
@@ -131,7 +145,7 @@ func printSummary(w io.Writer, sum *rewrite.Summary) {
 
 // loadMaskForPath adapts the configuration and provisions, without
 // starting anything, the pii app and the first pii_mask guarding reqPath.
-func loadMaskForPath(file, adapter, reqPath string) (*Mask, error) {
+func loadMasksForPath(file, adapter, reqPath string) ([]*Mask, error) {
 	raw, err := os.ReadFile(file)
 	if err != nil {
 		return nil, err
@@ -163,7 +177,7 @@ func loadMaskForPath(file, adapter, reqPath string) (*Mask, error) {
 	}
 	app := new(App)
 	if len(cfg.Apps.PII) > 0 {
-		if err := json.Unmarshal(cfg.Apps.PII, app); err != nil {
+		if err := caddy.StrictUnmarshalJSON(caddy.RemoveMetaFields(cfg.Apps.PII), app); err != nil {
 			return nil, fmt.Errorf("pii app: %w", err)
 		}
 	}
@@ -178,38 +192,88 @@ func loadMaskForPath(file, adapter, reqPath string) (*Mask, error) {
 	req, _ := http.NewRequest(http.MethodGet, "http://localhost"+reqPath, nil)
 	req = req.WithContext(context.WithValue(req.Context(), caddy.ReplacerCtxKey, caddy.NewReplacer()))
 	for _, n := range names {
-		raw, err := findMask(cfg.Apps.HTTP.Servers[n].Routes, req)
-		if err != nil {
+		var c chainWalk
+		if _, err := c.routes(cfg.Apps.HTTP.Servers[n].Routes, req); err != nil {
 			return nil, err
 		}
-		if raw == nil {
+		if len(c.masks) == 0 {
+			if c.answered != "" {
+				return nil, fmt.Errorf("no pii_mask handler guards path %s in %s: %s answers it before any pii_mask", reqPath, file, c.answered)
+			}
 			continue
 		}
-		m := new(Mask)
-		if err := json.Unmarshal(raw, m); err != nil {
-			return nil, fmt.Errorf("pii_mask: %w", err)
+		var masks []*Mask
+		for _, raw := range c.masks {
+			m := new(Mask)
+			if err := strictModule(raw, m); err != nil {
+				return nil, fmt.Errorf("pii_mask: %w", err)
+			}
+			if err := m.provisionWith(app); err != nil {
+				return nil, fmt.Errorf("pii_mask: %w", err)
+			}
+			masks = append(masks, m)
 		}
-		if err := m.provisionWith(app); err != nil {
-			return nil, fmt.Errorf("pii_mask: %w", err)
-		}
-		return m, nil
+		return masks, nil
 	}
 	return nil, fmt.Errorf("no pii_mask handler guards path %s in %s", reqPath, file)
 }
 
-// findMask walks routes in order and returns the first pii_mask handler of
-// a route whose path matchers match req, descending into subroutes.
-func findMask(routes []json.RawMessage, req *http.Request) (json.RawMessage, error) {
+// strictModule decodes a module's JSON as Caddy does: without its module
+// name key and "@id", refusing fields the module does not have.
+func strictModule(raw json.RawMessage, v any) error {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &fields); err != nil {
+		return err
+	}
+	delete(fields, "handler")
+	delete(fields, "@id")
+	clean, err := json.Marshal(fields)
+	if err != nil {
+		return err
+	}
+	return caddy.StrictUnmarshalJSON(clean, v)
+}
+
+// passOn lists the handlers that call the next one (middleware): any other
+// handler answers the request itself, and the handlers after it never run.
+var passOn = map[string]bool{
+	"pii_mask": true, "pii_oidc": true, "subroute": true,
+	"headers": true, "encode": true, "vars": true, "map": true, "request_body": true,
+	"rewrite": true, "push": true, "templates": true, "tracing": true, "log_append": true,
+	"intercept": true, "authentication": true, "log_skip": true, "log_name": true,
+}
+
+// chainWalk follows, for one request, the routes as Caddy's HTTP server
+// runs them: in order, a route's handlers when its path matchers match,
+// only the first matching route of a group (handle blocks), none after a
+// terminal route or a handler that answers. The pii_mask handlers on the
+// way are the ones the response passes through, outermost first.
+type chainWalk struct {
+	masks    []json.RawMessage
+	answered string // the handler that answers, when one was reached
+}
+
+// routes walks a route list; done reports that the chain ended in it.
+func (c *chainWalk) routes(routes []json.RawMessage, req *http.Request) (done bool, err error) {
+	groups := map[string]bool{}
 	for _, rr := range routes {
 		var route struct {
-			Match  []map[string]json.RawMessage `json:"match"`
-			Handle []json.RawMessage            `json:"handle"`
+			Group    string                       `json:"group"`
+			Match    []map[string]json.RawMessage `json:"match"`
+			Handle   []json.RawMessage            `json:"handle"`
+			Terminal bool                         `json:"terminal"`
 		}
 		if err := json.Unmarshal(rr, &route); err != nil {
-			return nil, err
+			return false, err
 		}
 		if !pathMatches(route.Match, req) {
 			continue
+		}
+		if route.Group != "" {
+			if groups[route.Group] {
+				continue // another route of its group ran
+			}
+			groups[route.Group] = true
 		}
 		for _, h := range route.Handle {
 			var head struct {
@@ -217,19 +281,25 @@ func findMask(routes []json.RawMessage, req *http.Request) (json.RawMessage, err
 				Routes  []json.RawMessage `json:"routes"`
 			}
 			if err := json.Unmarshal(h, &head); err != nil {
-				return nil, err
+				return false, err
 			}
-			switch head.Handler {
-			case "pii_mask":
-				return h, nil
-			case "subroute":
-				if m, err := findMask(head.Routes, req); m != nil || err != nil {
-					return m, err
+			switch {
+			case head.Handler == "pii_mask":
+				c.masks = append(c.masks, h)
+			case head.Handler == "subroute":
+				if done, err := c.routes(head.Routes, req); done || err != nil {
+					return done, err
 				}
+			case !passOn[head.Handler]:
+				c.answered = head.Handler
+				return true, nil
 			}
 		}
+		if route.Terminal {
+			return true, nil
+		}
 	}
-	return nil, nil
+	return false, nil
 }
 
 // pathMatches evaluates the path matchers of matcher sets (any set may

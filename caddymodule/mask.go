@@ -404,7 +404,10 @@ func wantsStream(h http.Header) bool {
 // roles returns the agent's roles as RolesFrom gives them.
 func (m *Mask) roles(repl *caddy.Replacer) string {
 	if m.rolesKey == "" {
-		return repl.ReplaceAll(m.RolesFrom, "")
+		// A list among other text: one role per item, as when it is the
+		// whole of roles_from (Caddy would write it [a b]).
+		s, _ := repl.ReplaceFunc(m.RolesFrom, joinList)
+		return s
 	}
 	v, _ := repl.Get(m.rolesKey)
 	switch v := v.(type) {
@@ -416,6 +419,14 @@ func (m *Mask) roles(repl *caddy.Replacer) string {
 		return strings.Join(v, ",")
 	}
 	return repl.ReplaceAll(m.RolesFrom, "") // Caddy's own formatting of other types
+}
+
+// joinList writes a list placeholder's items separated by commas.
+func joinList(_ string, v any) (any, error) {
+	if l, ok := v.([]string); ok {
+		return strings.Join(l, ","), nil
+	}
+	return v, nil
 }
 
 // singlePlaceholder returns the name of the placeholder s is made of
