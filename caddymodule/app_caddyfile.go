@@ -1,6 +1,9 @@
 package caddymodule
 
 import (
+	"encoding/json"
+	"fmt"
+	"path"
 	"strconv"
 	"strings"
 
@@ -45,13 +48,22 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	if d.NextArg() {
 		return d.ArgErr()
 	}
+	once := onceCheck{}
+	var refs []ruleRef
 	for d.NextBlock(0) {
 		switch d.Val() {
+		case "unknown_role", "combine", "hash_key":
+			if err := once.check(d); err != nil {
+				return err
+			}
+		}
+		switch d.Val() {
 		case "role":
-			name, rules, err := parseRoleBlock(d)
+			name, rules, rr, err := parseRoleBlock(d)
 			if err != nil {
 				return err
 			}
+			refs = append(refs, rr...)
 			if a.Roles == nil {
 				a.Roles = map[string]config.RoleRules{}
 			}
@@ -87,6 +99,9 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			if a.Masks == nil {
 				a.Masks = map[string]config.MaskSpec{}
 			}
+			if _, dup := a.Masks[args[0]]; dup {
+				return d.Errf("mask %s given twice", args[0])
+			}
 			a.Masks[args[0]] = config.MaskSpec{KeepFirst: first, KeepLast: last}
 		case "custom":
 			args := d.RemainingArgs()
@@ -113,25 +128,93 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			if a.Custom == nil {
 				a.Custom = map[string]config.CustomType{}
 			}
+			if _, dup := a.Custom[name]; dup {
+				return d.Errf("custom %s defined twice", name)
+			}
 			a.Custom[name] = ct
 		case "hash_key":
 			v, err := oneArg(d)
 			if err != nil {
 				return err
 			}
+			if !strings.Contains(v, "{") {
+				// A literal key (not a placeholder, read at start): checked
+				// here, where the line is known.
+				if _, err := parseKey(v); err != nil {
+					return d.Errf("hash_key: %v", err)
+				}
+			}
 			a.HashKey = v
 		default:
 			return d.Errf("pii: unknown subdirective %q (want role, unknown_role, combine, mask, custom or hash_key)", d.Val())
 		}
 	}
-	t, err := config.Compile(a.policy())
-	if err != nil {
+	// What a rule refers to, checked now that the block is read (a custom
+	// type may be defined after a role that uses it), at the rule's line.
+	if err := checkRefs(d, refs, a.Custom, a.HashKey != ""); err != nil {
+		return err
+	}
+	if _, err := config.Compile(a.policy()); err != nil {
 		return d.Errf("pii: %v", err)
 	}
-	if t.Uses(config.Hash) && a.HashKey == "" {
-		return d.Errf("pii: a role uses hash, which needs hash_key (e.g. hash_key {env.PII_HASH_KEY})")
+	return nil
+}
+
+// ruleRef is a role's rule, with its line, for the checks that need the
+// whole configuration.
+type ruleRef struct {
+	role, typ, action string
+	line              int
+}
+
+// checkRefs checks that the rules name only defined custom types and use
+// hash only with a hash_key.
+func checkRefs(d *caddyfile.Dispenser, refs []ruleRef, custom map[string]config.CustomType, hashKey bool) error {
+	for _, r := range refs {
+		if strings.HasPrefix(r.typ, detectors.CustomPrefix) && custom[r.typ].Pattern == "" {
+			return errAt(d, r.line, "role %s: entity type %q is not defined (define it with custom %s <regex> in the pii global option)", r.role, r.typ, r.typ)
+		}
+		if r.action == "hash" && !hashKey {
+			return errAt(d, r.line, "role %s: %s hash needs hash_key in the pii global option (e.g. hash_key {env.PII_HASH_KEY})", r.role, r.typ)
+		}
 	}
 	return nil
+}
+
+// errAt is d.Errf for an earlier line of the same file.
+func errAt(d *caddyfile.Dispenser, line int, format string, args ...any) error {
+	return fmt.Errorf("%s, at %s:%d", fmt.Sprintf(format, args...), d.File(), line)
+}
+
+// onceCheck refuses a subdirective given twice in one block: the second
+// would silently replace the first.
+type onceCheck map[string]int
+
+func (o onceCheck) check(d *caddyfile.Dispenser) error {
+	if line, dup := o[d.Val()]; dup {
+		return d.Errf("%s given twice (first at line %d)", d.Val(), line)
+	}
+	o[d.Val()] = d.Line()
+	return nil
+}
+
+// appFromOptions returns the pii app the global options configure, or nil.
+func appFromOptions(h httpcaddyfile.Helper) (*App, error) {
+	v, ok := h.Option("pii").(httpcaddyfile.App)
+	if !ok {
+		return nil, nil
+	}
+	a := new(App)
+	if err := json.Unmarshal(v.Value, a); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// validPattern reports whether p is a pattern path.Match accepts.
+func validPattern(p string) bool {
+	_, err := path.Match(p, "")
+	return err == nil
 }
 
 // oneArg reads the single argument of the current subdirective.
@@ -167,37 +250,42 @@ func mustType(name string) detectors.Type {
 }
 
 // parseRoleBlock reads `role <name> { <type> <action> … }`.
-func parseRoleBlock(d *caddyfile.Dispenser) (string, config.RoleRules, error) {
+func parseRoleBlock(d *caddyfile.Dispenser) (string, config.RoleRules, []ruleRef, error) {
 	if !d.NextArg() {
-		return "", nil, d.ArgErr()
+		return "", nil, nil, d.ArgErr()
 	}
 	name := d.Val()
+	if err := config.CheckRoleName(name); err != nil {
+		return "", nil, nil, d.Err(err.Error())
+	}
 	if d.NextArg() {
-		return "", nil, d.ArgErr()
+		return "", nil, nil, d.ArgErr()
 	}
 	rules := config.RoleRules{}
+	var refs []ruleRef
 	for nesting := d.Nesting(); d.NextBlock(nesting); {
 		typ := d.Val()
 		if typ != config.Wildcard {
 			if _, err := detectors.ParseType(typ); err != nil {
-				return "", nil, d.Errf("role %s: %v", name, err)
+				return "", nil, nil, d.Errf("role %s: %v", name, err)
 			}
 		}
 		if !d.NextArg() {
-			return "", nil, d.Errf("role %s: %s: missing action (plain, mask, tokenize, hash, redact or drop)", name, typ)
+			return "", nil, nil, d.Errf("role %s: %s: missing action (plain, mask, tokenize, hash, redact or drop)", name, typ)
 		}
 		if _, err := config.ParseAction(d.Val()); err != nil {
-			return "", nil, d.Errf("role %s: %s: %v", name, typ, err)
+			return "", nil, nil, d.Errf("role %s: %s: %v", name, typ, err)
 		}
 		if _, dup := rules[typ]; dup {
-			return "", nil, d.Errf("role %s: %s has two rules", name, typ)
+			return "", nil, nil, d.Errf("role %s: %s has two rules", name, typ)
 		}
 		rules[typ] = d.Val()
+		refs = append(refs, ruleRef{role: name, typ: typ, action: d.Val(), line: d.Line()})
 		if d.NextArg() {
-			return "", nil, d.Errf("role %s: %s: one action only, got also %q", name, typ, d.Val())
+			return "", nil, nil, d.Errf("role %s: %s: one action only, got also %q", name, typ, d.Val())
 		}
 	}
-	return name, rules, nil
+	return name, rules, refs, nil
 }
 
 // Interface guard

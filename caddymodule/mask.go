@@ -98,6 +98,7 @@ type Mask struct {
 	// upstream had.
 	NoReencode bool `json:"no_reencode,omitempty"`
 
+	refs    []ruleRef // the role rules read from a Caddyfile, checked against the pii option
 	app     *App
 	table   *config.Table
 	engine  *rewrite.Engine

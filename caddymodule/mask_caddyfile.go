@@ -9,6 +9,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/dustin/go-humanize"
 
+	"github.com/piigate/piigate/caddymodule/rewrite"
 	"github.com/piigate/piigate/config"
 	"github.com/piigate/piigate/detectors"
 )
@@ -23,8 +24,24 @@ func init() {
 
 func parseMask(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 	m := new(Mask)
-	err := m.UnmarshalCaddyfile(h.Dispenser)
-	return m, err
+	if err := m.UnmarshalCaddyfile(h.Dispenser); err != nil {
+		return nil, err
+	}
+	// A route's role overrides may name only custom types the pii global
+	// option defines, and use hash only with its hash_key: checked here,
+	// at the rule's line, rather than when Caddy starts.
+	app, err := appFromOptions(h)
+	if err != nil {
+		return nil, err
+	}
+	if app == nil {
+		app = new(App)
+	}
+	if err := checkRefs(h.Dispenser, m.refs, app.Custom, app.HashKey != ""); err != nil {
+		return nil, err
+	}
+	m.refs = nil
+	return m, nil
 }
 
 // UnmarshalCaddyfile reads the pii_mask directive:
@@ -49,7 +66,15 @@ func (m *Mask) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	if d.NextArg() {
 		return d.ArgErr()
 	}
+	once := onceCheck{}
+	fieldLines := map[string]int{}
 	for d.NextBlock(0) {
+		switch d.Val() {
+		case "roles_from", "scan", "max_body", "max_depth", "data_formats", "allow_websocket", "no_reencode":
+			if err := once.check(d); err != nil {
+				return err
+			}
+		}
 		switch d.Val() {
 		case "roles_from":
 			v, err := oneArg(d)
@@ -70,6 +95,14 @@ func (m *Mask) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 					return d.Errf("field %q: %v (or scan)", args[0], err)
 				}
 			}
+			if line, dup := fieldLines[args[0]]; dup {
+				// The first rule would win, the second do nothing.
+				return d.Errf("field %q given twice (first at line %d)", args[0], line)
+			}
+			fieldLines[args[0]] = d.Line()
+			if len(m.Fields) == rewrite.MaxFieldRules {
+				return d.Errf("field %q: at most %d field rules per pii_mask", args[0], rewrite.MaxFieldRules)
+			}
 			m.Fields = append(m.Fields, config.Field{Path: args[0], Type: args[1]})
 		case "scan":
 			v, err := oneArg(d)
@@ -81,10 +114,11 @@ func (m *Mask) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			}
 			m.Scan = v
 		case "role":
-			name, rules, err := parseRoleBlock(d)
+			name, rules, refs, err := parseRoleBlock(d)
 			if err != nil {
 				return err
 			}
+			m.refs = append(m.refs, refs...)
 			if m.Roles == nil {
 				m.Roles = map[string]config.RoleRules{}
 			}
@@ -129,7 +163,7 @@ func (m *Mask) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.ArgErr()
 			}
 			for _, a := range args {
-				if !strings.Contains(a, "/") {
+				if !strings.Contains(a, "/") || !validPattern(a) {
 					return d.Errf("pass_types: %q is not a media type pattern such as image/*", a)
 				}
 			}

@@ -71,7 +71,7 @@ const (
 type Table struct {
 	roles   map[string][]Action
 	rules   map[string]RoleRules // each role's rules as written, for Override
-	width   int // entity types covered by the vectors
+	width   int                  // entity types covered by the vectors
 	deny    bool
 	least   bool
 	masks   map[detectors.Type]MaskSpec // overrides; nil when there are none
@@ -171,6 +171,10 @@ func maxType(cs []detectors.CustomDetector) detectors.Type {
 	}
 	return m
 }
+
+// CheckRoleName reports whether role may name a role: not empty, without
+// the separators of a list of roles, not starting with '('.
+func CheckRoleName(role string) error { return checkRoleName(role) }
 
 func checkRoleName(role string) error {
 	if role == "" {
