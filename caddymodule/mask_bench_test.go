@@ -17,7 +17,9 @@ import (
 // BenchmarkMaskHandler measures pii_mask's HTTP layer around the engine:
 // one guarded 8 KB helpdesk response per op, from a handler that writes it
 // as reverse_proxy would, to a recorder. Compare with the engine alone
-// (caddymodule/rewrite BenchmarkRewrite/8KB/fields) for the layer's cost.
+// (caddymodule/rewrite BenchmarkRewrite/8KB/fields) for the layer's cost,
+// and no_rules with next_only (no pii_mask) for the layer without the
+// engine's work.
 //
 //	go test ./caddymodule -run '^$' -bench MaskHandler -benchmem
 func BenchmarkMaskHandler(b *testing.B) {
@@ -46,11 +48,20 @@ func BenchmarkMaskHandler(b *testing.B) {
 		}},
 		// The layer alone: the engine only indexes and skips.
 		{"no_rules", nil},
+		// The reference: the same handler and recorder without pii_mask
+		// (the layer's cost is no_rules less this).
+		{"next_only", nil},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			m := &Mask{RolesFrom: "online_agent", Scan: "off", Fields: c.fields}
 			if err := m.provisionWith(app); err != nil {
 				b.Fatal(err)
+			}
+			serve := m.ServeHTTP
+			if c.name == "next_only" {
+				serve = func(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+					return next.ServeHTTP(w, r)
+				}
 			}
 			b.SetBytes(int64(len(body)))
 			b.ReportAllocs()
@@ -60,7 +71,7 @@ func BenchmarkMaskHandler(b *testing.B) {
 				ctx := context.WithValue(req.Context(), caddy.ReplacerCtxKey, repl)
 				ctx = context.WithValue(ctx, caddyhttp.VarsCtxKey, map[string]any{})
 				rec := httptest.NewRecorder()
-				if err := m.ServeHTTP(rec, req.WithContext(ctx), next); err != nil {
+				if err := serve(rec, req.WithContext(ctx), next); err != nil {
 					b.Fatal(err)
 				}
 				if rec.Code != 200 || rec.Body.Len() < 6000 {
