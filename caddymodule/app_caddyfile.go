@@ -151,7 +151,7 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	}
 	// What a rule refers to, checked now that the block is read (a custom
 	// type may be defined after a role that uses it), at the rule's line.
-	if err := checkRefs(d, refs, a.Custom, a.HashKey != ""); err != nil {
+	if err := checkRefs(refs, a.Custom, a.HashKey != ""); err != nil {
 		return err
 	}
 	if _, err := config.Compile(a.policy()); err != nil {
@@ -164,26 +164,27 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 // whole configuration.
 type ruleRef struct {
 	role, typ, action string
+	file              string // the file the rule is in (an import's own)
 	line              int
 }
 
 // checkRefs checks that the rules name only defined custom types and use
 // hash only with a hash_key.
-func checkRefs(d *caddyfile.Dispenser, refs []ruleRef, custom map[string]config.CustomType, hashKey bool) error {
+func checkRefs(refs []ruleRef, custom map[string]config.CustomType, hashKey bool) error {
 	for _, r := range refs {
 		if strings.HasPrefix(r.typ, detectors.CustomPrefix) && custom[r.typ].Pattern == "" {
-			return errAt(d, r.line, "role %s: entity type %q is not defined (define it with custom %s <regex> in the pii global option)", r.role, r.typ, r.typ)
+			return errAt(r, "role %s: entity type %q is not defined (define it with custom %s <regex> in the pii global option)", r.role, r.typ, r.typ)
 		}
 		if r.action == "hash" && !hashKey {
-			return errAt(d, r.line, "role %s: %s hash needs hash_key in the pii global option (e.g. hash_key {env.PII_HASH_KEY})", r.role, r.typ)
+			return errAt(r, "role %s: %s hash needs hash_key in the pii global option (e.g. hash_key {env.PII_HASH_KEY})", r.role, r.typ)
 		}
 	}
 	return nil
 }
 
-// errAt is d.Errf for an earlier line of the same file.
-func errAt(d *caddyfile.Dispenser, line int, format string, args ...any) error {
-	return fmt.Errorf("%s, at %s:%d", fmt.Sprintf(format, args...), d.File(), line)
+// errAt is Dispenser.Errf for the rule r, read earlier.
+func errAt(r ruleRef, format string, args ...any) error {
+	return fmt.Errorf("%s, at %s:%d", fmt.Sprintf(format, args...), r.file, r.line)
 }
 
 // onceCheck refuses a subdirective given twice in one block: the second
@@ -280,7 +281,7 @@ func parseRoleBlock(d *caddyfile.Dispenser) (string, config.RoleRules, []ruleRef
 			return "", nil, nil, d.Errf("role %s: %s has two rules", name, typ)
 		}
 		rules[typ] = d.Val()
-		refs = append(refs, ruleRef{role: name, typ: typ, action: d.Val(), line: d.Line()})
+		refs = append(refs, ruleRef{role: name, typ: typ, action: d.Val(), file: d.File(), line: d.Line()})
 		if d.NextArg() {
 			return "", nil, nil, d.Errf("role %s: %s: one action only, got also %q", name, typ, d.Val())
 		}

@@ -167,7 +167,8 @@ func loadMasksForPath(file, adapter, reqPath string) ([]*Mask, error) {
 			PII  json.RawMessage `json:"pii"`
 			HTTP struct {
 				Servers map[string]struct {
-					Routes []json.RawMessage `json:"routes"`
+					Routes      []json.RawMessage          `json:"routes"`
+					NamedRoutes map[string]json.RawMessage `json:"named_routes"`
 				} `json:"servers"`
 			} `json:"http"`
 		} `json:"apps"`
@@ -191,14 +192,18 @@ func loadMasksForPath(file, adapter, reqPath string) ([]*Mask, error) {
 	sort.Strings(names)
 	req, _ := http.NewRequest(http.MethodGet, "http://localhost"+reqPath, nil)
 	req = req.WithContext(context.WithValue(req.Context(), caddy.ReplacerCtxKey, caddy.NewReplacer()))
+	var answered []string
 	for _, n := range names {
-		var c chainWalk
+		c := chainWalk{named: cfg.Apps.HTTP.Servers[n].NamedRoutes}
 		if _, err := c.routes(cfg.Apps.HTTP.Servers[n].Routes, req); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("server %s: %w", n, err)
 		}
 		if len(c.masks) == 0 {
+			// Another server (a redirect site, a site on another port)
+			// may answer the path unguarded: the first server that
+			// guards it is the one shown.
 			if c.answered != "" {
-				return nil, fmt.Errorf("no pii_mask handler guards path %s in %s: %s answers it before any pii_mask", reqPath, file, c.answered)
+				answered = append(answered, fmt.Sprintf("%s answers it in server %s", c.answered, n))
 			}
 			continue
 		}
@@ -214,6 +219,9 @@ func loadMasksForPath(file, adapter, reqPath string) ([]*Mask, error) {
 			masks = append(masks, m)
 		}
 		return masks, nil
+	}
+	if len(answered) > 0 {
+		return nil, fmt.Errorf("no pii_mask handler guards path %s in %s: %s, before any pii_mask", reqPath, file, strings.Join(answered, "; "))
 	}
 	return nil, fmt.Errorf("no pii_mask handler guards path %s in %s", reqPath, file)
 }
@@ -250,7 +258,9 @@ var passOn = map[string]bool{
 // way are the ones the response passes through, outermost first.
 type chainWalk struct {
 	masks    []json.RawMessage
-	answered string // the handler that answers, when one was reached
+	answered string                     // the handler that answers, when one was reached
+	named    map[string]json.RawMessage // the server's named routes, for invoke
+	depth    int                        // invokes followed, against loops
 }
 
 // routes walks a route list; done reports that the chain ended in it.
@@ -263,8 +273,10 @@ func (c *chainWalk) routes(routes []json.RawMessage, req *http.Request) (done bo
 			Handle   []json.RawMessage            `json:"handle"`
 			Terminal bool                         `json:"terminal"`
 		}
-		if err := json.Unmarshal(rr, &route); err != nil {
-			return false, err
+		// Strictly, as Caddy reads a route: a misspelt field is an error,
+		// not a route without it.
+		if err := caddy.StrictUnmarshalJSON(caddy.RemoveMetaFields(rr), &route); err != nil {
+			return false, fmt.Errorf("route: %w", err)
 		}
 		if !pathMatches(route.Match, req) {
 			continue
@@ -277,8 +289,10 @@ func (c *chainWalk) routes(routes []json.RawMessage, req *http.Request) (done bo
 		}
 		for _, h := range route.Handle {
 			var head struct {
-				Handler string            `json:"handler"`
-				Routes  []json.RawMessage `json:"routes"`
+				Handler        string            `json:"handler"`
+				Routes         []json.RawMessage `json:"routes"`
+				Name           string            `json:"name"`
+				HandleResponse []json.RawMessage `json:"handle_response"`
 			}
 			if err := json.Unmarshal(h, &head); err != nil {
 				return false, err
@@ -290,6 +304,22 @@ func (c *chainWalk) routes(routes []json.RawMessage, req *http.Request) (done bo
 				if done, err := c.routes(head.Routes, req); done || err != nil {
 					return done, err
 				}
+			case head.Handler == "invoke":
+				// A named route, run in place.
+				nr, ok := c.named[head.Name]
+				if !ok {
+					return false, fmt.Errorf("invoke: no named route %q", head.Name)
+				}
+				if c.depth++; c.depth > 16 {
+					return false, errors.New("invoke: named routes invoke each other too deeply")
+				}
+				if done, err := c.routes([]json.RawMessage{nr}, req); done || err != nil {
+					return done, err
+				}
+			case head.Handler == "reverse_proxy" && len(head.HandleResponse) > 0:
+				// forward_auth and the like: a response its handle_response
+				// routes take in may go on to the next handler (forward_auth
+				// does on a 2xx), which is the way a guarded request goes.
 			case !passOn[head.Handler]:
 				c.answered = head.Handler
 				return true, nil

@@ -37,7 +37,7 @@ func parseMask(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 	if app == nil {
 		app = new(App)
 	}
-	if err := checkRefs(h.Dispenser, m.refs, app.Custom, app.HashKey != ""); err != nil {
+	if err := checkRefs(m.refs, app.Custom, app.HashKey != ""); err != nil {
 		return nil, err
 	}
 	m.refs = nil

@@ -18,6 +18,10 @@ type streamer struct {
 	pending []byte
 	out     []byte
 	started bool // a first unit was emitted
+	// Where the event-stream search stands at the end of pending: inside
+	// a line (not at its start), and just after a CR that ended one (a
+	// LF then completes that CRLF).
+	midLine, afterCR bool
 }
 
 func newStreamer(mw *maskWriter) *streamer { return &streamer{mw: mw} }
@@ -52,21 +56,35 @@ func (s *streamer) boundary(from int) int {
 		}
 		return 0
 	}
-	// An event ends with a blank line: two line endings in a row.
-	for i := len(s.pending) - 1; i > 0 && i >= from; i-- {
+	// An event ends with a blank line. Lines end with CRLF, LF or CR, as
+	// EventSource reads them (data: a\n\r is a whole event): followed
+	// byte by byte, from where the last search stopped.
+	cut := 0
+	for i := from; i < len(s.pending); i++ {
 		c := s.pending[i]
+		if s.afterCR {
+			s.afterCR = false
+			if c == '\n' {
+				continue // the LF of a CRLF whose CR ended the line
+			}
+		}
 		if c != '\n' && c != '\r' {
+			s.midLine = true
 			continue
 		}
-		prev := s.pending[i-1]
-		switch {
-		case c == '\n' && prev == '\n', c == '\r' && prev == '\r':
-			return i + 1
-		case c == '\n' && prev == '\r' && i >= 3 && s.pending[i-2] == '\n' && s.pending[i-3] == '\r':
-			return i + 1
+		blank := !s.midLine
+		s.midLine = false
+		s.afterCR = c == '\r'
+		if blank {
+			cut = i + 1
+			if s.afterCR && cut < len(s.pending) && s.pending[cut] == '\n' {
+				cut++ // the event's CRLF, whole
+				s.afterCR = false
+				i++
+			}
 		}
 	}
-	return 0
+	return cut
 }
 
 func (s *streamer) emit(unit []byte) error {
