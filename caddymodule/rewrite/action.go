@@ -51,10 +51,23 @@ func newActor(table *config.Table, hashKey []byte, tok Tokenizer) *actor {
 // under action act. It returns ok=false for drop: the caller removes the
 // value (or, inside a text, leaves nothing).
 func (a *actor) apply(dst []byte, t detectors.Type, act config.Action, value []byte) ([]byte, error) {
+	return a.applyTo(dst, t, act, value, false)
+}
+
+// applyFound is apply for a value the detectors found in text: one value
+// of its type by construction, which the mask need not check.
+func (a *actor) applyFound(dst []byte, t detectors.Type, act config.Action, value []byte) ([]byte, error) {
+	return a.applyTo(dst, t, act, value, true)
+}
+
+func (a *actor) applyTo(dst []byte, t detectors.Type, act config.Action, value []byte, found bool) ([]byte, error) {
 	switch act {
 	case config.Plain:
 		return append(dst, value...), nil
 	case config.Mask:
+		if found {
+			return a.maskOne(dst, t, value), nil
+		}
 		return a.mask(dst, t, value), nil
 	case config.Hash:
 		if a.hashPool == nil {
@@ -111,13 +124,18 @@ func (a *actor) hash(dst []byte, t detectors.Type, value []byte) []byte {
 // characters (full width folded, separators and the +86 prefix dropped,
 // upper case); for e-mail, lower case; otherwise the value itself.
 func canonical(dst []byte, t detectors.Type, v []byte) []byte {
+	base := len(dst)
 	switch t {
 	case detectors.Email:
-		for _, c := range v {
-			if c >= 'A' && c <= 'Z' {
-				c += 'a' - 'A'
+		// Full-width forms (ｚｈａｎｇ＠…) as ASCII, as the detector reads
+		// them, and letters in one case.
+		for i := 0; i < len(v); {
+			r, w := utf8.DecodeRune(v[i:])
+			i += w
+			if r = fold(r); r >= 'A' && r <= 'Z' {
+				r += 'a' - 'A'
 			}
-			dst = append(dst, c)
+			dst = utf8.AppendRune(dst, r)
 		}
 		return dst
 	case detectors.PersonName, detectors.Address, detectors.BirthDate:
@@ -126,41 +144,66 @@ func canonical(dst []byte, t detectors.Type, v []byte) []byte {
 		// The separators are the address: 192.168.1.10 is not
 		// 19.216.81.10. An address's one spelling, or the value as
 		// written when it does not parse.
-		folded := make([]byte, 0, len(v))
-		for i := 0; i < len(v); {
-			r, w := utf8.DecodeRune(v[i:])
-			folded = utf8.AppendRune(folded, fold(r)) // full-width forms, as everywhere
-			i += w
-		}
-		if a, err := netip.ParseAddr(strings.TrimSpace(string(folded))); err == nil {
+		if a, ok := parseIP(v); ok {
 			return a.Unmap().AppendTo(dst) // ::ffff:192.168.1.10 is 192.168.1.10
 		}
 		return append(dst, v...)
 	}
+	// Numbers and codes: their letters and digits, full-width forms as
+	// ASCII, letters in one case; separators of any kind (dashes, spaces,
+	// zero-width and no-break spaces, dots) are not part of the value.
 	for i := 0; i < len(v); {
 		r, w := utf8.DecodeRune(v[i:])
 		i += w
-		if r >= 0xFF01 && r <= 0xFF5E {
-			r -= 0xFEE0
-		}
+		r = fold(r)
 		switch {
 		case r >= '0' && r <= '9', r >= 'A' && r <= 'Z':
 			dst = append(dst, byte(r))
 		case r >= 'a' && r <= 'z':
 			dst = append(dst, byte(r-'a'+'A'))
-		case r >= utf8.RuneSelf && !(r == 0x3000 || r == 0xB7):
+		case r >= utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsNumber(r)):
 			dst = utf8.AppendRune(dst, r)
 		}
 	}
-	if t == detectors.CNMobile || t == detectors.CNLandline {
+	c := dst[base:]
+	switch t {
+	case detectors.CNMobile:
 		switch {
-		case len(dst) == 15 && string(dst[:4]) == "0086":
-			dst = dst[4:]
-		case len(dst) == 13 && string(dst[:2]) == "86":
-			dst = dst[2:]
+		case len(c) == 15 && string(c[:4]) == "0086":
+			dst = append(dst[:base], c[4:]...)
+		case len(c) == 13 && string(c[:2]) == "86":
+			dst = append(dst[:base], c[2:]...)
+		}
+	case detectors.CNLandline:
+		// +86 10 1234 5678 is 010-12345678: the country code stands
+		// where the trunk prefix 0 does.
+		switch {
+		case len(c) > 4 && string(c[:4]) == "0086":
+			c[3] = '0'
+			dst = append(dst[:base], c[3:]...)
+		case len(c) > 2 && c[0] == '8' && c[1] == '6':
+			c[1] = '0'
+			dst = append(dst[:base], c[1:]...)
 		}
 	}
 	return dst
+}
+
+// parseIP reads an IP address as the detectors find it (full-width forms
+// folded, surrounding space ignored).
+func parseIP(v []byte) (netip.Addr, bool) {
+	if ascii(v) {
+		a, err := netip.ParseAddr(strings.TrimSpace(view(v))) // a zone is copied (unique.Make)
+		return a, err == nil
+	}
+	folded := make([]byte, 0, len(v))
+	for i := 0; i < len(v); {
+		r, w := utf8.DecodeRune(v[i:])
+		folded = utf8.AppendRune(folded, fold(r)) // full-width forms, as everywhere
+		i += w
+	}
+	a, err := netip.ParseAddr(strings.TrimSpace(string(folded)))
+	return a, err == nil
 }
 
 // The mask conventions. The three number formats keep what the national
@@ -198,17 +241,18 @@ const maskRune = '*'
 // mask appends value with its significant characters hidden, format-aware:
 // separators, brackets and prefixes stay where they were.
 func (a *actor) mask(dst []byte, t detectors.Type, v []byte) []byte {
-	switch t {
-	case detectors.Email:
+	return a.maskValue(dst, t, v, false)
+}
+
+// maskOne is mask for a value known to be one value of its type (the
+// detectors found it so).
+func (a *actor) maskOne(dst []byte, t detectors.Type, v []byte) []byte {
+	return a.maskValue(dst, t, v, true)
+}
+
+func (a *actor) maskValue(dst []byte, t detectors.Type, v []byte, one bool) []byte {
+	if t == detectors.Email {
 		return a.maskEmail(dst, v)
-	case detectors.PersonName:
-		return maskName(dst, v)
-	case detectors.Address:
-		return maskAddress(dst, v)
-	case detectors.IPAddress:
-		return maskIP(dst, v)
-	case detectors.CNLicensePlate:
-		return maskPlate(dst, v)
 	}
 	if a.conventional&(1<<(uint(t)&63)) != 0 {
 		if k, ok := digitsOnly(t, v); ok {
@@ -218,6 +262,32 @@ func (a *actor) mask(dst []byte, t detectors.Type, v []byte) []byte {
 		}
 	}
 	spec, custom := a.table.Mask(t)
+	if t == detectors.PersonName && !custom && hanOnly(v) {
+		return maskName(dst, v) // the common case: one word of Chinese characters
+	}
+	if t == detectors.Address {
+		// An address keeps only its divisions, and only when it starts
+		// with them: what stands before (a name, a mobile) is not the
+		// address.
+		if !custom || !startsWithProvince(v) {
+			return maskAddress(dst, v)
+		}
+	} else if !one && !oneValue(t, v) {
+		// More than one value of the type (a name and a mobile, two
+		// mobiles): nothing of it shows, as nothing tells which part is
+		// the value.
+		return maskRange(dst, v, keep{}, countSignificant(v))
+	}
+	if !custom {
+		switch t {
+		case detectors.PersonName:
+			return maskName(dst, v)
+		case detectors.IPAddress:
+			return maskIP(dst, v)
+		case detectors.CNLicensePlate:
+			return maskPlate(dst, v)
+		}
+	}
 	skip, n := prefixAndCount(t, v)
 	var k keep
 	switch {
@@ -225,7 +295,9 @@ func (a *actor) mask(dst []byte, t detectors.Type, v []byte) []byte {
 		k = halve(keep{spec.KeepFirst, spec.KeepLast}, n)
 	case int(t) < len(maskKeep) && maskKeep[t].set:
 		k = maskKeep[t].keep
-		if !maskKeep[t].conventional || !canonicalLength(t, n) {
+		if !maskKeep[t].conventional || !canonicalLength(t, n) || skip == 0 && foreignCode(v) {
+			// (+1 202 555 0123 has a mobile's 11 digits, but is not
+			// one: the convention is the mainland's.)
 			k = halve(k, n)
 		}
 	default:
@@ -233,6 +305,154 @@ func (a *actor) mask(dst []byte, t detectors.Type, v []byte) []byte {
 	}
 	dst = append(dst, v[:skip]...)
 	return maskRange(dst, v[skip:], k, n)
+}
+
+// oneValue reports whether v, typed t, can be a single value of its type:
+// a number without letters (an ID's X check character aside) and without
+// more digits than its type has, a well-formed IP address or plate, and
+// otherwise one token (no space or list punctuation between characters:
+// "张三 13812345678" under person_name is a name and a mobile).
+func oneValue(t detectors.Type, v []byte) bool {
+	switch t {
+	case detectors.CNMobile, detectors.CNLandline, detectors.CNResidentID, detectors.BankCard:
+		skip := prefixLen(t, v)
+		digits, last := 0, rune(0)
+		for i := skip; i < len(v); {
+			r, w := rune(v[i]), 1
+			if r >= utf8.RuneSelf {
+				r, w = utf8.DecodeRune(v[i:])
+			}
+			i += w
+			if !significant(r) {
+				continue
+			}
+			if last == 'X' || last == 'x' {
+				return false // an X that was not last
+			}
+			switch f := fold(r); {
+			case f >= '0' && f <= '9':
+				digits++
+			case t == detectors.CNResidentID && (f == 'X' || f == 'x'):
+				digits++
+				last = f
+			default:
+				return false
+			}
+		}
+		return digits <= maxDigits[t]
+	case detectors.IPAddress:
+		_, ok := parseIP(v)
+		return ok
+	case detectors.CNLicensePlate:
+		return plateLike(v)
+	case detectors.IBAN:
+		return ibanLike(v)
+	}
+	return !severalTokens(v)
+}
+
+// ibanLike reports whether v is written as one IBAN: two letters, then
+// letters and digits, 34 at most, in one piece or in groups of four (the
+// last shorter) separated by single spaces.
+func ibanLike(v []byte) bool {
+	n, group, groups := 0, 0, 0
+	for i, c := range v {
+		switch {
+		case c == ' ':
+			if group != 4 {
+				return false
+			}
+			group = 0
+			groups++
+			continue
+		case c >= '0' && c <= '9', c|0x20 >= 'a' && c|0x20 <= 'z':
+		default:
+			return false
+		}
+		if i < 2 && c|0x20 < 'a' {
+			return false // the country's letters
+		}
+		n++
+		group++
+	}
+	return n <= 34 && group > 0 && (groups == 0 || group <= 4)
+}
+
+// maxDigits is the most digits a value of each number type has (after a
+// country code): a mobile's 11, a landline's 12 with its trunk prefix, an
+// ID's 18, a card's 19.
+var maxDigits = map[detectors.Type]int{
+	detectors.CNMobile: 11, detectors.CNLandline: 12, detectors.CNResidentID: 18, detectors.BankCard: 19,
+}
+
+// severalTokens reports whether white space or list punctuation stands
+// between two significant characters of v.
+func severalTokens(v []byte) bool {
+	if !mayHoldGap(v) {
+		return false // the common case: no byte of a separator below
+	}
+	seen, gap := false, false
+	for i := 0; i < len(v); {
+		r, w := utf8.DecodeRune(v[i:])
+		i += w
+		switch {
+		case significant(r):
+			if gap {
+				return true
+			}
+			seen = true
+		case seen && (unicode.IsSpace(r) || r == 0x3000 || r == 0x200B || r == ',' || r == ';' ||
+			r == '，' || r == '；' || r == '、' || r == '|'):
+			gap = true
+		}
+	}
+	return false
+}
+
+// mayHoldGap reports whether v holds a byte of one of the separators
+// severalTokens reads: ASCII ones, or the lead byte of a Unicode space
+// (U+0085, U+00A0, U+1680, U+2000–U+205F, U+3000) or of a full-width comma,
+// semicolon or enumeration comma (U+FF0C, U+FF1B, U+3001).
+func mayHoldGap(v []byte) bool {
+	for _, c := range v {
+		switch c {
+		case ' ', '\t', '\n', '\r', '\v', '\f', ',', ';', '|', 0xC2, 0xE1, 0xE2, 0xE3, 0xEF:
+			return true
+		}
+	}
+	return false
+}
+
+// plateLike reports whether v has a mainland plate's shape: a province's
+// character, a letter, then five or six letters and digits (separators
+// aside).
+func plateLike(v []byte) bool {
+	n := 0
+	for i := 0; i < len(v); {
+		r, w := utf8.DecodeRune(v[i:])
+		i += w
+		if r == 0xB7 || r == '-' || r == ' ' {
+			if n < 2 {
+				return false
+			}
+			continue
+		}
+		f := fold(r)
+		switch {
+		case n == 0:
+			if !unicode.Is(unicode.Han, r) {
+				return false
+			}
+		case n == 1:
+			if !(f >= 'A' && f <= 'Z') {
+				return false
+			}
+		case !(f >= 'A' && f <= 'Z' || f >= '0' && f <= '9' || unicode.Is(unicode.Han, r) && n == 6):
+			return false // the last may be 学, 警, 挂 …
+		}
+		n++
+	}
+	return n == 7 || n == 8
 }
 
 // maskDigits appends v, all digits, with those k does not keep masked.
@@ -333,8 +553,8 @@ func prefixAndCount(t detectors.Type, v []byte) (int, int) {
 		return 0, n
 	}
 	switch {
-	case v[0] == '+' && len(v) >= 3 && isDigitASCII(v[1]) && isDigitASCII(v[2]):
-		return 3, n - 2
+	case v[0] == '+' && len(v) >= 3 && v[1] == '8' && v[2] == '6':
+		return 3, n - 2 // the mainland's country code; any other is digits of the value
 	case n == 15 && len(v) >= 4 && string(v[:4]) == "0086":
 		return 4, n - 4
 	case n == 13 && string(v[:2]) == "86":
@@ -371,7 +591,7 @@ func prefixLen(t detectors.Type, v []byte) int {
 	// 13- or 15-digit number.
 	n := countSignificant(v)
 	switch {
-	case i > 0 && digits >= 2:
+	case i > 0 && digits >= 2 && plus86(v[i:]):
 		return i + digitsWidth(v[i:], 2)
 	case n == 15 && digits == 4 && string(v[:4]) == "0086":
 		return 4
@@ -379,6 +599,19 @@ func prefixLen(t detectors.Type, v []byte) int {
 		return 2
 	}
 	return 0
+}
+
+// foreignCode reports whether v starts with a '+' (ASCII or full-width):
+// with no mainland prefix read, a country code other than 86.
+func foreignCode(v []byte) bool {
+	return len(v) > 0 && v[0] == '+' || len(v) >= 3 && v[0] == 0xEF && v[1] == 0xBC && v[2] == 0x8B
+}
+
+// plus86 reports whether v starts with 86, in ASCII or full-width digits.
+func plus86(v []byte) bool {
+	r1, w := utf8.DecodeRune(v)
+	r2, _ := utf8.DecodeRune(v[w:])
+	return fold(r1) == '8' && fold(r2) == '6'
 }
 
 func digitsWidth(v []byte, n int) int {
@@ -415,10 +648,55 @@ func fold(r rune) rune {
 func significant(r rune) bool {
 	r = fold(r)
 	return r >= '0' && r <= '9' || r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' ||
+		r >= 0x4E00 && r <= 0x9FFF || // CJK ideographs, the common case, without the tables
 		// Any other letter or digit: a number in Chinese numerals
 		// (一三八…), Arabic-Indic or mathematical digits is as much the
 		// value as in ASCII.
 		r >= utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsNumber(r))
+}
+
+// twoSignificant reports whether v holds two significant characters or
+// more.
+func twoSignificant(v []byte) bool {
+	n := 0
+	for i := 0; i < len(v) && n < 2; {
+		if c := v[i]; c < utf8.RuneSelf {
+			if isAlnumASCII(c) {
+				n++
+			}
+			i++
+			continue
+		}
+		r, w := utf8.DecodeRune(v[i:])
+		if significant(r) {
+			n++
+		}
+		i += w
+	}
+	return n >= 2
+}
+
+// hanOnly reports whether v is CJK ideographs of U+4E00–U+9FFF only (three
+// bytes each, lead bytes E4–E9), up to 32 of them.
+func hanOnly(v []byte) bool {
+	if len(v)%3 != 0 || len(v) > 3*len(stars) {
+		return false
+	}
+	for i := 0; i < len(v); i += 3 {
+		if v[i] < 0xE4 || v[i] > 0xE9 || v[i+1]&0xC0 != 0x80 || v[i+2]&0xC0 != 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// significantAt reports whether the character at v[i:] is significant.
+func significantAt(v []byte, i int) bool {
+	if v[i] < utf8.RuneSelf {
+		return isAlnumASCII(v[i])
+	}
+	r, _ := utf8.DecodeRune(v[i:])
+	return significant(r)
 }
 
 func countSignificant(v []byte) int {
@@ -486,9 +764,9 @@ func (a *actor) maskEmail(dst, v []byte) []byte {
 	}
 	first := 0
 	if spec, ok := a.table.Mask(detectors.Email); ok {
-		first = halve(keep{spec.KeepFirst, 0}, utf8.RuneCountInString(view(v[:at]))).first
-	} else if at >= 2 && (v[0] < utf8.RuneSelf || utf8.RuneCountInString(view(v[:at])) >= 2) {
-		first = 1 // at least two characters before the '@'
+		first = halve(keep{spec.KeepFirst, 0}, countSignificant(v[:at])).first
+	} else if at >= 2 && significantAt(v, 0) && twoSignificant(v[:at]) {
+		first = 1 // a letter or digit, of at least two before the '@'
 	}
 	w := digitsWidth(v[:at], first)
 	dst = append(dst, v[:w]...)
@@ -616,8 +894,13 @@ func maskName(dst, v []byte) []byte {
 	if !nameHasSeparator(v) {
 		// One word, the common case (张三, 欧阳娜娜): its first character
 		// when it has two or more, then a '*' for each of the others.
+		if hanOnly(v) && len(v) >= 6 {
+			// Chinese characters only, the usual name: the first, then
+			// a star for each of the others.
+			return append(append(dst, v[:3]...), stars[:len(v)/3-1]...)
+		}
 		n := utf8.RuneCountInString(view(v))
-		if n >= 2 {
+		if n >= 2 && significantAt(v, 0) && twoSignificant(v) {
 			_, w := utf8.DecodeRune(v)
 			dst = append(dst, v[:w]...)
 			n--
@@ -632,15 +915,7 @@ func maskName(dst, v []byte) []byte {
 
 // maskNameWords is maskName for any name, word by word.
 func maskNameWords(dst, v []byte) []byte {
-	n := 0
-	for i := 0; i < len(v); {
-		r, w := utf8.DecodeRune(v[i:])
-		if r != ' ' && r != 0x3000 && r != '.' && r != 0xB7 && r != '-' {
-			n++
-		}
-		i += w
-	}
-	shown, budget := 0, n/2
+	shown, budget := 0, countSignificant(v)/2
 	start := true
 	for i := 0; i < len(v); {
 		r, w := utf8.DecodeRune(v[i:])
@@ -649,7 +924,7 @@ func maskNameWords(dst, v []byte) []byte {
 		case sep:
 			dst = append(dst, v[i:i+w]...)
 			start = true
-		case start && shown < budget:
+		case start && shown < budget && significant(r):
 			dst = append(dst, v[i:i+w]...)
 			shown++
 			start = false
@@ -680,7 +955,7 @@ func nameHasSeparator(v []byte) bool {
 // last 省/市/区/县/旗/州/盟 within the first half (北京市朝阳区****), and
 // hides the rest: street, building, room.
 func maskAddress(dst, v []byte) []byte {
-	n := utf8.RuneCountInString(view(v))
+	n := countSignificant(v) // spaces and commas are not half of an address
 	keepN, idx := 0, 0
 	if startsWithProvince(v) {
 		// Only an address that starts with its province (or

@@ -1171,7 +1171,7 @@ func (w *walker) applyFindings(text []byte, fs []detectors.Finding, whole detect
 		// must not leak the value, so fall back to redaction.
 		var err error
 		mark := len(out)
-		if out, err = w.e.act.apply(out, f.Type, w.d.Action(f.Type), text[f.Start:f.End]); err != nil {
+		if out, err = w.e.act.applyFound(out, f.Type, w.d.Action(f.Type), text[f.Start:f.End]); err != nil {
 			out = redact(out[:mark], f.Type)
 		}
 		prev = f.End
@@ -1364,7 +1364,7 @@ func (w *walker) textEscapes(src []byte) bool {
 		out = append(out, src[prev:sp.start]...)
 		mark = len(out)
 		var err error
-		if out, err = w.e.act.apply(out, sp.t, act, sp.value); err != nil {
+		if out, err = w.e.act.applyFound(out, sp.t, act, sp.value); err != nil {
 			out = redact(out[:mark], sp.t)
 		}
 		prev, last = sp.end, sp.t
