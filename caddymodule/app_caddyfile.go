@@ -189,15 +189,18 @@ func errAt(r ruleRef, format string, args ...any) error {
 
 // onceCheck refuses a subdirective given twice in one block: the second
 // would silently replace the first.
-type onceCheck map[string]int
+type onceCheck map[string]string
 
 func (o onceCheck) check(d *caddyfile.Dispenser) error {
-	if line, dup := o[d.Val()]; dup {
-		return d.Errf("%s given twice (first at line %d)", d.Val(), line)
+	if at, dup := o[d.Val()]; dup {
+		return d.Errf("%s given twice (first at %s)", d.Val(), at)
 	}
-	o[d.Val()] = d.Line()
+	o[d.Val()] = fileLine(d)
 	return nil
 }
+
+// fileLine is where the dispenser stands, as file:line.
+func fileLine(d *caddyfile.Dispenser) string { return fmt.Sprintf("%s:%d", d.File(), d.Line()) }
 
 // appFromOptions returns the pii app the global options configure, or nil.
 func appFromOptions(h httpcaddyfile.Helper) (*App, error) {

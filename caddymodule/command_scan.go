@@ -162,31 +162,29 @@ func loadMasksForPath(file, adapter, reqPath string) ([]*Mask, error) {
 			return nil, fmt.Errorf("%s: %w", file, err)
 		}
 	}
-	var cfg struct {
-		Apps struct {
-			PII  json.RawMessage `json:"pii"`
-			HTTP struct {
-				Servers map[string]struct {
-					Routes      []json.RawMessage          `json:"routes"`
-					NamedRoutes map[string]json.RawMessage `json:"named_routes"`
-				} `json:"servers"`
-			} `json:"http"`
-		} `json:"apps"`
-	}
-	if err := json.Unmarshal(raw, &cfg); err != nil {
+	// Read as Caddy reads it, strictly: a misspelt field anywhere Caddy
+	// would refuse is an error here too, not a configuration without it.
+	var cfg caddy.Config
+	if err := caddy.StrictUnmarshalJSON(caddy.RemoveMetaFields(raw), &cfg); err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
 	app := new(App)
-	if len(cfg.Apps.PII) > 0 {
-		if err := caddy.StrictUnmarshalJSON(caddy.RemoveMetaFields(cfg.Apps.PII), app); err != nil {
+	if rawApp := cfg.AppsRaw["pii"]; len(rawApp) > 0 {
+		if err := caddy.StrictUnmarshalJSON(rawApp, app); err != nil {
 			return nil, fmt.Errorf("pii app: %w", err)
 		}
 	}
 	if err := app.compile(); err != nil {
 		return nil, err
 	}
-	names := make([]string, 0, len(cfg.Apps.HTTP.Servers))
-	for n := range cfg.Apps.HTTP.Servers {
+	var httpApp caddyhttp.App
+	if rawHTTP := cfg.AppsRaw["http"]; len(rawHTTP) > 0 {
+		if err := caddy.StrictUnmarshalJSON(rawHTTP, &httpApp); err != nil {
+			return nil, fmt.Errorf("http app: %w", err)
+		}
+	}
+	names := make([]string, 0, len(httpApp.Servers))
+	for n := range httpApp.Servers {
 		names = append(names, n)
 	}
 	sort.Strings(names)
@@ -194,8 +192,9 @@ func loadMasksForPath(file, adapter, reqPath string) ([]*Mask, error) {
 	req = req.WithContext(context.WithValue(req.Context(), caddy.ReplacerCtxKey, caddy.NewReplacer()))
 	var answered []string
 	for _, n := range names {
-		c := chainWalk{named: cfg.Apps.HTTP.Servers[n].NamedRoutes}
-		if _, err := c.routes(cfg.Apps.HTTP.Servers[n].Routes, req); err != nil {
+		srv := httpApp.Servers[n]
+		c := chainWalk{named: srv.NamedRoutes, req: req}
+		if err := c.server(srv); err != nil {
 			return nil, fmt.Errorf("server %s: %w", n, err)
 		}
 		if len(c.masks) == 0 {
@@ -255,30 +254,52 @@ var passOn = map[string]bool{
 // runs them: in order, a route's handlers when its path matchers match,
 // only the first matching route of a group (handle blocks), none after a
 // terminal route or a handler that answers. The pii_mask handlers on the
-// way are the ones the response passes through, outermost first.
+// way are the ones the response passes through, outermost first. A
+// handler that fails the request (error) hands it to the error routes,
+// which answer on the client's own writer, outside every pii_mask.
 type chainWalk struct {
+	req      *http.Request
 	masks    []json.RawMessage
-	answered string                     // the handler that answers, when one was reached
-	named    map[string]json.RawMessage // the server's named routes, for invoke
-	depth    int                        // invokes followed, against loops
+	answered string                      // the handler that answers, when one was reached
+	failed   bool                        // an error handler failed the request
+	named    map[string]*caddyhttp.Route // the server's named routes, for invoke
+	invoking []string                    // the named routes being run, against loops
+}
+
+// server walks a server's routes, then its error routes when the request
+// failed.
+func (c *chainWalk) server(srv *caddyhttp.Server) error {
+	if _, err := c.routes(srv.Routes); err != nil {
+		return err
+	}
+	if c.failed {
+		return c.onError(srv.Errors)
+	}
+	return nil
+}
+
+// onError restarts the walk in the error routes: the pii_mask handlers
+// passed so far returned the error without a response, and the error
+// routes write to the client directly.
+func (c *chainWalk) onError(errs *caddyhttp.HTTPErrorConfig) error {
+	c.masks, c.failed = nil, false
+	c.answered = "error (Caddy's default error response, empty)"
+	if errs == nil {
+		return nil
+	}
+	c.answered = ""
+	_, err := c.routes(errs.Routes)
+	if c.answered == "" && len(c.masks) == 0 {
+		c.answered = "the error routes (handle_errors)"
+	}
+	return err
 }
 
 // routes walks a route list; done reports that the chain ended in it.
-func (c *chainWalk) routes(routes []json.RawMessage, req *http.Request) (done bool, err error) {
+func (c *chainWalk) routes(routes caddyhttp.RouteList) (done bool, err error) {
 	groups := map[string]bool{}
-	for _, rr := range routes {
-		var route struct {
-			Group    string                       `json:"group"`
-			Match    []map[string]json.RawMessage `json:"match"`
-			Handle   []json.RawMessage            `json:"handle"`
-			Terminal bool                         `json:"terminal"`
-		}
-		// Strictly, as Caddy reads a route: a misspelt field is an error,
-		// not a route without it.
-		if err := caddy.StrictUnmarshalJSON(caddy.RemoveMetaFields(rr), &route); err != nil {
-			return false, fmt.Errorf("route: %w", err)
-		}
-		if !pathMatches(route.Match, req) {
+	for _, route := range routes {
+		if !pathMatches(route.MatcherSetsRaw, c.req) {
 			continue
 		}
 		if route.Group != "" {
@@ -287,42 +308,9 @@ func (c *chainWalk) routes(routes []json.RawMessage, req *http.Request) (done bo
 			}
 			groups[route.Group] = true
 		}
-		for _, h := range route.Handle {
-			var head struct {
-				Handler        string            `json:"handler"`
-				Routes         []json.RawMessage `json:"routes"`
-				Name           string            `json:"name"`
-				HandleResponse []json.RawMessage `json:"handle_response"`
-			}
-			if err := json.Unmarshal(h, &head); err != nil {
-				return false, err
-			}
-			switch {
-			case head.Handler == "pii_mask":
-				c.masks = append(c.masks, h)
-			case head.Handler == "subroute":
-				if done, err := c.routes(head.Routes, req); done || err != nil {
-					return done, err
-				}
-			case head.Handler == "invoke":
-				// A named route, run in place.
-				nr, ok := c.named[head.Name]
-				if !ok {
-					return false, fmt.Errorf("invoke: no named route %q", head.Name)
-				}
-				if c.depth++; c.depth > 16 {
-					return false, errors.New("invoke: named routes invoke each other too deeply")
-				}
-				if done, err := c.routes([]json.RawMessage{nr}, req); done || err != nil {
-					return done, err
-				}
-			case head.Handler == "reverse_proxy" && len(head.HandleResponse) > 0:
-				// forward_auth and the like: a response its handle_response
-				// routes take in may go on to the next handler (forward_auth
-				// does on a 2xx), which is the way a guarded request goes.
-			case !passOn[head.Handler]:
-				c.answered = head.Handler
-				return true, nil
+		for _, h := range route.HandlersRaw {
+			if done, err := c.handler(h); done || err != nil {
+				return done, err
 			}
 		}
 		if route.Terminal {
@@ -332,10 +320,102 @@ func (c *chainWalk) routes(routes []json.RawMessage, req *http.Request) (done bo
 	return false, nil
 }
 
+// handler walks one handler; done reports that the chain ended there.
+func (c *chainWalk) handler(h json.RawMessage) (done bool, err error) {
+	var head struct {
+		Handler string `json:"handler"`
+	}
+	if err := json.Unmarshal(h, &head); err != nil {
+		return false, err
+	}
+	switch head.Handler {
+	case "pii_mask":
+		c.masks = append(c.masks, h)
+		return false, nil
+	case "subroute":
+		var sr caddyhttp.Subroute
+		if err := strictModule(h, &sr); err != nil {
+			return false, fmt.Errorf("subroute: %w", err)
+		}
+		done, err := c.routes(sr.Routes)
+		if err == nil && c.failed && sr.Errors != nil {
+			// The subroute's own error routes take the error.
+			return true, c.onError(sr.Errors)
+		}
+		return done, err
+	case "invoke":
+		var inv caddyhttp.Invoke
+		if err := strictModule(h, &inv); err != nil {
+			return false, fmt.Errorf("invoke: %w", err)
+		}
+		nr, ok := c.named[inv.Name]
+		if !ok {
+			return false, fmt.Errorf("invoke: no named route %q", inv.Name)
+		}
+		for _, n := range c.invoking {
+			if n == inv.Name {
+				return false, fmt.Errorf("invoke: named route %q invokes itself", inv.Name)
+			}
+		}
+		c.invoking = append(c.invoking, inv.Name)
+		done, err := c.routes(caddyhttp.RouteList{*nr})
+		c.invoking = c.invoking[:len(c.invoking)-1]
+		return done, err
+	case "reverse_proxy":
+		return c.reverseProxy(h)
+	case "error":
+		c.failed, c.answered = true, "error"
+		return true, nil
+	}
+	if passOn[head.Handler] {
+		return false, nil
+	}
+	c.answered = head.Handler
+	return true, nil
+}
+
+// reverseProxy walks a reverse_proxy: it answers with the upstream's
+// response, unless a handle_response route takes a successful (2xx)
+// response in, whose routes may answer or go on to the next handler, as
+// forward_auth's do.
+func (c *chainWalk) reverseProxy(h json.RawMessage) (done bool, err error) {
+	var rp struct {
+		HandleResponse []caddyhttp.ResponseHandler `json:"handle_response"`
+	}
+	if err := json.Unmarshal(h, &rp); err != nil {
+		return false, fmt.Errorf("reverse_proxy: %w", err)
+	}
+	for _, rh := range rp.HandleResponse {
+		if !matchesSuccess(rh.Match) {
+			continue
+		}
+		if rh.StatusCode != "" {
+			break // only the status changes: the upstream's response goes out
+		}
+		return c.routes(rh.Routes) // (none: straight on to the next handler)
+	}
+	c.answered = "reverse_proxy"
+	return true, nil
+}
+
+// matchesSuccess reports whether a handle_response matcher takes in a
+// 2xx response (headers matchers are taken to match).
+func matchesSuccess(m *caddyhttp.ResponseMatcher) bool {
+	if m == nil || len(m.StatusCode) == 0 {
+		return true
+	}
+	for _, code := range m.StatusCode {
+		if code == 2 || code >= 200 && code < 300 {
+			return true
+		}
+	}
+	return false
+}
+
 // pathMatches evaluates the path matchers of matcher sets (any set may
 // match; within a set, all matchers must); other matchers count as
 // matching.
-func pathMatches(sets []map[string]json.RawMessage, req *http.Request) bool {
+func pathMatches(sets caddyhttp.RawMatcherSets, req *http.Request) bool {
 	if len(sets) == 0 {
 		return true
 	}

@@ -67,7 +67,7 @@ func (m *Mask) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		return d.ArgErr()
 	}
 	once := onceCheck{}
-	fieldLines := map[string]int{}
+	fieldLines := map[string]string{}
 	for d.NextBlock(0) {
 		switch d.Val() {
 		case "roles_from", "scan", "max_body", "max_depth", "data_formats", "allow_websocket", "no_reencode":
@@ -95,11 +95,11 @@ func (m *Mask) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 					return d.Errf("field %q: %v (or scan)", args[0], err)
 				}
 			}
-			if line, dup := fieldLines[args[0]]; dup {
+			if at, dup := fieldLines[args[0]]; dup {
 				// The first rule would win, the second do nothing.
-				return d.Errf("field %q given twice (first at line %d)", args[0], line)
+				return d.Errf("field %q given twice (first at %s)", args[0], at)
 			}
-			fieldLines[args[0]] = d.Line()
+			fieldLines[args[0]] = fileLine(d)
 			if len(m.Fields) == rewrite.MaxFieldRules {
 				return d.Errf("field %q: at most %d field rules per pii_mask", args[0], rewrite.MaxFieldRules)
 			}
