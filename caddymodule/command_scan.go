@@ -247,7 +247,7 @@ var passOn = map[string]bool{
 	"pii_mask": true, "pii_oidc": true, "subroute": true,
 	"headers": true, "encode": true, "vars": true, "map": true, "request_body": true,
 	"rewrite": true, "push": true, "templates": true, "tracing": true, "log_append": true,
-	"intercept": true, "authentication": true, "log_skip": true, "log_name": true,
+	"authentication": true, "log_skip": true, "log_name": true, "copy_response_headers": true,
 }
 
 // chainWalk follows, for one request, the routes as Caddy's HTTP server
@@ -273,23 +273,26 @@ func (c *chainWalk) server(srv *caddyhttp.Server) error {
 		return err
 	}
 	if c.failed {
+		c.masks = nil // handle_errors writes to the client itself
 		return c.onError(srv.Errors)
 	}
 	return nil
 }
 
-// onError restarts the walk in the error routes: the pii_mask handlers
-// passed so far returned the error without a response, and the error
-// routes write to the client directly.
+// onError goes on in the error routes: the pii_mask handlers passed since
+// the writer the error routes write to (the client's, for the server's
+// handle_errors) returned the error without a response; the caller has
+// dropped them from masks.
 func (c *chainWalk) onError(errs *caddyhttp.HTTPErrorConfig) error {
-	c.masks, c.failed = nil, false
+	c.failed = false
 	c.answered = "error (Caddy's default error response, empty)"
 	if errs == nil {
 		return nil
 	}
 	c.answered = ""
+	n := len(c.masks)
 	_, err := c.routes(errs.Routes)
-	if c.answered == "" && len(c.masks) == 0 {
+	if c.answered == "" && len(c.masks) == n {
 		c.answered = "the error routes (handle_errors)"
 	}
 	return err
@@ -337,12 +340,18 @@ func (c *chainWalk) handler(h json.RawMessage) (done bool, err error) {
 		if err := strictModule(h, &sr); err != nil {
 			return false, fmt.Errorf("subroute: %w", err)
 		}
+		outer := len(c.masks)
 		done, err := c.routes(sr.Routes)
 		if err == nil && c.failed && sr.Errors != nil {
-			// The subroute's own error routes take the error.
+			// The subroute's own error routes take the error, on the
+			// writer the subroute was given: inside the pii_mask
+			// handlers before it, outside those in it.
+			c.masks = c.masks[:outer]
 			return true, c.onError(sr.Errors)
 		}
 		return done, err
+	case "intercept":
+		return c.intercept(h)
 	case "invoke":
 		var inv caddyhttp.Invoke
 		if err := strictModule(h, &inv); err != nil {
@@ -396,6 +405,34 @@ func (c *chainWalk) reverseProxy(h json.RawMessage) (done bool, err error) {
 	}
 	c.answered = "reverse_proxy"
 	return true, nil
+}
+
+// intercept walks an intercept handler: the rest of the chain runs, but
+// a successful (2xx) response that one of its handle_response matchers
+// takes in is replaced by what that route's handlers write, on the writer
+// intercept was given: inside the pii_mask handlers before it, outside
+// those after it.
+func (c *chainWalk) intercept(h json.RawMessage) (done bool, err error) {
+	var ic struct {
+		HandleResponse []caddyhttp.ResponseHandler `json:"handle_response"`
+	}
+	if err := json.Unmarshal(h, &ic); err != nil {
+		return false, fmt.Errorf("intercept: %w", err)
+	}
+	for _, rh := range ic.HandleResponse {
+		if !matchesSuccess(rh.Match) {
+			continue
+		}
+		if rh.StatusCode != "" {
+			break // only the status changes: the chain's response goes out
+		}
+		if done, err := c.routes(rh.Routes); done || err != nil {
+			return true, err
+		}
+		c.answered = "intercept (an empty response)"
+		return true, nil
+	}
+	return false, nil
 }
 
 // matchesSuccess reports whether a handle_response matcher takes in a

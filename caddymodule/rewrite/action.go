@@ -176,12 +176,13 @@ func canonical(dst []byte, t detectors.Type, v []byte) []byte {
 		}
 	case detectors.CNLandline:
 		// +86 10 1234 5678 is 010-12345678: the country code stands
-		// where the trunk prefix 0 does.
+		// where the trunk prefix 0 does. Only a code written as one
+		// (+86, 0086) counts: a bare 86 may begin a local number.
 		switch {
-		case len(c) > 4 && string(c[:4]) == "0086":
+		case len(c) >= 13 && len(c) <= 15 && string(c[:4]) == "0086":
 			c[3] = '0'
 			dst = append(dst[:base], c[3:]...)
-		case len(c) > 2 && c[0] == '8' && c[1] == '6':
+		case len(c) >= 11 && len(c) <= 13 && c[0] == '8' && c[1] == '6' && foreignCode(v):
 			c[1] = '0'
 			dst = append(dst[:base], c[1:]...)
 		}
@@ -557,8 +558,8 @@ func prefixAndCount(t detectors.Type, v []byte) (int, int) {
 		return 3, n - 2 // the mainland's country code; any other is digits of the value
 	case n == 15 && len(v) >= 4 && string(v[:4]) == "0086":
 		return 4, n - 4
-	case n == 13 && string(v[:2]) == "86":
-		return 2, n - 2
+	case n == 13 && string(v[:2]) == "86" && t == detectors.CNMobile:
+		return 2, n - 2 // (a bare 86 may begin a landline's local number)
 	}
 	return 0, n
 }
@@ -595,7 +596,7 @@ func prefixLen(t detectors.Type, v []byte) int {
 		return i + digitsWidth(v[i:], 2)
 	case n == 15 && digits == 4 && string(v[:4]) == "0086":
 		return 4
-	case n == 13 && digits >= 2 && string(v[:2]) == "86":
+	case n == 13 && digits >= 2 && string(v[:2]) == "86" && t == detectors.CNMobile:
 		return 2
 	}
 	return 0
@@ -604,7 +605,24 @@ func prefixLen(t detectors.Type, v []byte) int {
 // foreignCode reports whether v starts with a '+' (ASCII or full-width):
 // with no mainland prefix read, a country code other than 86.
 func foreignCode(v []byte) bool {
+	v = leadTrim(v)
 	return len(v) > 0 && v[0] == '+' || len(v) >= 3 && v[0] == 0xEF && v[1] == 0xBC && v[2] == 0x8B
+}
+
+// leadTrim drops what may stand before a number's country code: spaces
+// and opening brackets, ASCII or full-width.
+func leadTrim(v []byte) []byte {
+	for len(v) > 0 {
+		switch {
+		case v[0] == ' ' || v[0] == '\t' || v[0] == '(' || v[0] == '[':
+			v = v[1:]
+		case len(v) >= 3 && (string(v[:3]) == "\uFF08" || string(v[:3]) == "\u3000" || string(v[:3]) == "\uFF3B"):
+			v = v[3:]
+		default:
+			return v
+		}
+	}
+	return v
 }
 
 // plus86 reports whether v starts with 86, in ASCII or full-width digits.
