@@ -316,6 +316,18 @@ func (a *actor) maskValue(dst []byte, t detectors.Type, v []byte, one bool) []by
 func oneValue(t detectors.Type, v []byte) bool {
 	switch t {
 	case detectors.CNMobile, detectors.CNLandline, detectors.CNResidentID, detectors.BankCard:
+		if ascii(v) {
+			skip, n := prefixAndCount(t, v)
+			if n > maxDigits(t) {
+				return false
+			}
+			for i, c := range v[skip:] {
+				if c|0x20 >= 'a' && c|0x20 <= 'z' && !(t == detectors.CNResidentID && c|0x20 == 'x' && !anyAlnum(v[skip+i+1:])) {
+					return false // a letter (an ID's X only at its end)
+				}
+			}
+			return true
+		}
 		skip := prefixLen(t, v)
 		digits, last := 0, rune(0)
 		for i := skip; i < len(v); {
@@ -340,7 +352,7 @@ func oneValue(t detectors.Type, v []byte) bool {
 				return false
 			}
 		}
-		return digits <= maxDigits[t]
+		return digits <= maxDigits(t)
 	case detectors.IPAddress:
 		_, ok := parseIP(v)
 		return ok
@@ -379,11 +391,29 @@ func ibanLike(v []byte) bool {
 	return n <= 34 && group > 0 && (groups == 0 || group <= 4)
 }
 
-// maxDigits is the most digits a value of each number type has (after a
+// anyAlnum reports whether v holds an ASCII letter or digit.
+func anyAlnum(v []byte) bool {
+	for _, c := range v {
+		if isAlnumASCII(c) {
+			return true
+		}
+	}
+	return false
+}
+
+// maxDigits returns the most digits a value of each number type has (after a
 // country code): a mobile's 11, a landline's 12 with its trunk prefix, an
 // ID's 18, a card's 19.
-var maxDigits = map[detectors.Type]int{
-	detectors.CNMobile: 11, detectors.CNLandline: 12, detectors.CNResidentID: 18, detectors.BankCard: 19,
+func maxDigits(t detectors.Type) int {
+	switch t {
+	case detectors.CNMobile:
+		return 11
+	case detectors.CNLandline:
+		return 12
+	case detectors.CNResidentID:
+		return 18
+	}
+	return 19 // a bank card's
 }
 
 // severalTokens reports whether white space or list punctuation stands
