@@ -264,6 +264,16 @@ type chainWalk struct {
 	failed   bool                        // an error handler failed the request
 	named    map[string]*caddyhttp.Route // the server's named routes, for invoke
 	invoking []string                    // the named routes being run, against loops
+	// The error routes of the subroutes entered: a subroute runs the
+	// handlers after it inside its own call, so its error routes take an
+	// error raised anywhere after it was entered, on the writer it was
+	// given (inside the pii_mask handlers before it: masks[:outer]).
+	frames []errFrame
+}
+
+type errFrame struct {
+	errs  *caddyhttp.HTTPErrorConfig
+	outer int
 }
 
 // server walks a server's routes, then its error routes when the request
@@ -271,6 +281,21 @@ type chainWalk struct {
 func (c *chainWalk) server(srv *caddyhttp.Server) error {
 	if _, err := c.routes(srv.Routes); err != nil {
 		return err
+	}
+	for c.failed && len(c.frames) > 0 {
+		// The innermost subroute with error routes takes the error.
+		f := c.frames[len(c.frames)-1]
+		c.frames = c.frames[:len(c.frames)-1]
+		c.masks = c.masks[:f.outer]
+		c.failed, c.answered = false, ""
+		if _, err := c.routes(f.errs.Routes); err != nil {
+			return err
+		}
+		if !c.failed && c.answered == "" {
+			// They go on to the handlers after the subroute, which the
+			// dry run does not follow twice.
+			return errors.New("a subroute's error routes go on to the handlers after the subroute; caddy pii scan cannot tell what answers")
+		}
 	}
 	if c.failed {
 		c.masks = nil // handle_errors writes to the client itself
@@ -340,16 +365,10 @@ func (c *chainWalk) handler(h json.RawMessage) (done bool, err error) {
 		if err := strictModule(h, &sr); err != nil {
 			return false, fmt.Errorf("subroute: %w", err)
 		}
-		outer := len(c.masks)
-		done, err := c.routes(sr.Routes)
-		if err == nil && c.failed && sr.Errors != nil {
-			// The subroute's own error routes take the error, on the
-			// writer the subroute was given: inside the pii_mask
-			// handlers before it, outside those in it.
-			c.masks = c.masks[:outer]
-			return true, c.onError(sr.Errors)
+		if sr.Errors != nil {
+			c.frames = append(c.frames, errFrame{errs: sr.Errors, outer: len(c.masks)})
 		}
-		return done, err
+		return c.routes(sr.Routes)
 	case "intercept":
 		return c.intercept(h)
 	case "invoke":
@@ -426,11 +445,19 @@ func (c *chainWalk) intercept(h json.RawMessage) (done bool, err error) {
 		if rh.StatusCode != "" {
 			break // only the status changes: the chain's response goes out
 		}
-		if done, err := c.routes(rh.Routes); done || err != nil {
+		// The routes run after the rest of the chain, on a recorder: a
+		// handler there that answers replaces the response; if none
+		// does, the chain's own response goes out.
+		sub := chainWalk{req: c.req, named: c.named}
+		if _, err := sub.routes(rh.Routes); err != nil {
 			return true, err
 		}
-		c.answered = "intercept (an empty response)"
-		return true, nil
+		if sub.answered != "" && !sub.failed {
+			c.masks = append(c.masks, sub.masks...)
+			c.answered = "intercept's handle_response (" + sub.answered + ")"
+			return true, nil
+		}
+		break
 	}
 	return false, nil
 }

@@ -166,6 +166,19 @@ func canonical(dst []byte, t detectors.Type, v []byte) []byte {
 		}
 	}
 	c := dst[base:]
+	if t == detectors.CNMobile || t == detectors.CNLandline {
+		if p := plusAt(v); p >= 0 {
+			_, w := utf8.DecodeRune(v[p:])
+			if !plus86(v[p+w:]) {
+				// Another country's number: +1 347 555 0123 is not
+				// the mainland's 13475550123.
+				dst = append(dst, 0)
+				copy(dst[base+1:], dst[base:len(dst)-1])
+				dst[base] = '+'
+				return dst
+			}
+		}
+	}
 	switch t {
 	case detectors.CNMobile:
 		switch {
@@ -635,24 +648,24 @@ func prefixLen(t detectors.Type, v []byte) int {
 // foreignCode reports whether v starts with a '+' (ASCII or full-width):
 // with no mainland prefix read, a country code other than 86.
 func foreignCode(v []byte) bool {
-	v = leadTrim(v)
-	return len(v) > 0 && v[0] == '+' || len(v) >= 3 && v[0] == 0xEF && v[1] == 0xBC && v[2] == 0x8B
+	return plusAt(v) >= 0
 }
 
-// leadTrim drops what may stand before a number's country code: spaces
-// and opening brackets, ASCII or full-width.
-func leadTrim(v []byte) []byte {
-	for len(v) > 0 {
+// plusAt returns the index of a '+' (ASCII or full-width) that stands
+// before the value's first letter or digit, whatever else comes before it
+// (spaces of any kind, brackets), or -1.
+func plusAt(v []byte) int {
+	for i := 0; i < len(v); {
+		r, w := utf8.DecodeRune(v[i:])
 		switch {
-		case v[0] == ' ' || v[0] == '\t' || v[0] == '(' || v[0] == '[':
-			v = v[1:]
-		case len(v) >= 3 && (string(v[:3]) == "\uFF08" || string(v[:3]) == "\u3000" || string(v[:3]) == "\uFF3B"):
-			v = v[3:]
-		default:
-			return v
+		case r == '+' || r == '＋':
+			return i
+		case significant(r):
+			return -1
 		}
+		i += w
 	}
-	return v
+	return -1
 }
 
 // plus86 reports whether v starts with 86, in ASCII or full-width digits.
