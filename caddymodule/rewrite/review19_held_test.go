@@ -45,7 +45,11 @@ func TestReview19OneValueASCIIFastPathDifferential(t *testing.T) {
 		n := rng.Intn(24)
 		v := make([]byte, n)
 		for j := range v {
-			if rng.Intn(5) == 0 { v[j] = byte(rng.Intn(128)) } else { v[j] = alpha[rng.Intn(len(alpha))] }
+			if rng.Intn(5) == 0 {
+				v[j] = byte(rng.Intn(128))
+			} else {
+				v[j] = alpha[rng.Intn(len(alpha))]
+			}
 		}
 		if rng.Intn(4) == 0 && n > 3 {
 			copy(v, []string{"+86", "0086", "86", "+1"}[rng.Intn(4)])
