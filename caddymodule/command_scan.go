@@ -446,17 +446,22 @@ func (c *chainWalk) intercept(h json.RawMessage) (done bool, err error) {
 			break // only the status changes: the chain's response goes out
 		}
 		// The routes run after the rest of the chain, on a recorder: a
-		// handler there that answers replaces the response; if none
-		// does, the chain's own response goes out.
-		sub := chainWalk{req: c.req, named: c.named}
-		if _, err := sub.routes(rh.Routes); err != nil {
+		// handler there that answers replaces the response, an error
+		// there is the request's; if neither, the chain's own response
+		// goes out.
+		masks, frames, answered := len(c.masks), len(c.frames), c.answered
+		c.answered = ""
+		if _, err := c.routes(rh.Routes); err != nil {
 			return true, err
 		}
-		if sub.answered != "" && !sub.failed {
-			c.masks = append(c.masks, sub.masks...)
-			c.answered = "intercept's handle_response (" + sub.answered + ")"
+		if c.failed {
+			return true, nil // to the error routes, as any error
+		}
+		if c.answered != "" {
+			c.answered = "intercept's handle_response (" + c.answered + ")"
 			return true, nil
 		}
+		c.masks, c.frames, c.answered = c.masks[:masks], c.frames[:frames], answered
 		break
 	}
 	return false, nil

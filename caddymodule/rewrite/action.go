@@ -668,11 +668,22 @@ func plusAt(v []byte) int {
 	return -1
 }
 
-// plus86 reports whether v starts with 86, in ASCII or full-width digits.
+// plus86 reports whether v, what follows a '+', starts with the digits 86
+// (ASCII or full-width), separators before them aside ("+ 86", "+(86)").
 func plus86(v []byte) bool {
-	r1, w := utf8.DecodeRune(v)
-	r2, _ := utf8.DecodeRune(v[w:])
-	return fold(r1) == '8' && fold(r2) == '6'
+	want := "86"
+	for i := 0; i < len(v) && want != ""; {
+		r, w := utf8.DecodeRune(v[i:])
+		i += w
+		if !significant(r) {
+			continue
+		}
+		if fold(r) != rune(want[0]) {
+			return false
+		}
+		want = want[1:]
+	}
+	return want == ""
 }
 
 func digitsWidth(v []byte, n int) int {
