@@ -1264,9 +1264,11 @@ func (w *walker) lines(src []byte) error {
 
 // text content-scans plain text.
 func (w *walker) text(src []byte) {
-	if jsonScalar(src) {
+	if jsonScalar(src) && !bytes.ContainsAny(src, "%&+") {
 		// One JSON string or number: read as a client's JSON.parse
-		// reads it, escapes decoded.
+		// reads it, escapes decoded. (With a percent-escape, an HTML
+		// reference or a '+', as the text it also is: the text path
+		// decodes those too, and JSON's escapes as a script's.)
 		mark := len(w.out)
 		w.scanAll = true
 		if w.document(src) == nil {
