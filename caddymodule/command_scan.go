@@ -269,6 +269,14 @@ type chainWalk struct {
 	// error raised anywhere after it was entered, on the writer it was
 	// given (inside the pii_mask handlers before it: masks[:outer]).
 	frames []errFrame
+	// The intercept handlers passed whose handle_response takes a 2xx in:
+	// they run after the rest of the chain.
+	intercepts []pendingIntercept
+}
+
+type pendingIntercept struct {
+	routes        caddyhttp.RouteList
+	outer, frames int // len(masks), len(frames) when it was passed
 }
 
 type errFrame struct {
@@ -282,24 +290,67 @@ func (c *chainWalk) server(srv *caddyhttp.Server) error {
 	if _, err := c.routes(srv.Routes); err != nil {
 		return err
 	}
-	for c.failed && len(c.frames) > 0 {
-		// The innermost subroute with error routes takes the error.
-		f := c.frames[len(c.frames)-1]
-		c.frames = c.frames[:len(c.frames)-1]
-		c.masks = c.masks[:f.outer]
-		c.failed, c.answered = false, ""
-		if _, err := c.routes(f.errs.Routes); err != nil {
+	if err := c.intercepted(); err != nil {
+		return err
+	}
+	serverErrors := false
+	for c.failed {
+		if len(c.frames) > 0 {
+			// The innermost subroute with error routes takes the error.
+			f := c.frames[len(c.frames)-1]
+			c.frames = c.frames[:len(c.frames)-1]
+			c.masks = c.masks[:f.outer]
+			c.failed, c.answered = false, ""
+			if _, err := c.routes(f.errs.Routes); err != nil {
+				return err
+			}
+			if !c.failed && c.answered == "" {
+				// They go on to the handlers after the subroute, which
+				// the dry run does not follow twice.
+				return errors.New("a subroute's error routes go on to the handlers after the subroute; caddy pii scan cannot tell what answers")
+			}
+			continue
+		}
+		if serverErrors {
+			// An error in handle_errors: Caddy's own empty error response.
+			c.masks, c.failed = nil, false
+			c.answered = "error (Caddy's default error response, empty)"
+			break
+		}
+		serverErrors = true
+		c.masks = nil // handle_errors writes to the client itself
+		if err := c.onError(srv.Errors); err != nil {
 			return err
 		}
-		if !c.failed && c.answered == "" {
-			// They go on to the handlers after the subroute, which the
-			// dry run does not follow twice.
-			return errors.New("a subroute's error routes go on to the handlers after the subroute; caddy pii scan cannot tell what answers")
-		}
 	}
-	if c.failed {
-		c.masks = nil // handle_errors writes to the client itself
-		return c.onError(srv.Errors)
+	return nil
+}
+
+// intercepted applies, once the chain has answered without an error, the
+// intercept handlers passed on the way, innermost first: each whose
+// handle_response takes a 2xx in and whose handlers write a response
+// replaces the response, on the writer it was given (inside the pii_mask
+// handlers before it, outside those after it); an error there is the
+// request's.
+func (c *chainWalk) intercepted() error {
+	pending := c.intercepts
+	c.intercepts = nil
+	for i := len(pending) - 1; i >= 0 && !c.failed; i-- {
+		p := pending[i]
+		masks, frames, answered := c.masks, c.frames, c.answered
+		c.masks, c.frames, c.answered = append([]json.RawMessage(nil), masks[:p.outer]...), append([]errFrame(nil), frames[:p.frames]...), ""
+		if _, err := c.routes(p.routes); err != nil {
+			return err
+		}
+		if c.failed {
+			return nil // to the error routes, as any error
+		}
+		if c.answered == "" {
+			// Nothing written: the chain's own response goes out.
+			c.masks, c.frames, c.answered = masks, frames, answered
+			continue
+		}
+		c.answered = "intercept's handle_response (" + c.answered + ")"
 	}
 	return nil
 }
@@ -426,11 +477,10 @@ func (c *chainWalk) reverseProxy(h json.RawMessage) (done bool, err error) {
 	return true, nil
 }
 
-// intercept walks an intercept handler: the rest of the chain runs, but
-// a successful (2xx) response that one of its handle_response matchers
-// takes in is replaced by what that route's handlers write, on the writer
-// intercept was given: inside the pii_mask handlers before it, outside
-// those after it.
+// intercept walks an intercept handler: the rest of the chain runs
+// first; a 2xx response that one of its handle_response matchers takes in
+// is then given to that route's handlers (intercepted), unless it only
+// changes the status.
 func (c *chainWalk) intercept(h json.RawMessage) (done bool, err error) {
 	var ic struct {
 		HandleResponse []caddyhttp.ResponseHandler `json:"handle_response"`
@@ -442,26 +492,10 @@ func (c *chainWalk) intercept(h json.RawMessage) (done bool, err error) {
 		if !matchesSuccess(rh.Match) {
 			continue
 		}
-		if rh.StatusCode != "" {
+		if len(rh.Routes) == 0 {
 			break // only the status changes: the chain's response goes out
 		}
-		// The routes run after the rest of the chain, on a recorder: a
-		// handler there that answers replaces the response, an error
-		// there is the request's; if neither, the chain's own response
-		// goes out.
-		masks, frames, answered := len(c.masks), len(c.frames), c.answered
-		c.answered = ""
-		if _, err := c.routes(rh.Routes); err != nil {
-			return true, err
-		}
-		if c.failed {
-			return true, nil // to the error routes, as any error
-		}
-		if c.answered != "" {
-			c.answered = "intercept's handle_response (" + c.answered + ")"
-			return true, nil
-		}
-		c.masks, c.frames, c.answered = c.masks[:masks], c.frames[:frames], answered
+		c.intercepts = append(c.intercepts, pendingIntercept{routes: rh.Routes, outer: len(c.masks), frames: len(c.frames)})
 		break
 	}
 	return false, nil

@@ -65,15 +65,16 @@ func (s slot) scanning(on bool) slot {
 }
 
 type walker struct {
-	e       *Engine
-	d       *config.Decision
-	sum     *Summary
-	src     []byte
-	out     []byte // the agent's view so far (after the caller's dst)
-	changed bool   // out holds a rewrite
-	scanAll bool   // every value is content-scanned: scan all, or RewriteScanned
-	own     []byte // storage for out when the walker is nested
-	last    int
+	textOnly bool // text() reads a JSON scalar as text only (textAgain)
+	e        *Engine
+	d        *config.Decision
+	sum      *Summary
+	src      []byte
+	out      []byte // the agent's view so far (after the caller's dst)
+	changed  bool   // out holds a rewrite
+	scanAll  bool   // every value is content-scanned: scan all, or RewriteScanned
+	own      []byte // storage for out when the walker is nested
+	last     int
 
 	depth   int
 	path    []pathElem
@@ -1264,14 +1265,18 @@ func (w *walker) lines(src []byte) error {
 
 // text content-scans plain text.
 func (w *walker) text(src []byte) {
-	if jsonScalar(src) && !bytes.ContainsAny(src, "%&+") {
+	if !w.textOnly && jsonScalar(src) {
 		// One JSON string or number: read as a client's JSON.parse
-		// reads it, escapes decoded. (With a percent-escape, an HTML
-		// reference or a '+', as the text it also is: the text path
-		// decodes those too, and JSON's escapes as a script's.)
+		// reads it, escapes decoded.
 		mark := len(w.out)
 		w.scanAll = true
 		if w.document(src) == nil {
+			if bytes.ContainsAny(src, "%&+") {
+				// A percent-escape, an HTML reference or a '+' the
+				// text also is: what JSON's reading gives is read
+				// again as text, those decoded.
+				w.textAgain(src, mark)
+			}
 			return
 		}
 		w.changed, w.last, w.out = false, 0, w.out[:mark]
@@ -1290,6 +1295,33 @@ func (w *walker) text(src []byte) {
 		w.out = append(w.out, out...)
 		w.last = len(src)
 	}
+}
+
+// textAgain content-scans as text, escapes of text decoded, what the JSON
+// reading of the scalar src gave (its view from mark, or src when it was
+// unchanged), and makes the result the view of src.
+func (w *walker) textAgain(src []byte, mark int) {
+	view := src
+	if w.changed {
+		w.src = src
+		w.flush(len(src))
+		view = w.out[mark:]
+	}
+	t := w.e.walkers.Get().(*walker)
+	defer w.e.walkers.Put(t)
+	t.reset(w.d, w.sum, nil)
+	t.textOnly = true
+	t.text(view)
+	t.flushPending()
+	t.textOnly = false
+	if !t.changed {
+		return
+	}
+	t.src = view
+	t.flush(len(view))
+	w.out = append(w.out[:mark], t.out...)
+	t.out, t.src = nil, nil
+	w.changed, w.last = true, len(src)
 }
 
 // textEscapes rewrites text (a script or a page) whose \uXXXX escapes hide
