@@ -280,8 +280,9 @@ type pendingIntercept struct {
 }
 
 type errFrame struct {
-	errs  *caddyhttp.HTTPErrorConfig
-	outer int
+	errs       *caddyhttp.HTTPErrorConfig
+	outer      int // len(masks) when the subroute was entered
+	intercepts int // len(intercepts) then
 }
 
 // server walks a server's routes, then its error routes when the request
@@ -290,16 +291,25 @@ func (c *chainWalk) server(srv *caddyhttp.Server) error {
 	if _, err := c.routes(srv.Routes); err != nil {
 		return err
 	}
-	if err := c.intercepted(); err != nil {
-		return err
-	}
 	serverErrors := false
-	for c.failed {
+	for {
+		if !c.failed {
+			// Answered: the intercepts passed on the way take the
+			// response now.
+			if err := c.intercepted(); err != nil {
+				return err
+			}
+			if !c.failed {
+				return nil
+			}
+		}
 		if len(c.frames) > 0 {
-			// The innermost subroute with error routes takes the error.
+			// The innermost subroute with error routes takes the error;
+			// the handlers passed since it returned it, intercepts
+			// included.
 			f := c.frames[len(c.frames)-1]
 			c.frames = c.frames[:len(c.frames)-1]
-			c.masks = c.masks[:f.outer]
+			c.masks, c.intercepts = c.masks[:f.outer], c.intercepts[:f.intercepts]
 			c.failed, c.answered = false, ""
 			if _, err := c.routes(f.errs.Routes); err != nil {
 				return err
@@ -313,17 +323,16 @@ func (c *chainWalk) server(srv *caddyhttp.Server) error {
 		}
 		if serverErrors {
 			// An error in handle_errors: Caddy's own empty error response.
-			c.masks, c.failed = nil, false
+			c.masks, c.intercepts, c.failed = nil, nil, false
 			c.answered = "error (Caddy's default error response, empty)"
-			break
+			return nil
 		}
 		serverErrors = true
-		c.masks = nil // handle_errors writes to the client itself
+		c.masks, c.intercepts = nil, nil // handle_errors writes to the client itself
 		if err := c.onError(srv.Errors); err != nil {
 			return err
 		}
 	}
-	return nil
 }
 
 // intercepted applies, once the chain has answered without an error, the
@@ -333,6 +342,9 @@ func (c *chainWalk) server(srv *caddyhttp.Server) error {
 // handlers before it, outside those after it); an error there is the
 // request's.
 func (c *chainWalk) intercepted() error {
+	if c.failed {
+		return nil // the intercepts return the error; they take nothing
+	}
 	pending := c.intercepts
 	c.intercepts = nil
 	for i := len(pending) - 1; i >= 0 && !c.failed; i-- {
@@ -417,7 +429,7 @@ func (c *chainWalk) handler(h json.RawMessage) (done bool, err error) {
 			return false, fmt.Errorf("subroute: %w", err)
 		}
 		if sr.Errors != nil {
-			c.frames = append(c.frames, errFrame{errs: sr.Errors, outer: len(c.masks)})
+			c.frames = append(c.frames, errFrame{errs: sr.Errors, outer: len(c.masks), intercepts: len(c.intercepts)})
 		}
 		return c.routes(sr.Routes)
 	case "intercept":

@@ -318,6 +318,10 @@ func escapeAt(src []byte, i int) (rune, int) {
 		return noRune, 2
 	case c == 0xE2 && i+3 < len(src) && src[i+2] == 0x80 && (src[i+3] == 0xA8 || src[i+3] == 0xA9):
 		return noRune, 4 // a line continuation by U+2028 or U+2029
+	case c == 'b' || c == 'f' || c == 'n' || c == 'r' || c == 't' || c == 'v':
+		// A control character (\n is a line feed, not an n): a
+		// boundary, its letter no part of a value.
+		return controlEscape[c], 2
 	case c == '8', c == '9', c == '@', c == '.', c == '-', c == '_', c == '+', c == '(', c == ')', c == ' ':
 		return rune(c), 2 // an identity escape (\8 and \9 too, in sloppy mode)
 	case c >= 'a' && c <= 'z' && !strings.ContainsRune("bfnrtuvx", rune(c)), c >= 'A' && c <= 'Z':
@@ -325,6 +329,10 @@ func escapeAt(src []byte, i int) (rune, int) {
 	}
 	return 0, 0
 }
+
+// controlEscape maps the letter of a single-character escape to the
+// control character it stands for.
+var controlEscape = [128]rune{'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t', 'v': '\v'}
 
 // percentAt reads a URL percent-escape at src[i] (a '%'): the bytes of
 // one UTF-8 character, %40 or %E5%BC%A0, as form data and links write

@@ -1309,11 +1309,22 @@ func (w *walker) textAgain(src []byte, mark int) {
 	}
 	t := w.e.walkers.Get().(*walker)
 	defer w.e.walkers.Put(t)
-	t.reset(w.d, w.sum, nil)
+	var again Summary
+	t.reset(w.d, &again, nil)
 	t.textOnly = true
 	t.text(view)
 	t.flushPending()
 	t.textOnly = false
+	// The JSON reading counted the values it saw. The text pass sees
+	// again those it left as they were (plain), and finds, rewritten,
+	// only values the JSON reading could not see: its counts of those.
+	for _, c := range again.Counts {
+		if c.Action != config.Plain {
+			for range c.N {
+				w.sum.add(c.Type, c.Action)
+			}
+		}
+	}
 	if !t.changed {
 		return
 	}
