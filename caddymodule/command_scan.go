@@ -309,7 +309,7 @@ func (c *chainWalk) server(srv *caddyhttp.Server) error {
 			// included.
 			f := c.frames[len(c.frames)-1]
 			c.frames = c.frames[:len(c.frames)-1]
-			c.masks, c.intercepts = c.masks[:f.outer], c.intercepts[:f.intercepts]
+			c.masks, c.intercepts = c.masks[:min(f.outer, len(c.masks))], c.intercepts[:min(f.intercepts, len(c.intercepts))]
 			c.failed, c.answered = false, ""
 			if _, err := c.routes(f.errs.Routes); err != nil {
 				return err
@@ -342,15 +342,14 @@ func (c *chainWalk) server(srv *caddyhttp.Server) error {
 // handlers before it, outside those after it); an error there is the
 // request's.
 func (c *chainWalk) intercepted() error {
-	if c.failed {
-		return nil // the intercepts return the error; they take nothing
-	}
-	pending := c.intercepts
-	c.intercepts = nil
-	for i := len(pending) - 1; i >= 0 && !c.failed; i-- {
-		p := pending[i]
+	for !c.failed && len(c.intercepts) > 0 {
+		// The innermost first; the outer ones stay pending, also when
+		// this one's routes fail into error routes that answer.
+		p := c.intercepts[len(c.intercepts)-1]
+		c.intercepts = c.intercepts[:len(c.intercepts)-1]
 		masks, frames, answered := c.masks, c.frames, c.answered
-		c.masks, c.frames, c.answered = append([]json.RawMessage(nil), masks[:p.outer]...), append([]errFrame(nil), frames[:p.frames]...), ""
+		c.masks = append([]json.RawMessage(nil), masks[:min(p.outer, len(masks))]...)
+		c.frames, c.answered = append([]errFrame(nil), frames[:min(p.frames, len(frames))]...), ""
 		if _, err := c.routes(p.routes); err != nil {
 			return err
 		}

@@ -1270,12 +1270,16 @@ func (w *walker) text(src []byte) {
 		// reads it, escapes decoded.
 		mark := len(w.out)
 		w.scanAll = true
+		var before Summary
+		if bytes.ContainsAny(src, "%&+") {
+			before.Counts = append(before.countsArr[:0], w.sum.Counts...)
+		}
 		if w.document(src) == nil {
 			if bytes.ContainsAny(src, "%&+") {
 				// A percent-escape, an HTML reference or a '+' the
 				// text also is: what JSON's reading gives is read
 				// again as text, those decoded.
-				w.textAgain(src, mark)
+				w.textAgain(src, mark, &before)
 			}
 			return
 		}
@@ -1283,6 +1287,9 @@ func (w *walker) text(src []byte) {
 	}
 	w.src = src
 	w.fs = w.e.scanner.ScanWith(src, w.fs[:0], &w.ws)
+	if len(w.fs) > 0 && bytes.IndexByte(src, '\\') >= 0 {
+		w.fs = dropControlLetters(src, w.fs)
+	}
 	if bytes.ContainsAny(src, `\&%+`) && w.textEscapes(src) {
 		return
 	}
@@ -1297,10 +1304,41 @@ func (w *walker) text(src []byte) {
 	}
 }
 
+// countOf returns how many values of type t under action a s counted.
+func countOf(s *Summary, t detectors.Type, a config.Action) int {
+	for _, c := range s.Counts {
+		if c.Type == t && c.Action == a {
+			return c.N
+		}
+	}
+	return 0
+}
+
+// dropControlLetters removes the findings that start at the letter of a
+// control escape (\n, \t, \b, \f, \r, \v): the letter is no part of a
+// value (\nzhang@example.com is a line feed and an address, which the scan
+// with escapes decoded finds).
+func dropControlLetters(src []byte, fs []detectors.Finding) []detectors.Finding {
+	out := fs[:0]
+	for _, f := range fs {
+		if i := f.Start; i > 0 && src[i-1] == '\\' && bytes.IndexByte([]byte("bfnrtv"), src[i]) >= 0 {
+			n := 0 // the backslashes before the letter: an odd number escapes it
+			for j := i - 1; j >= 0 && src[j] == '\\'; j-- {
+				n++
+			}
+			if n%2 == 1 {
+				continue
+			}
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
 // textAgain content-scans as text, escapes of text decoded, what the JSON
 // reading of the scalar src gave (its view from mark, or src when it was
 // unchanged), and makes the result the view of src.
-func (w *walker) textAgain(src []byte, mark int) {
+func (w *walker) textAgain(src []byte, mark int, before *Summary) {
 	view := src
 	if w.changed {
 		w.src = src
@@ -1316,13 +1354,16 @@ func (w *walker) textAgain(src []byte, mark int) {
 	t.flushPending()
 	t.textOnly = false
 	// The JSON reading counted the values it saw. The text pass sees
-	// again those it left as they were (plain), and finds, rewritten,
-	// only values the JSON reading could not see: its counts of those.
+	// again those it left as they were (plain), and finds the values
+	// the JSON reading could not see: of plain values, those beyond the
+	// JSON reading's count are new.
 	for _, c := range again.Counts {
-		if c.Action != config.Plain {
-			for range c.N {
-				w.sum.add(c.Type, c.Action)
-			}
+		n := c.N
+		if c.Action == config.Plain {
+			n -= countOf(w.sum, c.Type, config.Plain) - countOf(before, c.Type, config.Plain)
+		}
+		for range n {
+			w.sum.add(c.Type, c.Action)
 		}
 	}
 	if !t.changed {
