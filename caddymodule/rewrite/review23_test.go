@@ -1,7 +1,9 @@
 package rewrite
 
 import (
+	"encoding/json"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/piigate/piigate/config"
@@ -53,12 +55,13 @@ func TestReview23ControlEscapeGluedValueCountedTwice(t *testing.T) {
 	}
 }
 
-// The commit's own case, incomplete: "\n@example.com was an address
-// starting at the n". With \n read as the line feed it is, there is no
-// address (a line feed, then @example.com, as JSON.parse and the JSON
-// reading of the same body see it), yet the plain scan's n@example.com is
-// kept: the text is counted as an e-mail and masked, the line feed lost.
-func TestReview23ControlEscapeLetterStillAnAddress(t *testing.T) {
+// "\n@example.com": in a script the \n is a line feed and there is no
+// address; in a page (HTML has no backslash escapes) the text shows
+// n@example.com, an address. Text does not say which it is, so the value
+// the plain scan finds is masked, escape and all (review 24: dropping it
+// let C:\temp\n.li@example.com pass in a page). The output stays valid
+// and shows nothing of the address.
+func TestReview23ControlEscapeLetterMaskedSafely(t *testing.T) {
 	e := engine(t, config.Route{Scan: "all"}, nil)
 	for _, in := range []string{`var s = "\n@example.com";`, `"\n@example.com+"`} {
 		var sum Summary
@@ -66,8 +69,11 @@ func TestReview23ControlEscapeLetterStillAnAddress(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if sum.Total() != 0 || string(out) != in {
-			t.Errorf("%s: gave %s, counts %v; want it unchanged, nothing counted", in, out, sum.Counts)
+		if strings.Contains(string(out), "n@example.com") || strings.Contains(string(out), `\*`) {
+			t.Errorf("%s: gave %s", in, out)
+		}
+		if in[0] == '"' && !json.Valid(out) {
+			t.Errorf("%s: gave invalid JSON %s", in, out)
 		}
 	}
 }

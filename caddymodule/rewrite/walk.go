@@ -1287,9 +1287,6 @@ func (w *walker) text(src []byte) {
 	}
 	w.src = src
 	w.fs = w.e.scanner.ScanWith(src, w.fs[:0], &w.ws)
-	if len(w.fs) > 0 && bytes.IndexByte(src, '\\') >= 0 {
-		w.fs = dropControlLetters(src, w.fs)
-	}
 	if bytes.ContainsAny(src, `\&%+`) && w.textEscapes(src) {
 		return
 	}
@@ -1312,27 +1309,6 @@ func countOf(s *Summary, t detectors.Type, a config.Action) int {
 		}
 	}
 	return 0
-}
-
-// dropControlLetters removes the findings that start at the letter of a
-// control escape (\n, \t, \b, \f, \r, \v): the letter is no part of a
-// value (\nzhang@example.com is a line feed and an address, which the scan
-// with escapes decoded finds).
-func dropControlLetters(src []byte, fs []detectors.Finding) []detectors.Finding {
-	out := fs[:0]
-	for _, f := range fs {
-		if i := f.Start; i > 0 && src[i-1] == '\\' && bytes.IndexByte([]byte("bfnrtv"), src[i]) >= 0 {
-			n := 0 // the backslashes before the letter: an odd number escapes it
-			for j := i - 1; j >= 0 && src[j] == '\\'; j-- {
-				n++
-			}
-			if n%2 == 1 {
-				continue
-			}
-		}
-		out = append(out, f)
-	}
-	return out
 }
 
 // textAgain content-scans as text, escapes of text decoded, what the JSON
@@ -1430,8 +1406,14 @@ func (w *walker) textEscapes(src []byte) bool {
 	var out []byte
 	prev, mark, changed := 0, 0, false
 	var last detectors.Type
+	seen := 0 // the end of the spans recorded so far: one value read two ways is counted once
 	for _, sp := range spans {
 		act := w.d.Action(sp.t)
+		if act == config.Plain && sp.start < seen {
+			seen = max(seen, sp.end)
+			continue // shown as it is, and counted with the span it overlaps
+		}
+		seen = max(seen, sp.end)
 		if sp.start < prev {
 			// Overlapping the one before (the plain and the decoded
 			// scans read the text differently): the two are redacted
