@@ -1406,14 +1406,35 @@ func (w *walker) textEscapes(src []byte) bool {
 	var out []byte
 	prev, mark, changed := 0, 0, false
 	var last detectors.Type
-	seen := 0 // the end of the spans recorded so far: one value read two ways is counted once
+	// The values counted so far, by type and end: a span of the same type
+	// overlapping one of them is the same value read two ways (plainly
+	// and with escapes decoded, or split by a '+'), counted once.
+	// (Spans come in order of their starts: the last value of a type is
+	// the only one a span can overlap.)
+	var lastEnd [detectors.NumBuiltin]int
+	var customEnd map[detectors.Type]int
 	for _, sp := range spans {
 		act := w.d.Action(sp.t)
-		if act == config.Plain && sp.start < seen {
-			seen = max(seen, sp.end)
-			continue // shown as it is, and counted with the span it overlaps
+		var end int
+		if int(sp.t) < len(lastEnd) {
+			end = lastEnd[sp.t]
+		} else {
+			end = customEnd[sp.t] // (a nil map reads as empty)
 		}
-		seen = max(seen, sp.end)
+		if sp.start >= end {
+			w.record(sp.t, act)
+		}
+		if end = max(end, sp.end); int(sp.t) < len(lastEnd) {
+			lastEnd[sp.t] = end
+		} else {
+			if customEnd == nil {
+				customEnd = map[detectors.Type]int{}
+			}
+			customEnd[sp.t] = end
+		}
+		if act == config.Plain {
+			continue // shown as it is
+		}
 		if sp.start < prev {
 			// Overlapping the one before (the plain and the decoded
 			// scans read the text differently): the two are redacted
@@ -1422,10 +1443,6 @@ func (w *walker) textEscapes(src []byte) bool {
 				out = redact(out[:mark], last)
 				prev = sp.end
 			}
-			continue
-		}
-		w.record(sp.t, act)
-		if act == config.Plain {
 			continue
 		}
 		changed = true
