@@ -1275,10 +1275,20 @@ func (w *walker) text(src []byte) {
 			before.Counts = append(before.countsArr[:0], w.sum.Counts...)
 		}
 		if w.document(src) == nil {
-			if bytes.ContainsAny(src, "%&+") {
-				// A percent-escape, an HTML reference or a '+' the
-				// text also is: what JSON's reading gives is read
-				// again as text, those decoded.
+			switch {
+			case !bytes.ContainsAny(src, "%&+"):
+			case w.changed:
+				// JSON's reading rewrote a value, and a percent-escape,
+				// an HTML reference or a '+' the text also is may hide
+				// another one that overlaps it (13010219900%31011237
+				// is a mobile to JSON, an ID to the text): the whole
+				// scalar is redacted, as the first value's type.
+				w.out = redact(append(w.out[:mark], '"'), firstNew(w.sum, &before))
+				w.out = append(w.out, '"')
+				w.last = len(src)
+			default:
+				// Nothing rewritten: the text is read again, those
+				// decoded.
 				w.textAgain(src, mark, &before)
 			}
 			return
@@ -1299,6 +1309,17 @@ func (w *walker) text(src []byte) {
 		w.out = append(w.out, out...)
 		w.last = len(src)
 	}
+}
+
+// firstNew returns the type of the first value s counted that before had
+// not (the value a rewrite found first), or Unknown.
+func firstNew(s, before *Summary) detectors.Type {
+	for _, c := range s.Counts {
+		if c.N > countOf(before, c.Type, c.Action) {
+			return c.Type
+		}
+	}
+	return detectors.Unknown
 }
 
 // countOf returns how many values of type t under action a s counted.
