@@ -1,17 +1,9 @@
 package caddymodule
 
 import (
-	"encoding/json"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
-
-	"github.com/caddyserver/caddy/v2/caddyconfig"
-	"github.com/caddyserver/caddy/v2/caddytest"
 )
 
 // The upstream Caddyfile helper's site, adapted to JSON, with the server's
@@ -19,44 +11,7 @@ import (
 // subroutes with their own error routes, which a Caddyfile cannot write.
 func compareScanWithGatewayJSON(t *testing.T, routesJSON, path, role, body string) (gateway, scan string) {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("integration test")
-	}
-	ensureAdmin(t)
-	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		io.WriteString(w, body)
-	}))
-	defer up.Close()
-	addr := up.Listener.Addr().String()
-	adapted, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(scanGatewayCaddyfile(addr, "respond 204")), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cfg map[string]any
-	if err := json.Unmarshal(adapted, &cfg); err != nil {
-		t.Fatal(err)
-	}
-	var routes any
-	if err := json.Unmarshal([]byte(strings.ReplaceAll(routesJSON, "UPSTREAM", addr)), &routes); err != nil {
-		t.Fatal(err)
-	}
-	servers := cfg["apps"].(map[string]any)["http"].(map[string]any)["servers"].(map[string]any)
-	for _, s := range servers {
-		s.(map[string]any)["routes"] = routes
-	}
-	full, _ := json.Marshal(cfg)
-	tc := caddytest.NewTester(t)
-	tc.InitServer(string(full), "json")
-	_, gateway = get(t, tc, path, role)
-
-	file := filepath.Join(t.TempDir(), "caddy.json")
-	os.WriteFile(file, full, 0o644)
-	out, _, err := run(t, scanCommand(), body, "--config", file, "--role", role, "--path", path)
-	if err != nil {
-		out = "error: " + err.Error()
-	}
-	return gateway, out
+	return compareScanWithGatewayServer(t, routesJSON, "null", path, role, body)
 }
 
 const r18Mask = `{"handler":"pii_mask","roles_from":"{http.request.header.X-Test-Role}","scan":"all"}`

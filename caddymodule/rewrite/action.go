@@ -276,8 +276,8 @@ func (a *actor) maskValue(dst []byte, t detectors.Type, v []byte, one bool) []by
 		}
 	}
 	spec, custom := a.table.Mask(t)
-	if t == detectors.PersonName && !custom && hanOnly(v) {
-		return maskName(dst, v) // the common case: one word of Chinese characters
+	if t == detectors.PersonName && !custom && hanOnly(v) && len(v) >= 6 {
+		return maskHan(dst, v) // the common case: one word of Chinese characters
 	}
 	if t == detectors.Address {
 		// An address keeps only its divisions, and only when it starts
@@ -748,6 +748,12 @@ func twoSignificant(v []byte) bool {
 	return n >= 2
 }
 
+// maskHan masks a name of two or more Chinese characters (hanOnly): the
+// first, then a star for each of the others.
+func maskHan(dst, v []byte) []byte {
+	return append(append(dst, v[:3]...), stars[:len(v)/3-1]...)
+}
+
 // hanOnly reports whether v is CJK ideographs of U+4E00–U+9FFF only (three
 // bytes each, lead bytes E4–E9), up to 32 of them.
 func hanOnly(v []byte) bool {
@@ -967,9 +973,7 @@ func maskName(dst, v []byte) []byte {
 		// One word, the common case (张三, 欧阳娜娜): its first character
 		// when it has two or more, then a '*' for each of the others.
 		if hanOnly(v) && len(v) >= 6 {
-			// Chinese characters only, the usual name: the first, then
-			// a star for each of the others.
-			return append(append(dst, v[:3]...), stars[:len(v)/3-1]...)
+			return maskHan(dst, v)
 		}
 		n := utf8.RuneCountInString(view(v))
 		if n >= 2 && significantAt(v, 0) && twoSignificant(v) {

@@ -1332,22 +1332,15 @@ func countOf(s *Summary, t detectors.Type, a config.Action) int {
 	return 0
 }
 
-// textAgain content-scans as text, escapes of text decoded, what the JSON
-// reading of the scalar src gave (its view from mark, or src when it was
-// unchanged), and makes the result the view of src.
+// textAgain content-scans as text, escapes of text decoded, the scalar
+// src the JSON reading left unchanged, and makes the result its view.
 func (w *walker) textAgain(src []byte, mark int, before *Summary) {
-	view := src
-	if w.changed {
-		w.src = src
-		w.flush(len(src))
-		view = w.out[mark:]
-	}
 	t := w.e.walkers.Get().(*walker)
 	defer w.e.walkers.Put(t)
 	var again Summary
 	t.reset(w.d, &again, nil)
 	t.textOnly = true
-	t.text(view)
+	t.text(src)
 	t.flushPending()
 	t.textOnly = false
 	// The JSON reading counted the values it saw. The text pass sees
@@ -1366,8 +1359,8 @@ func (w *walker) textAgain(src []byte, mark int, before *Summary) {
 	if !t.changed {
 		return
 	}
-	t.src = view
-	t.flush(len(view))
+	t.src = src
+	t.flush(len(src))
 	w.out = append(w.out[:mark], t.out...)
 	t.out, t.src = nil, nil
 	w.changed, w.last = true, len(src)
