@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net"
 	"net/http"
 	"path"
@@ -246,6 +247,33 @@ func asciiCompatible(e encoding.Encoding) bool {
 	return ok
 }
 
+// withUTF8 returns the Content-Type ct (of media type media) with its
+// charset parameter, if any, replaced by utf-8.
+func withUTF8(ct, media string) string {
+	mt, params, err := mime.ParseMediaType(ct)
+	if err != nil {
+		mt, params = media, nil
+	}
+	if params == nil {
+		params = map[string]string{}
+	}
+	params["charset"] = "utf-8"
+	if out := mime.FormatMediaType(mt, params); out != "" {
+		return out
+	}
+	return media + "; charset=utf-8"
+}
+
+// isASCII reports whether b is all ASCII.
+func isASCII(b []byte) bool {
+	for _, c := range b {
+		if c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
 // legacyCharset returns the encoding of a Content-Type's charset parameter
 // when it names one other than UTF-8 that the WHATWG Encoding Standard
 // knows (gbk, gb2312, gb18030, big5, shift_jis, windows-1252 …), and nil
@@ -381,7 +409,12 @@ func (mw *maskWriter) fixHeader(keepEncoding bool) {
 		// Cache directives for shared caches that win over Cache-Control
 		// there: a CDN or nginx in front of the gateway would store one
 		// agent's view and serve it to others.
-		"Surrogate-Control", "X-Accel-Expires", "Edge-Control"} {
+		"Surrogate-Control", "X-Accel-Expires", "Edge-Control",
+		// Instructions to a server in front to send a file or an
+		// internal location instead of this body (nginx, Apache's
+		// mod_xsendfile, lighttpd): what they name never passed
+		// through pii_mask.
+		"X-Accel-Redirect", "X-Sendfile", "X-Sendfile2", "X-Lighttpd-Send-File", "X-Lighttpd-Send-Tempfile"} {
 		delete(h, k)
 	}
 	for k := range h {
@@ -693,6 +726,17 @@ func (mw *maskWriter) finish() error {
 				mw.charset = e
 			}
 		}
+	}
+	if mw.charset != nil && !binaryPass && asciiCompatible(mw.charset) && utf8.Valid(body) && !isASCII(body) {
+		// Valid UTF-8 beyond ASCII under a legacy charset (its label, or
+		// a page's <meta>, which may even be data inside the JSON):
+		// fetch's text() and json() and EventSource read it as UTF-8
+		// whatever the label says, a page and XHR in the charset. Text
+		// in GBK, Big5 or a single-byte charset is almost never valid
+		// UTF-8, so it is read as UTF-8, and the view is labelled
+		// UTF-8, so that every client reads what the gateway read.
+		mw.charset = nil
+		mw.w.Header().Set("Content-Type", withUTF8(mw.w.Header().Get("Content-Type"), mw.media))
 	}
 	if mw.sniff && mw.charset == nil && !mw.charsetDeclared && !binaryPass && hasISO2022Escape(body) {
 		// No charset named, and escapes a browser may take for

@@ -1082,24 +1082,25 @@ func startsWithProvince(v []byte) bool {
 
 // maskIP keeps the network half: 192.168.*.*, 2001:db8:*:*:*:*:*:*.
 func maskIP(dst, v []byte) []byte {
-	sep, limit := byte('.'), 2
-	for _, c := range v {
-		if c == ':' {
-			sep, limit = ':', 2
-			break
-		}
+	// Separators may be full-width (parseIP folds them, as the
+	// detectors do): 192．168．*．*.
+	sep := '.'
+	if bytes.IndexByte(v, ':') >= 0 || bytes.Contains(v, []byte("：")) {
+		sep = ':'
 	}
 	seen := 0
-	for _, c := range v {
-		switch {
-		case c == sep:
+	for i := 0; i < len(v); {
+		r, w := utf8.DecodeRune(v[i:])
+		switch f := fold(r); {
+		case f == sep:
 			seen++
-			dst = append(dst, c)
-		case seen >= limit && c != ':' && c != '.':
+			dst = append(dst, v[i:i+w]...)
+		case seen >= 2 && f != ':' && f != '.':
 			dst = append(dst, maskRune)
 		default:
-			dst = append(dst, c)
+			dst = append(dst, v[i:i+w]...)
 		}
+		i += w
 	}
 	return dst
 }

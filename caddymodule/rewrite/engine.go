@@ -472,10 +472,12 @@ func (e *Engine) rewrite(dst, src []byte, f Format, d *config.Decision, sum *Sum
 }
 
 // Sniff tells JSON from other text: after a byte-order mark, an XSSI
-// prefix and white space, a JSON document starts with { or [.
+// prefix and white space, a JSON document starts with { or [. A body that
+// is one JSON string or number is Text, which reads it both as JSON and
+// as the text it also is (walker.text).
 func Sniff(b []byte) Format {
 	b = b[bomLen(b):]
-	if startsJSON(b[xssiLen(b):]) || jsonScalar(b) {
+	if startsJSON(b[xssiLen(b):]) {
 		return JSON
 	}
 	if _, _, ok := jsonpSpan(b); ok {

@@ -70,15 +70,21 @@ func (w *walker) event(start, end int) error {
 	var newData []byte
 	if ndata > 0 {
 		f := Sniff(data)
-		if f == JSON {
+		if scalar := f == Text && jsonScalar(data); f == JSON || scalar {
 			n := w.e.walkers.Get().(*walker)
 			defer w.e.walkers.Put(n)
 			n.reset(w.d, w.sum, n.own[:0])
 			defer func() { n.own = n.out }()
 			// Data that is one JSON string or number is content-scanned
-			// as other data is, decoded as the client decodes it.
-			n.scanAll = n.scanAll || w.scanAll || !startsJSON(data[xssiLen(data):])
-			err := n.document(data)
+			// as other data is, decoded as the client decodes it, and as
+			// the text it also is (text).
+			n.scanAll = n.scanAll || w.scanAll
+			var err error
+			if scalar {
+				n.text(data)
+			} else {
+				err = n.document(data)
+			}
 			n.flushPending() // its counts, before the walker goes back
 			if err != nil {
 				return err

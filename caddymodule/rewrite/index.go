@@ -27,6 +27,7 @@ const (
 // index fills w.ix for src and reports a control character inside a
 // string, which JSON forbids, as the only error it can find.
 func (w *walker) index(src []byte) error {
+	w.escBuilt, w.escDoc = false, src // the escape index is of another text
 	nb := (len(src) + 63) / 64
 	if cap(w.ix) < nb*ixWords {
 		w.ix = make([]uint64, nb*ixWords, nb*ixWords+nb*ixWords/4)
@@ -257,4 +258,18 @@ func strEndIx(ix []uint64, n, i int) (end int, escaped, ok bool) {
 	m := ix[o+ixQuote] & after
 	end = i&^63 + bits.TrailingZeros64(m)
 	return end + 1, ix[o+ixSlash]&after&(m^(m-1)) != 0, m != 0 && end < n
+}
+
+// escapeMarksGeneric is escapeMarks in Go, eight bytes at a time.
+func escapeMarksGeneric(src []byte, out []uint64) {
+	for b := 0; b+64 <= len(src); b += 64 {
+		var ap, p uint64
+		for k := 0; k < 8; k++ {
+			v := binary.LittleEndian.Uint64(src[b+8*k:])
+			sh := uint(8 * k)
+			ap |= moveMask(eqBytes(v, '&')|eqBytes(v, '%')) << sh
+			p |= moveMask(eqBytes(v, '+')) << sh
+		}
+		out[b/64*2], out[b/64*2+1] = ap, p
+	}
 }

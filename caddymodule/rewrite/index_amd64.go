@@ -18,3 +18,16 @@ func indexBlocks(src []byte, ix []uint64, st *indexState) bool {
 
 //go:noescape
 func indexAVX2(src *byte, blocks int, ix *uint64, st *indexState) (ctrl uint64)
+
+// escapeMarks writes, for each whole 64-byte block of src, two words to
+// out: where '&' or '%' is, and where '+' is.
+func escapeMarks(src []byte, out []uint64) {
+	if hasAVX2 && len(src) >= 64 {
+		escapeMarksAVX2(&src[0], len(src)/64, &out[0])
+		return
+	}
+	escapeMarksGeneric(src, out)
+}
+
+//go:noescape
+func escapeMarksAVX2(src *byte, blocks int, out *uint64)

@@ -150,3 +150,57 @@ done:
 	MOVQ R11, ctrl+32(FP)
 	VZEROUPPER
 	RET
+
+// func escapeMarksAVX2(src *byte, blocks int, out *uint64)
+//
+// For each 64-byte block of src, writes two words to out: the bytes that
+// are '&' or '%', and the bytes that are '+' (walker.indexEscapes).
+TEXT ·escapeMarksAVX2(SB), NOSPLIT, $0-24
+	MOVQ src+0(FP), SI
+	MOVQ blocks+8(FP), CX
+	MOVQ out+16(FP), DI
+
+	MOVQ $0x2626262626262626, AX
+	VMOVQ AX, X0
+	VPBROADCASTQ X0, Y0 // '&'
+	MOVQ $0x2525252525252525, AX
+	VMOVQ AX, X1
+	VPBROADCASTQ X1, Y1 // '%'
+	MOVQ $0x2B2B2B2B2B2B2B2B, AX
+	VMOVQ AX, X2
+	VPBROADCASTQ X2, Y2 // '+'
+
+marks:
+	TESTQ CX, CX
+	JZ    marksdone
+	VMOVDQU (SI), Y6
+	VMOVDQU 32(SI), Y7
+
+	VPCMPEQB  Y0, Y6, Y8
+	VPCMPEQB  Y1, Y6, Y9
+	VPOR      Y9, Y8, Y8
+	VPCMPEQB  Y0, Y7, Y10
+	VPCMPEQB  Y1, Y7, Y11
+	VPOR      Y11, Y10, Y10
+	VPMOVMSKB Y8, AX
+	VPMOVMSKB Y10, BX
+	SHLQ      $32, BX
+	ORQ       BX, AX
+	MOVQ      AX, 0(DI)
+
+	VPCMPEQB  Y2, Y6, Y8
+	VPCMPEQB  Y2, Y7, Y10
+	VPMOVMSKB Y8, AX
+	VPMOVMSKB Y10, BX
+	SHLQ      $32, BX
+	ORQ       BX, AX
+	MOVQ      AX, 8(DI)
+
+	ADDQ $64, SI
+	ADDQ $16, DI
+	DECQ CX
+	JMP  marks
+
+marksdone:
+	VZEROUPPER
+	RET

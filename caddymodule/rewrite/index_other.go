@@ -10,3 +10,7 @@ const hasAVX2 = false
 func indexBlocks(src []byte, ix []uint64, st *indexState) bool {
 	return indexBlocksGeneric(src, ix, st)
 }
+
+// escapeMarks writes, for each whole 64-byte block of src, two words to
+// out: where '&' or '%' is, and where '+' is.
+func escapeMarks(src []byte, out []uint64) { escapeMarksGeneric(src, out) }

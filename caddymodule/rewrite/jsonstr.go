@@ -188,6 +188,15 @@ func textEscapeDecoded(r rune) bool {
 	return false
 }
 
+// escapeIntro reports whether r is a character escapes are written with.
+func escapeIntro(r rune) bool {
+	switch r {
+	case '&', '#', ';', '\\', '%', '+', '{', '}':
+		return true
+	}
+	return false
+}
+
 // textEscapes is what decodeTextEscapes makes of a text.
 type textEscapes struct {
 	dec  []byte  // the text, with escapes textEscapeDecoded names decoded
@@ -205,6 +214,16 @@ type textEscapes struct {
 // backslash (\\u0031 is a backslash and "u0031"), stay as they are.
 func decodeTextEscapes(src []byte) textEscapes {
 	var t textEscapes
+	t.decode(src, false)
+	return t
+}
+
+// decode is decodeTextEscapes into t, whose storage it reuses. With
+// intro, escapes of the characters that start escapes (&, #, ;, \, %, +,
+// braces) are decoded too, for the decoded text to be read once more: a
+// string a script decodes and then shows in a page ("\u0026#56;").
+func (t *textEscapes) decode(src []byte, intro bool) {
+	t.dec, t.offs, t.esc, t.decoded = t.dec[:0], t.offs[:0], t.esc[:0], false
 	for i := 0; i < len(src); {
 		if src[i] == '\\' && i+1 < len(src) && src[i+1] == '\\' {
 			t.dec, t.offs = append(t.dec, '\\', '\\'), append(t.offs, int32(i), int32(i+1))
@@ -224,7 +243,7 @@ func decodeTextEscapes(src []byte) textEscapes {
 			t.decoded = true
 			continue
 		}
-		if r >= 0 && textEscapeDecoded(r) {
+		if r >= 0 && (textEscapeDecoded(r) || intro && escapeIntro(r)) {
 			k := len(t.dec)
 			t.dec = utf8.AppendRune(t.dec, r)
 			for range len(t.dec) - k {
@@ -242,7 +261,6 @@ func decodeTextEscapes(src []byte) textEscapes {
 		i += n
 	}
 	t.offs = append(t.offs, int32(len(src)))
-	return t
 }
 
 // escapeAt reads the escape at src[i], if there is one: what it stands for

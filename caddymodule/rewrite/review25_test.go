@@ -44,3 +44,13 @@ func TestReview25OverlappingMaskedValueNotCounted(t *testing.T) {
 		t.Errorf("%s as online_agent: gave %s, counts %v; the address it hid is not counted", in, out, sum.Counts)
 	}
 }
+
+// countOf returns how many values of type t under action a s counted.
+func countOf(s *Summary, t detectors.Type, a config.Action) int {
+	for _, c := range s.Counts {
+		if c.Type == t && c.Action == a {
+			return c.N
+		}
+	}
+	return 0
+}

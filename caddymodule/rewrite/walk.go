@@ -2,10 +2,12 @@ package rewrite
 
 import (
 	"bytes"
+	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/bits"
-	"sort"
+	"slices"
 	"unicode/utf8"
 	"unsafe"
 
@@ -65,7 +67,7 @@ func (s slot) scanning(on bool) slot {
 }
 
 type walker struct {
-	textOnly bool // text() reads a JSON scalar as text only (textAgain)
+	escBuilt bool // esc.ix is built for escDoc
 	e        *Engine
 	d        *config.Decision
 	sum      *Summary
@@ -119,6 +121,25 @@ type walker struct {
 	// keyMark and keyLast are len(out) and last before the last key was
 	// rewritten, for dropRange to take the rewrite back.
 	keyMark, keyLast int
+
+	// escDoc is the text last indexed (index); esc holds the text-escape
+	// reading's scratch, made on first use.
+	escDoc []byte
+	esc    *escScratch
+}
+
+// escScratch is what reading the escapes of text takes: ix marks, one bit
+// per byte of the walker's escDoc, where an escape of text may start ('&',
+// '%', a '+' between digits of a long enough run), built on the first
+// scanned string that needs it, so that most strings are cleared by
+// looking at a few words of bits (mayHoldTextEscape reads them byte by
+// byte otherwise); marks is escapeMarks' output; the rest is
+// escapedView's.
+type escScratch struct {
+	ix, marks []uint64
+	te, te2   textEscapes
+	fs2       []detectors.Finding
+	spans     []escSpan
 }
 
 const (
@@ -145,6 +166,7 @@ func (w *walker) reset(d *config.Decision, sum *Summary, out []byte) {
 	}
 	w.changed, w.last, w.depth = false, 0, 0
 	w.path = w.path[:0]
+	w.escBuilt, w.escDoc = false, nil // of the last document
 }
 
 // flush copies the untouched input up to i.
@@ -1142,6 +1164,14 @@ func (w *walker) scanText(text []byte, s slot) ([]byte, bool, error) {
 		}
 	}
 	w.fs = w.e.scanner.ScanWith(text, w.fs[:0], &w.ws)
+	if w.mayHoldTextEscape(text) {
+		// A page, a link or a script may show the string with its
+		// escapes decoded (an app that puts a note into a page as HTML
+		// shows 1381234567&#56; as a mobile).
+		if out, changed, ok := w.escapedView(text, s.typ(), 1); ok {
+			return out, changed, nil
+		}
+	}
 	if len(w.fs) == 0 {
 		return nil, false, nil
 	}
@@ -1265,159 +1295,266 @@ func (w *walker) lines(src []byte) error {
 
 // text content-scans plain text.
 func (w *walker) text(src []byte) {
-	if !w.textOnly && jsonScalar(src) {
-		// One JSON string or number: read as a client's JSON.parse
-		// reads it, escapes decoded.
-		mark := len(w.out)
-		w.scanAll = true
-		var before Summary
-		if bytes.ContainsAny(src, "%&+") {
-			before.Counts = append(before.countsArr[:0], w.sum.Counts...)
-		}
-		if w.document(src) == nil {
-			switch {
-			case !bytes.ContainsAny(src, "%&+"):
-			case w.changed:
-				// JSON's reading rewrote a value, and a percent-escape,
-				// an HTML reference or a '+' the text also is may hide
-				// another one that overlaps it (13010219900%31011237
-				// is a mobile to JSON, an ID to the text): the whole
-				// scalar is redacted, as the first value's type.
-				w.out = redact(append(w.out[:mark], '"'), firstNew(w.sum, &before))
-				w.out = append(w.out, '"')
-				w.last = len(src)
-			default:
-				// Nothing rewritten: the text is read again, those
-				// decoded.
-				w.textAgain(src, mark, &before)
+	levels, mark := 1, len(w.out)
+	if jsonScalar(src) {
+		i := skipWS(src, bomLen(src))
+		if src[i] != '"' || holdsJSON(src[i+1:]) {
+			// A JSON number, or JSON in a JSON string: read as a
+			// client's JSON.parse reads it, escapes and exponent
+			// decoded, and walked.
+			w.scanAll = true
+			if w.document(src) == nil {
+				return
 			}
-			return
+			w.changed, w.last, w.out = false, 0, w.out[:mark]
+		} else {
+			// A JSON string: read as text (a page shows it as it is,
+			// 13010219900&#49;011237 an ID where JSON sees a mobile),
+			// and as text JSON.parse gives a script, which may show it
+			// in a page or decode it as a link's
+			// ("1381234567\u0026#56;" is 1381234567&#56;): its escapes
+			// are read twice.
+			levels = 2
 		}
-		w.changed, w.last, w.out = false, 0, w.out[:mark]
 	}
 	w.src = src
 	w.fs = w.e.scanner.ScanWith(src, w.fs[:0], &w.ws)
-	if bytes.ContainsAny(src, `\&%+`) && w.textEscapes(src) {
+	if w.esc != nil {
+		w.esc.fs2 = w.esc.fs2[:0]
+	}
+	out, changed, ok := []byte(nil), false, false
+	if mayHoldTextEscape(src) {
+		out, changed, ok = w.escapedView(src, detectors.Unknown, levels)
+	}
+	if !ok {
+		if len(w.fs) == 0 {
+			return
+		}
+		out, changed = w.applyFindings(src, w.fs, detectors.Unknown)
+	}
+	if !changed {
 		return
 	}
-	if len(w.fs) == 0 {
-		return
+	if levels == 2 && !json.Valid(out) {
+		// A view that is no longer the JSON string it was (a value
+		// decoded from escapes may hold a quote): redacted whole.
+		t := detectors.Unknown
+		if len(w.fs) > 0 {
+			t = w.fs[0].Type
+		} else if w.esc != nil && len(w.esc.fs2) > 0 {
+			t = w.esc.fs2[0].Type
+		}
+		out = append(redact(append(w.tbuf[:0], '"'), t), '"')
+		w.tbuf = out
 	}
-	out, changed := w.applyFindings(src, w.fs, detectors.Unknown)
-	if changed {
-		w.flush(0)
-		w.out = append(w.out, out...)
-		w.last = len(src)
+	w.flush(0)
+	w.out = append(w.out, out...)
+	w.last = len(src)
+}
+
+// mayHoldTextEscape reports whether text may hold an escape that
+// decodeTextEscapes decodes: a backslash, an '&', a '%', or a '+' between
+// digits in a run of digits long enough for a value (138+1234+5678; not
+// the offset in 2024-05-01T08:00:00+08:00).
+func mayHoldTextEscape(text []byte) bool {
+	// Eight bytes at a time past those that hold none of the four (the
+	// common case: most strings hold none), then byte by byte.
+	i := 0
+	for ; i+8 <= len(text); i += 8 {
+		v := binary.LittleEndian.Uint64(text[i:])
+		if eqBytes(v, '\\')|eqBytes(v, '&')|eqBytes(v, '%')|eqBytes(v, '+') != 0 {
+			break
+		}
+	}
+	for ; i < len(text); i++ {
+		switch text[i] {
+		case '\\', '&', '%':
+			return true
+		case '+':
+			if plusJoins(text, i) {
+				return true
+			}
+			// The rest of its run of digits and '+' tells no more.
+			for i+1 < len(text) && (isDigit(text[i+1]) || text[i+1] == '+') {
+				i++
+			}
+		}
+	}
+	return false
+}
+
+// mayHoldTextEscape is mayHoldTextEscape for text, a string's value: one
+// of w.src without escapes (no backslash then) is looked up in escIx.
+func (w *walker) mayHoldTextEscape(text []byte) bool {
+	doc := w.escDoc
+	if len(text) == 0 || len(doc) == 0 {
+		return mayHoldTextEscape(text)
+	}
+	off := int(uintptr(unsafe.Pointer(unsafe.SliceData(text))) - uintptr(unsafe.Pointer(unsafe.SliceData(doc))))
+	if off < 0 || off > len(doc)-len(text) {
+		return mayHoldTextEscape(text) // decoded, or another text
+	}
+	if !w.escBuilt {
+		w.indexEscapes()
+	}
+	ix := w.esc.ix
+	from, to := off, off+len(text)-1
+	fb, lb := from>>6, to>>6
+	lo := ^uint64(0) << (uint(from) & 63)
+	hi := ^uint64(0) >> (63 - uint(to)&63)
+	if fb == lb {
+		return ix[fb]&lo&hi != 0
+	}
+	if ix[fb]&lo != 0 || ix[lb]&hi != 0 {
+		return true
+	}
+	for b := fb + 1; b < lb; b++ {
+		if ix[b] != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// indexEscapes builds esc.ix for escDoc: where an '&' or a '%' is, and a
+// '+' that mayHoldTextEscape would read as a space. A backslash is not
+// marked: a string that holds one is decoded, and its text is not in the
+// document.
+func (w *walker) indexEscapes() {
+	src, es := w.escDoc, w.scratch()
+	n := (len(src) + 63) / 64
+	if cap(es.ix) < n {
+		es.ix = make([]uint64, n)
+	}
+	ix := es.ix[:n]
+	clear(ix)
+	es.ix, w.escBuilt = ix, true
+	full := len(src) / 64
+	if cap(es.marks) < 2*full {
+		es.marks = make([]uint64, 2*full)
+	}
+	marks := es.marks[:2*full]
+	escapeMarks(src[:full*64], marks)
+	for b := range full {
+		ix[b] = marks[2*b]
+		for p := marks[2*b+1]; p != 0; p &= p - 1 {
+			if i := b*64 + bits.TrailingZeros64(p); plusJoins(src, i) {
+				ix[b] |= 1 << (uint(i) & 63)
+			}
+		}
+	}
+	for i := full * 64; i < len(src); i++ {
+		if c := src[i]; c == '&' || c == '%' || c == '+' && plusJoins(src, i) {
+			ix[i>>6] |= 1 << (uint(i) & 63)
+		}
 	}
 }
 
-// firstNew returns the type of the first value s counted that before had
-// not (the value a rewrite found first), or Unknown.
-func firstNew(s, before *Summary) detectors.Type {
-	for _, c := range s.Counts {
-		if c.N > countOf(before, c.Type, c.Action) {
-			return c.Type
+// plusJoins reports whether the '+' at text[i] joins digits in a run of
+// digits and '+' long enough for a value (138+1234+5678).
+func plusJoins(text []byte, i int) bool {
+	lo, hi, digits, joins := i, i, 0, false
+	for lo > 0 && (isDigit(text[lo-1]) || text[lo-1] == '+') {
+		lo--
+	}
+	for hi < len(text) && (isDigit(text[hi]) || text[hi] == '+') {
+		hi++
+	}
+	for j := lo; j < hi; j++ {
+		if isDigit(text[j]) {
+			digits++
+		} else if j > lo && j+1 < hi && isDigit(text[j-1]) && isDigit(text[j+1]) {
+			joins = true
 		}
 	}
-	return detectors.Unknown
+	return joins && digits >= minPlusRun
 }
 
-// countOf returns how many values of type t under action a s counted.
-func countOf(s *Summary, t detectors.Type, a config.Action) int {
-	for _, c := range s.Counts {
-		if c.Type == t && c.Action == a {
-			return c.N
-		}
-	}
-	return 0
+// minPlusRun is the fewest digits a run of digits and '+' must hold for
+// its '+' to be read as spaces: the shortest value the detectors find in
+// digits with separators (a birth date, 1990+01+01) has eight.
+const minPlusRun = 6
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// escSpan is a value escapedView found: where in the text, its decoded
+// characters, its type.
+type escSpan struct {
+	start, end int
+	value      []byte
+	t          detectors.Type
 }
 
-// textAgain content-scans as text, escapes of text decoded, the scalar
-// src the JSON reading left unchanged, and makes the result its view.
-func (w *walker) textAgain(src []byte, mark int, before *Summary) {
-	t := w.e.walkers.Get().(*walker)
-	defer w.e.walkers.Put(t)
-	var again Summary
-	t.reset(w.d, &again, nil)
-	t.textOnly = true
-	t.text(src)
-	t.flushPending()
-	t.textOnly = false
-	// The JSON reading counted the values it saw. The text pass sees
-	// again those it left as they were (plain), and finds the values
-	// the JSON reading could not see: of plain values, those beyond the
-	// JSON reading's count are new.
-	for _, c := range again.Counts {
-		n := c.N
-		if c.Action == config.Plain {
-			n -= countOf(w.sum, c.Type, config.Plain) - countOf(before, c.Type, config.Plain)
-		}
-		for range n {
-			w.sum.add(c.Type, c.Action)
-		}
-	}
-	if !t.changed {
-		return
-	}
-	t.src = src
-	t.flush(len(src))
-	w.out = append(w.out[:mark], t.out...)
-	t.out, t.src = nil, nil
-	w.changed, w.last = true, len(src)
-}
-
-// textEscapes rewrites text (a script or a page) whose \uXXXX escapes hide
+// escapedView is the view of text (a script, a page, a string's value)
+// whose escapes of a script, a page or a link (decodeTextEscapes) hide
 // values from the detectors: a value found only with them decoded is
 // replaced, escapes and all, by its view of the decoded value; values the
-// plain scan found (w.fs) are rewritten as usual. It reports false, having
-// done nothing, when decoding finds nothing more.
-func (w *walker) textEscapes(src []byte) bool {
-	te := decodeTextEscapes(src)
+// plain scan found (w.fs) are rewritten as usual. Values of the type whole
+// (the type of the value text is, if any) were counted with it. ok is
+// false, and nothing done, when decoding finds nothing more; the view is
+// in w.tbuf.
+func (w *walker) escapedView(src []byte, whole detectors.Type, levels int) (view []byte, changed, ok bool) {
+	es := w.scratch()
+	te := &es.te
+	te.decode(src, levels > 1)
 	if len(te.esc) == 0 {
-		return false
+		return nil, false, false
 	}
-	type span struct {
-		start, end int
-		value      []byte
-		t          detectors.Type
-	}
-	type key struct {
-		start, end int
-		t          detectors.Type
-	}
-	var spans []span
-	plain := make(map[key]bool, len(w.fs))
+	spans := es.spans[:0]
+	defer func() { es.spans = spans[:0] }()
 	cut := false
 	for _, f := range w.fs {
 		s, e := outsideEscapes(te.esc, f.Start, f.End)
 		cut = cut || s != f.Start || e != f.End
 		if s < e {
-			spans = append(spans, span{s, e, src[s:e], f.Type})
-			plain[key{s, e, f.Type}] = true
+			spans = append(spans, escSpan{s, e, src[s:e], f.Type})
 		}
 	}
 	more := false
 	if te.decoded {
-		for _, f := range w.e.scanner.ScanWith(te.dec, nil, &w.ws) {
-			ds, de := f.Start, f.End
-			sp := span{int(te.offs[ds]), int(te.offs[de]), te.dec[ds:de], f.Type}
-			if plain[key{sp.start, sp.end, f.Type}] {
-				continue // the plain scan's own
+		// The plain scan's spans and the decoded scan's come in order of
+		// their starts: a decoded value that is a plain one (the same
+		// span and type) is found by walking both lists once.
+		plain, k := len(spans), 0
+		add := func(sp escSpan) {
+			for k < plain && spans[k].start < sp.start {
+				k++
+			}
+			for j := k; j < plain && spans[j].start == sp.start; j++ {
+				if spans[j].end == sp.end && spans[j].t == sp.t {
+					return // the plain scan's own
+				}
 			}
 			spans = append(spans, sp)
 			more = true
 		}
+		es.fs2 = w.e.scanner.ScanWith(te.dec, es.fs2[:0], &w.ws)
+		for _, f := range es.fs2 {
+			add(escSpan{int(te.offs[f.Start]), int(te.offs[f.End]), te.dec[f.Start:f.End], f.Type})
+		}
+		if te2 := &es.te2; levels > 1 && mayHoldTextEscape(te.dec) {
+			// Escapes in the decoded text (a JSON string read by
+			// JSON.parse and then shown in a page: "\u0026#56;" is
+			// "&#56;", an 8), read a second time.
+			if te2.decode(te.dec, false); te2.decoded {
+				k = 0
+				es.fs2 = w.e.scanner.ScanWith(te2.dec, es.fs2[:0], &w.ws)
+				for _, f := range es.fs2 {
+					add(escSpan{int(te.offs[te2.offs[f.Start]]), int(te.offs[te2.offs[f.End]]), te2.dec[f.Start:f.End], f.Type})
+				}
+			}
+		}
 	}
 	if !more && !cut {
-		return false
+		return nil, false, false
 	}
-	sort.Slice(spans, func(i, j int) bool {
-		if spans[i].start != spans[j].start {
-			return spans[i].start < spans[j].start
+	slices.SortFunc(spans, func(a, b escSpan) int {
+		if a.start != b.start {
+			return a.start - b.start
 		}
-		return spans[i].end > spans[j].end
+		return b.end - a.end
 	})
-	var out []byte
+	out := w.tbuf[:0]
 	prev, mark, changed := 0, 0, false
 	var last detectors.Type
 	// The values counted so far, by type and end: a span of the same type
@@ -1435,7 +1572,7 @@ func (w *walker) textEscapes(src []byte) bool {
 		} else {
 			end = customEnd[sp.t] // (a nil map reads as empty)
 		}
-		if sp.start >= end {
+		if sp.start >= end && sp.t != whole {
 			w.record(sp.t, act)
 		}
 		if end = max(end, sp.end); int(sp.t) < len(lastEnd) {
@@ -1468,11 +1605,18 @@ func (w *walker) textEscapes(src []byte) bool {
 		}
 		prev, last = sp.end, sp.t
 	}
-	if changed {
-		out = append(out, src[prev:]...)
-		w.flush(0)
-		w.out = append(w.out, out...)
-		w.last = len(src)
+	if !changed {
+		return nil, false, true
 	}
-	return true
+	out = append(out, src[prev:]...)
+	w.tbuf = out
+	return out, true, true
+}
+
+// scratch returns the walker's escScratch.
+func (w *walker) scratch() *escScratch {
+	if w.esc == nil {
+		w.esc = new(escScratch)
+	}
+	return w.esc
 }
