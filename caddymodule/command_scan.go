@@ -36,7 +36,9 @@ order, handle blocks, terminal routes, a handler that answers before a
 pii_mask); every pii_mask on the way applies, the innermost first. Only
 path matchers are evaluated (others, such as host, are taken to match). --format chooses
 json (default: sniffed), ndjson, events, jsonp or text. The body is read as one
-labelled with that format's own type (application/json …); JSON that the
+labelled with that format's own type (application/json …; a body that is
+one JSON string or number is JSON by default, and read as a text type's
+with --format text); JSON that the
 upstream labels otherwise (text/html, text/javascript …) is content-scanned
 everywhere too, as under scan all; so is JSONP, a callback's call
 (cb({…});), whose argument is rewritten as JSON. --summary prints what was found, by
@@ -112,7 +114,13 @@ that is not what --format says.`,
 func parseFormat(name string, body []byte) (rewrite.Format, error) {
 	switch name {
 	case "":
-		return rewrite.Sniff(body), nil
+		// As under application/json, the type the default stands for: a
+		// body that is one JSON string or number is JSON (the gateway
+		// reads it as text under a text type: --format text).
+		if f := rewrite.Sniff(body); f != rewrite.Text || !rewrite.IsJSONScalar(body) {
+			return f, nil
+		}
+		return rewrite.JSON, nil
 	case "json":
 		return rewrite.JSON, nil
 	case "ndjson":

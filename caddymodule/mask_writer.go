@@ -414,7 +414,10 @@ func (mw *maskWriter) fixHeader(keepEncoding bool) {
 		// internal location instead of this body (nginx, Apache's
 		// mod_xsendfile, lighttpd): what they name never passed
 		// through pii_mask.
-		"X-Accel-Redirect", "X-Sendfile", "X-Sendfile2", "X-Lighttpd-Send-File", "X-Lighttpd-Send-Tempfile"} {
+		// (Perlbal, H2O and mod_reproxy fetch X-Reproxy-URL; LiteSpeed
+		// serves X-LiteSpeed-Location.)
+		"X-Accel-Redirect", "X-Sendfile", "X-Sendfile2", "X-Sendfile-Temporary", "X-Lighttpd-Send-File",
+		"X-Lighttpd-Send-Tempfile", "X-Reproxy-Url", "X-Litespeed-Location"} {
 		delete(h, k)
 	}
 	for k := range h {

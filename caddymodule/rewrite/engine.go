@@ -377,6 +377,13 @@ func (e *Engine) key(k []byte) keyInfo {
 	var ws detectors.Workspace
 	t, _ := detectors.ClassifyField(view(k))
 	ki := keyInfo{names: t, clean: len(e.scanner.ScanWith(k, nil, &ws)) == 0}
+	if ki.clean && mayHoldTextEscape(k) {
+		// Nor with a page's and a link's escapes decoded
+		// ({"1381234567&#56;": …}).
+		if te := decodeTextEscapes(k); te.decoded {
+			ki.clean = len(e.scanner.ScanWith(te.dec, nil, &ws)) == 0
+		}
+	}
 	if ki.clean {
 		// A key that is personal data ({"13812345678": …}) is not kept.
 		e.keys.put(string(k), ki)
@@ -485,6 +492,10 @@ func Sniff(b []byte) Format {
 	}
 	return Text
 }
+
+// IsJSONScalar reports whether b (after a byte-order mark and white space)
+// is one JSON string or number.
+func IsJSONScalar(b []byte) bool { return jsonScalar(b) }
 
 // jsonScalar reports whether b (after a byte-order mark) is one JSON
 // string or number: a client's JSON.parse reads it, escapes and exponent

@@ -178,20 +178,12 @@ func textEscapeDecoded(r rune) bool {
 	switch {
 	case unicode.IsLetter(r), unicode.IsNumber(r):
 		return true
-	case r == '@', r == '.', r == '-', r == '+', r == '_', r == '%', r == ' ', r == '(', r == ')', r == '·':
+	case r == '@', r == '.', r == '-', r == '+', r == '_', r == '%', r == ' ', r == '(', r == ')', r == '·',
+		r == ':', r == '/': // IPv6's separator, a date's
 		return true
 	case r >= 0xFF01 && r <= 0xFF5E: // full-width forms
 		return true
 	case r >= 0x2010 && r <= 0x2015, r == 0x2212, r >= 0x200B && r <= 0x200D, r == 0x2060, r == 0x3000, r == 0xA0, r == 0x2022, r == 0x30FB:
-		return true
-	}
-	return false
-}
-
-// escapeIntro reports whether r is a character escapes are written with.
-func escapeIntro(r rune) bool {
-	switch r {
-	case '&', '#', ';', '\\', '%', '+', '{', '}':
 		return true
 	}
 	return false
@@ -226,7 +218,16 @@ func (t *textEscapes) decode(src []byte, intro bool) {
 	t.dec, t.offs, t.esc, t.decoded = t.dec[:0], t.offs[:0], t.esc[:0], false
 	for i := 0; i < len(src); {
 		if src[i] == '\\' && i+1 < len(src) && src[i+1] == '\\' {
-			t.dec, t.offs = append(t.dec, '\\', '\\'), append(t.offs, int32(i), int32(i+1))
+			if intro {
+				// One backslash, for the second reading to see the
+				// escape it may start ("138\\u0031…" is 138\u0031… to a
+				// script).
+				t.dec, t.offs = append(t.dec, '\\'), append(t.offs, int32(i))
+				t.esc = append(t.esc, [2]int{i, i + 2})
+				t.decoded = true
+			} else {
+				t.dec, t.offs = append(t.dec, '\\', '\\'), append(t.offs, int32(i), int32(i+1))
+			}
 			i += 2
 			continue
 		}
@@ -243,7 +244,7 @@ func (t *textEscapes) decode(src []byte, intro bool) {
 			t.decoded = true
 			continue
 		}
-		if r >= 0 && (textEscapeDecoded(r) || intro && escapeIntro(r)) {
+		if r >= 0 && (intro || textEscapeDecoded(r)) {
 			k := len(t.dec)
 			t.dec = utf8.AppendRune(t.dec, r)
 			for range len(t.dec) - k {
@@ -280,8 +281,9 @@ func escapeAt(src []byte, i int) (rune, int) {
 		return percentAt(src, i)
 	case '+':
 		// Form data writes a space as '+': between digits, a group
-		// separator (138+1234+5678).
-		if i > 0 && i+1 < len(src) && src[i-1] >= '0' && src[i-1] <= '9' && src[i+1] >= '0' && src[i+1] <= '9' {
+		// separator (138+1234+5678), the digits written plainly,
+		// full-width, or as escapes (138+%31234+5678).
+		if plusBetweenDigits(src, i) {
 			return ' ', 1
 		}
 		return 0, 0
@@ -477,3 +479,22 @@ func outsideEscapes(esc [][2]int, start, end int) (int, int) {
 	}
 	return start, end
 }
+
+// plusBetweenDigits reports whether the '+' at src[i] stands between two
+// digits, as form data writes a group separator: after an ASCII or a
+// full-width digit or the end of an escape (';', a percent-escape's hex
+// digit), before an ASCII or a full-width digit or an escape.
+func plusBetweenDigits(src []byte, i int) bool {
+	if i == 0 || i+1 >= len(src) {
+		return false
+	}
+	p, n := src[i-1], src[i+1]
+	after := p >= '0' && p <= '9' || p == ';' ||
+		i >= 3 && src[i-3] == '%' && isHexDigit(src[i-2]) && isHexDigit(p) ||
+		i >= 3 && src[i-3] == 0xEF && src[i-2] == 0xBC && p >= 0x90 && p <= 0x99
+	before := n >= '0' && n <= '9' || n == '%' || n == '&' || n == '\\' ||
+		n == 0xEF && i+3 < len(src) && src[i+2] == 0xBC && src[i+3] >= 0x90 && src[i+3] <= 0x99
+	return after && before
+}
+
+func isHexDigit(c byte) bool { return c >= '0' && c <= '9' || c|0x20 >= 'a' && c|0x20 <= 'f' }

@@ -1074,11 +1074,80 @@ func (w *walker) leaf(start, end int, text []byte, s slot, raw bool) error {
 			return nil
 		}
 	}
+	if !raw && w.src[start] == '"' && !holdsJSON(text) {
+		// A string with escapes is read as the text it is too: a page
+		// that shows the JSON shows 13812345678\u0031 as a mobile, which
+		// JSON.parse makes one number of.
+		if done, err := w.rawString(start, end, s.typ()); done || err != nil {
+			return err
+		}
+	}
 	out, changed, err := w.scanText(text, s)
 	if err == nil && changed {
 		w.replace(start, end, out)
 	}
 	return err
+}
+
+// escapesAlnum reports whether a backslash escape in s stands for an ASCII
+// or a full-width letter or digit.
+func escapesAlnum(s []byte) bool {
+	for i := bytes.IndexByte(s, '\\'); i >= 0; {
+		r, n := escapeAt(s, i)
+		if r >= 0 && (r < utf8.RuneSelf && (isDigit(byte(r)) || byte(r)|0x20 >= 'a' && byte(r)|0x20 <= 'z') ||
+			r >= 0xFF10 && r <= 0xFF19 || r >= 0xFF21 && r <= 0xFF3A || r >= 0xFF41 && r <= 0xFF5A) {
+			return true
+		}
+		i += max(n, 1)
+		k := bytes.IndexByte(s[i:], '\\')
+		if k < 0 {
+			break
+		}
+		i += k
+	}
+	return false
+}
+
+// rawString content-scans the string src[start:end], which holds escapes,
+// as text: as it is written and, its escapes decoded, as JSON.parse reads
+// it and as a page or a link shows that (escapedView, two levels), values
+// found in more than one reading rewritten as one. A view that would not
+// be a valid JSON string (a value decoded from escapes may hold a quote)
+// is redacted whole. It reports whether it rewrote the string.
+func (w *walker) rawString(start, end int, whole detectors.Type) (bool, error) {
+	content := w.src[start+1 : end-1]
+	w.fs = w.fs[:0]
+	if escapesAlnum(content) {
+		// The text as written is read on its own only when an escape
+		// stands for a letter or a digit: only then can it end a value
+		// that its decoding runs on (13812345678\u0031); other escapes
+		// (Go's \u003c, a name's \u5f20) are boundaries either way.
+		w.fs = w.e.scanner.ScanWith(content, w.fs, &w.ws)
+	}
+	out, changed, ok := w.escapedView(content, whole, 2)
+	if !ok {
+		out, changed = w.applyFindings(content, w.fs, whole)
+	}
+	if !changed {
+		return true, nil
+	}
+	w.repl = append(append(append(w.repl[:0], '"'), out...), '"')
+	if !json.Valid(w.repl) {
+		t := whole
+		if len(w.fs) > 0 {
+			t = w.fs[0].Type
+		} else if es := w.scratch(); len(es.fs2) > 0 {
+			t = es.fs2[0].Type
+		}
+		w.flush(start)
+		w.out = append(redact(append(w.out, '"'), t), '"')
+		w.last = end
+		return true, nil
+	}
+	w.flush(start + 1)
+	w.out = append(w.out, out...)
+	w.last = end - 1
+	return true, nil
 }
 
 // act puts the agent's view under act (not plain) of the value
@@ -1135,7 +1204,24 @@ func (w *walker) act(start, end int, text []byte, t detectors.Type, act config.A
 // is rewritten, or its member dropped.
 func (w *walker) key(start, end int, key []byte) (drop bool, err error) {
 	w.fs = w.e.scanner.ScanWith(key, w.fs[:0], &w.ws)
-	if len(w.fs) == 0 {
+	escaped := w.mayHoldTextEscape(key)
+	if escaped {
+		// As values are: with a page's and a link's escapes decoded
+		// ({"1381234567&#56;": …}). A value found so whose type is
+		// dropped drops the member.
+		es := w.scratch()
+		es.te.decode(key, false)
+		es.fs2 = w.e.scanner.ScanWith(es.te.dec, es.fs2[:0], &w.ws)
+		for _, f := range es.fs2 {
+			if w.d.Action(f.Type) == config.Drop {
+				w.path[len(w.path)-1].pii = true
+				w.record(f.Type, config.Drop)
+				return true, nil
+			}
+		}
+		escaped = len(es.fs2) > 0
+	}
+	if len(w.fs) == 0 && !escaped {
 		return false, nil
 	}
 	// The member's path element, last in the path: its key is personal
@@ -1147,7 +1233,14 @@ func (w *walker) key(start, end int, key []byte) (drop bool, err error) {
 			return true, nil
 		}
 	}
-	if out, changed := w.applyFindings(key, w.fs, detectors.Unknown); changed {
+	out, changed, ok := []byte(nil), false, false
+	if escaped {
+		out, changed, ok = w.escapedView(key, detectors.Unknown, 1)
+	}
+	if !ok {
+		out, changed = w.applyFindings(key, w.fs, detectors.Unknown)
+	}
+	if changed {
 		w.keyMark, w.keyLast = len(w.out), w.last // for dropRange
 		w.replace(start, end, out)
 	}
@@ -1298,7 +1391,7 @@ func (w *walker) text(src []byte) {
 	levels, mark := 1, len(w.out)
 	if jsonScalar(src) {
 		i := skipWS(src, bomLen(src))
-		if src[i] != '"' || holdsJSON(src[i+1:]) {
+		if src[i] != '"' || startsJSONQuoted(src[i+1:]) {
 			// A JSON number, or JSON in a JSON string: read as a
 			// client's JSON.parse reads it, escapes and exponent
 			// decoded, and walked.
@@ -1371,13 +1464,11 @@ func mayHoldTextEscape(text []byte) bool {
 		case '\\', '&', '%':
 			return true
 		case '+':
-			if plusJoins(text, i) {
+			flag, hi := plusRun(text, i)
+			if flag {
 				return true
 			}
-			// The rest of its run of digits and '+' tells no more.
-			for i+1 < len(text) && (isDigit(text[i+1]) || text[i+1] == '+') {
-				i++
-			}
+			i = hi - 1 // the rest of its run tells no more
 		}
 	}
 	return false
@@ -1435,39 +1526,57 @@ func (w *walker) indexEscapes() {
 	}
 	marks := es.marks[:2*full]
 	escapeMarks(src[:full*64], marks)
-	for b := range full {
-		ix[b] = marks[2*b]
-		for p := marks[2*b+1]; p != 0; p &= p - 1 {
-			if i := b*64 + bits.TrailingZeros64(p); plusJoins(src, i) {
-				ix[b] |= 1 << (uint(i) & 63)
+	skip := 0 // the end of the last run of digits and '+' read
+	plus := func(i int) {
+		if i >= skip {
+			var flag bool
+			if flag, skip = plusRun(src, i); flag {
+				ix[i>>6] |= 1 << (uint(i) & 63)
 			}
 		}
 	}
+	for b := range full {
+		ix[b] = marks[2*b]
+		for p := marks[2*b+1]; p != 0; p &= p - 1 {
+			plus(b*64 + bits.TrailingZeros64(p))
+		}
+	}
 	for i := full * 64; i < len(src); i++ {
-		if c := src[i]; c == '&' || c == '%' || c == '+' && plusJoins(src, i) {
+		switch src[i] {
+		case '&', '%':
 			ix[i>>6] |= 1 << (uint(i) & 63)
+		case '+':
+			plus(i)
 		}
 	}
 }
 
-// plusJoins reports whether the '+' at text[i] joins digits in a run of
-// digits and '+' long enough for a value (138+1234+5678).
-func plusJoins(text []byte, i int) bool {
-	lo, hi, digits, joins := i, i, 0, false
+// plusRun reads the run of digits and '+' around the '+' at text[i] and
+// reports whether mayHoldTextEscape must look at it, and where the run
+// ends: a '+' in it stands for a space between digits (plusBetweenDigits)
+// next to an escape or a full-width digit, or between two ASCII digits of
+// a run long enough for a value (138+1234+5678; not the offset in
+// 2024-05-01T08:00:00+08:00). Each run is read once.
+func plusRun(text []byte, i int) (bool, int) {
+	lo, hi := i, i
 	for lo > 0 && (isDigit(text[lo-1]) || text[lo-1] == '+') {
 		lo--
 	}
 	for hi < len(text) && (isDigit(text[hi]) || text[hi] == '+') {
 		hi++
 	}
+	digits, joins := 0, false
 	for j := lo; j < hi; j++ {
 		if isDigit(text[j]) {
 			digits++
-		} else if j > lo && j+1 < hi && isDigit(text[j-1]) && isDigit(text[j+1]) {
+		} else if plusBetweenDigits(text, j) {
+			if j == lo || j == hi-1 {
+				return true, hi // an escape or a full-width digit beside it
+			}
 			joins = true
 		}
 	}
-	return joins && digits >= minPlusRun
+	return joins && digits >= minPlusRun, hi
 }
 
 // minPlusRun is the fewest digits a run of digits and '+' must hold for
