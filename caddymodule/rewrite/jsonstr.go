@@ -206,28 +206,16 @@ type textEscapes struct {
 // backslash (\\u0031 is a backslash and "u0031"), stay as they are.
 func decodeTextEscapes(src []byte) textEscapes {
 	var t textEscapes
-	t.decode(src, false)
+	t.decode(src)
 	return t
 }
 
-// decode is decodeTextEscapes into t, whose storage it reuses. With
-// intro, escapes of the characters that start escapes (&, #, ;, \, %, +,
-// braces) are decoded too, for the decoded text to be read once more: a
-// string a script decodes and then shows in a page ("\u0026#56;").
-func (t *textEscapes) decode(src []byte, intro bool) {
+// decode is decodeTextEscapes into t, whose storage it reuses.
+func (t *textEscapes) decode(src []byte) {
 	t.dec, t.offs, t.esc, t.decoded = t.dec[:0], t.offs[:0], t.esc[:0], false
 	for i := 0; i < len(src); {
 		if src[i] == '\\' && i+1 < len(src) && src[i+1] == '\\' {
-			if intro {
-				// One backslash, for the second reading to see the
-				// escape it may start ("138\\u0031…" is 138\u0031… to a
-				// script).
-				t.dec, t.offs = append(t.dec, '\\'), append(t.offs, int32(i))
-				t.esc = append(t.esc, [2]int{i, i + 2})
-				t.decoded = true
-			} else {
-				t.dec, t.offs = append(t.dec, '\\', '\\'), append(t.offs, int32(i), int32(i+1))
-			}
+			t.dec, t.offs = append(t.dec, '\\', '\\'), append(t.offs, int32(i), int32(i+1))
 			i += 2
 			continue
 		}
@@ -244,7 +232,13 @@ func (t *textEscapes) decode(src []byte, intro bool) {
 			t.decoded = true
 			continue
 		}
-		if r >= 0 && (intro || textEscapeDecoded(r)) {
+		if r == '+' && src[i] != '+' && plusEscapeBetweenDigits(src, i, i+n) {
+			// An escaped '+' between digits (171%2B7904%2B4489): a
+			// link decoder shows a '+', which form data reads as the
+			// group separator, a space.
+			r = ' '
+		}
+		if r >= 0 && textEscapeDecoded(r) {
 			k := len(t.dec)
 			t.dec = utf8.AppendRune(t.dec, r)
 			for range len(t.dec) - k {
@@ -478,6 +472,84 @@ func outsideEscapes(esc [][2]int, start, end int) (int, int) {
 		end = esc[j][1]
 	}
 	return start, end
+}
+
+// plusEscapeBetweenDigits reports whether the escape src[i:j] of a '+'
+// stands between two digits (ASCII, full-width, or escaped).
+func plusEscapeBetweenDigits(src []byte, i, j int) bool {
+	if i == 0 || j >= len(src) {
+		return false
+	}
+	p, n := src[i-1], src[j]
+	after := p >= '0' && p <= '9' || p == ';' ||
+		i >= 3 && src[i-3] == '%' && isHexDigit(src[i-2]) && isHexDigit(p) ||
+		i >= 3 && src[i-3] == 0xEF && src[i-2] == 0xBC && p >= 0x90 && p <= 0x99
+	before := n >= '0' && n <= '9' || n == '%' || n == '&' || n == '\\' ||
+		n == 0xEF && j+2 < len(src) && src[j+1] == 0xBC && src[j+2] >= 0x90 && src[j+2] <= 0x99
+	return after && before
+}
+
+// decodeJSON reads src, a JSON string's text without its quotes, as
+// JSON.parse does, into t (whose storage it reuses): its backslash
+// escapes decoded, nothing else. A malformed escape stays as it is.
+func (t *textEscapes) decodeJSON(src []byte) {
+	t.dec, t.offs, t.esc, t.decoded = t.dec[:0], t.offs[:0], t.esc[:0], false
+	for i := 0; i < len(src); {
+		c := src[i]
+		if c != '\\' || i+1 >= len(src) {
+			t.dec, t.offs = append(t.dec, c), append(t.offs, int32(i))
+			i++
+			continue
+		}
+		var r rune
+		n := 2
+		switch src[i+1] {
+		case '"', '\\', '/':
+			r = rune(src[i+1])
+		case 'b':
+			r = '\b'
+		case 'f':
+			r = '\f'
+		case 'n':
+			r = '\n'
+		case 'r':
+			r = '\r'
+		case 't':
+			r = '\t'
+		case 'u':
+			h, ok := hex4(src, i+2)
+			if !ok {
+				r = -1
+				break
+			}
+			r, n = h, 6
+			if utf16IsHigh(h) {
+				if lo, ok := hex4(src, i+8); ok && src[i+6] == '\\' && src[i+7] == 'u' && utf16IsLow(lo) {
+					r, n = (h-0xD800)<<10+(lo-0xDC00)+0x10000, 12
+				} else {
+					r = utf8.RuneError
+				}
+			} else if utf16IsLow(h) {
+				r = utf8.RuneError
+			}
+		default:
+			r = -1
+		}
+		if r < 0 {
+			t.dec, t.offs = append(t.dec, c), append(t.offs, int32(i))
+			i++
+			continue
+		}
+		t.esc = append(t.esc, [2]int{i, i + n})
+		k := len(t.dec)
+		t.dec = utf8.AppendRune(t.dec, r)
+		for range len(t.dec) - k {
+			t.offs = append(t.offs, int32(i))
+		}
+		t.decoded = true
+		i += n
+	}
+	t.offs = append(t.offs, int32(len(src)))
 }
 
 // plusBetweenDigits reports whether the '+' at src[i] stands between two

@@ -138,6 +138,7 @@ type walker struct {
 type escScratch struct {
 	ix, marks []uint64
 	te, te2   textEscapes
+	tj        textEscapes // escapedView's reading of JSON escapes
 	fs2       []detectors.Finding
 	spans     []escSpan
 }
@@ -575,8 +576,9 @@ func (w *walker) object(i int, s slot) (int, error) {
 					pe.pii, pe.checked = !ki.clean, true
 				}
 				cs = w.child(s, depth, key, -1, ki, kr)
-				if scanKey && !ki.clean {
-					// Keys can hold personal data too ({"13812345678": {…}}).
+				if scanKey && (!ki.clean || esc && escapesAlnum(src[keyStart+1:keyEnd-1])) {
+					// Keys can hold personal data too ({"13812345678": {…}}),
+					// also as written ({"13812345678\u0031": …}).
 					if dropKey, err = w.key(keyStart, keyEnd, key); err != nil {
 						return 0, err
 					}
@@ -1074,17 +1076,16 @@ func (w *walker) leaf(start, end int, text []byte, s slot, raw bool) error {
 			return nil
 		}
 	}
-	if !raw && w.src[start] == '"' && !holdsJSON(text) {
-		// A string with escapes is read as the text it is too: a page
-		// that shows the JSON shows 13812345678\u0031 as a mobile, which
-		// JSON.parse makes one number of.
-		if done, err := w.rawString(start, end, s.typ()); done || err != nil {
-			return err
-		}
-	}
 	out, changed, err := w.scanText(text, s)
 	if err == nil && changed {
 		w.replace(start, end, out)
+	} else if err == nil && !raw && w.src[start] == '"' && escapesAlnum(w.src[start+1:end-1]) {
+		// Nothing found as JSON.parse reads the string: it is read as
+		// written too, when an escape in it stands for a letter or a
+		// digit, which a page showing the JSON shows as an escape
+		// (13812345678\u0031: one number to JSON.parse, a mobile to
+		// the eye). Other escapes mark a boundary either way.
+		w.rawString(start, end, s.typ())
 	}
 	return err
 }
@@ -1109,45 +1110,25 @@ func escapesAlnum(s []byte) bool {
 }
 
 // rawString content-scans the string src[start:end], which holds escapes,
-// as text: as it is written and, its escapes decoded, as JSON.parse reads
-// it and as a page or a link shows that (escapedView, two levels), values
-// found in more than one reading rewritten as one. A view that would not
-// be a valid JSON string (a value decoded from escapes may hold a quote)
-// is redacted whole. It reports whether it rewrote the string.
-func (w *walker) rawString(start, end int, whole detectors.Type) (bool, error) {
+// as it is written, and rewrites what it finds in place, escapes and all.
+// A view that would not be a valid JSON string is redacted whole.
+func (w *walker) rawString(start, end int, whole detectors.Type) {
 	content := w.src[start+1 : end-1]
-	w.fs = w.fs[:0]
-	if escapesAlnum(content) {
-		// The text as written is read on its own only when an escape
-		// stands for a letter or a digit: only then can it end a value
-		// that its decoding runs on (13812345678\u0031); other escapes
-		// (Go's \u003c, a name's \u5f20) are boundaries either way.
-		w.fs = w.e.scanner.ScanWith(content, w.fs, &w.ws)
-	}
-	out, changed, ok := w.escapedView(content, whole, 2)
-	if !ok {
-		out, changed = w.applyFindings(content, w.fs, whole)
-	}
+	w.fs = w.e.scanner.ScanWith(content, w.fs[:0], &w.ws)
+	out, changed := w.applyFindings(content, w.fs, whole)
 	if !changed {
-		return true, nil
+		return
 	}
 	w.repl = append(append(append(w.repl[:0], '"'), out...), '"')
 	if !json.Valid(w.repl) {
-		t := whole
-		if len(w.fs) > 0 {
-			t = w.fs[0].Type
-		} else if es := w.scratch(); len(es.fs2) > 0 {
-			t = es.fs2[0].Type
-		}
 		w.flush(start)
-		w.out = append(redact(append(w.out, '"'), t), '"')
+		w.out = append(redact(append(w.out, '"'), w.fs[0].Type), '"')
 		w.last = end
-		return true, nil
+		return
 	}
 	w.flush(start + 1)
 	w.out = append(w.out, out...)
 	w.last = end - 1
-	return true, nil
 }
 
 // act puts the agent's view under act (not plain) of the value
@@ -1210,7 +1191,7 @@ func (w *walker) key(start, end int, key []byte) (drop bool, err error) {
 		// ({"1381234567&#56;": …}). A value found so whose type is
 		// dropped drops the member.
 		es := w.scratch()
-		es.te.decode(key, false)
+		es.te.decode(key)
 		es.fs2 = w.e.scanner.ScanWith(es.te.dec, es.fs2[:0], &w.ws)
 		for _, f := range es.fs2 {
 			if w.d.Action(f.Type) == config.Drop {
@@ -1222,6 +1203,11 @@ func (w *walker) key(start, end int, key []byte) (drop bool, err error) {
 		escaped = len(es.fs2) > 0
 	}
 	if len(w.fs) == 0 && !escaped {
+		// Nothing as JSON.parse reads the key: as written, when a JSON
+		// escape in it stands for a letter or a digit ({"13812345678\u0031": …}).
+		if raw := w.src[start+1 : end-1]; len(raw) != len(key) && escapesAlnum(raw) {
+			return w.rawKey(start, end)
+		}
 		return false, nil
 	}
 	// The member's path element, last in the path: its key is personal
@@ -1244,6 +1230,26 @@ func (w *walker) key(start, end int, key []byte) (drop bool, err error) {
 		w.keyMark, w.keyLast = len(w.out), w.last // for dropRange
 		w.replace(start, end, out)
 	}
+	return false, nil
+}
+
+// rawKey content-scans the key src[start:end], which holds escapes, as it
+// is written (rawString for keys).
+func (w *walker) rawKey(start, end int) (drop bool, err error) {
+	raw := w.src[start+1 : end-1]
+	w.fs = w.e.scanner.ScanWith(raw, w.fs[:0], &w.ws)
+	if len(w.fs) == 0 {
+		return false, nil
+	}
+	w.path[len(w.path)-1].pii = true
+	for _, f := range w.fs {
+		if w.d.Action(f.Type) == config.Drop {
+			w.record(f.Type, config.Drop)
+			return true, nil
+		}
+	}
+	w.keyMark, w.keyLast = len(w.out), w.last // for dropRange
+	w.rawString(start, end, detectors.Unknown)
 	return false, nil
 }
 
@@ -1604,9 +1610,13 @@ type escSpan struct {
 // in w.tbuf.
 func (w *walker) escapedView(src []byte, whole detectors.Type, levels int) (view []byte, changed, ok bool) {
 	es := w.scratch()
-	te := &es.te
-	te.decode(src, levels > 1)
-	if len(te.esc) == 0 {
+	te, tj := &es.te, &es.tj
+	te.decode(src)
+	tj.decoded = false
+	if levels > 1 {
+		tj.decodeJSON(src)
+	}
+	if len(te.esc) == 0 && !tj.decoded {
 		return nil, false, false
 	}
 	spans := es.spans[:0]
@@ -1614,42 +1624,54 @@ func (w *walker) escapedView(src []byte, whole detectors.Type, levels int) (view
 	cut := false
 	for _, f := range w.fs {
 		s, e := outsideEscapes(te.esc, f.Start, f.End)
+		if tj.decoded {
+			s, e = outsideEscapes(tj.esc, s, e)
+		}
 		cut = cut || s != f.Start || e != f.End
 		if s < e {
 			spans = append(spans, escSpan{s, e, src[s:e], f.Type})
 		}
 	}
 	more := false
-	if te.decoded {
-		// The plain scan's spans and the decoded scan's come in order of
-		// their starts: a decoded value that is a plain one (the same
-		// span and type) is found by walking both lists once.
-		plain, k := len(spans), 0
-		add := func(sp escSpan) {
-			for k < plain && spans[k].start < sp.start {
-				k++
-			}
-			for j := k; j < plain && spans[j].start == sp.start; j++ {
-				if spans[j].end == sp.end && spans[j].t == sp.t {
-					return // the plain scan's own
-				}
-			}
-			spans = append(spans, sp)
-			more = true
+	// The plain scan's spans and each decoded scan's come in order of
+	// their starts: a decoded value that is a plain one (the same span
+	// and type) is found by walking both lists once.
+	plain, k := len(spans), 0
+	add := func(sp escSpan) {
+		for k < plain && spans[k].start < sp.start {
+			k++
 		}
+		for j := k; j < plain && spans[j].start == sp.start; j++ {
+			if spans[j].end == sp.end && spans[j].t == sp.t {
+				return // the plain scan's own
+			}
+		}
+		spans = append(spans, sp)
+		more = true
+	}
+	if te.decoded {
+		// The escapes of a script, a page and a link, decoded.
 		es.fs2 = w.e.scanner.ScanWith(te.dec, es.fs2[:0], &w.ws)
 		for _, f := range es.fs2 {
 			add(escSpan{int(te.offs[f.Start]), int(te.offs[f.End]), te.dec[f.Start:f.End], f.Type})
 		}
-		if te2 := &es.te2; levels > 1 && mayHoldTextEscape(te.dec) {
-			// Escapes in the decoded text (a JSON string read by
-			// JSON.parse and then shown in a page: "\u0026#56;" is
-			// "&#56;", an 8), read a second time.
-			if te2.decode(te.dec, false); te2.decoded {
+	}
+	if tj.decoded {
+		// What JSON.parse gives a script ("13812345678%31\n" holds a
+		// mobile there, and 138123456781 with its escapes decoded)…
+		k = 0
+		es.fs2 = w.e.scanner.ScanWith(tj.dec, es.fs2[:0], &w.ws)
+		for _, f := range es.fs2 {
+			add(escSpan{int(tj.offs[f.Start]), int(tj.offs[f.End]), tj.dec[f.Start:f.End], f.Type})
+		}
+		// …and what a page or a link shows of that ("\u0026#56;" is
+		// "&#56;", an 8; "&#5\u0034;" is "&#54;").
+		if te2 := &es.te2; mayHoldTextEscape(tj.dec) {
+			if te2.decode(tj.dec); te2.decoded {
 				k = 0
 				es.fs2 = w.e.scanner.ScanWith(te2.dec, es.fs2[:0], &w.ws)
 				for _, f := range es.fs2 {
-					add(escSpan{int(te.offs[te2.offs[f.Start]]), int(te.offs[te2.offs[f.End]]), te2.dec[f.Start:f.End], f.Type})
+					add(escSpan{int(tj.offs[te2.offs[f.Start]]), int(tj.offs[te2.offs[f.End]]), te2.dec[f.Start:f.End], f.Type})
 				}
 			}
 		}
