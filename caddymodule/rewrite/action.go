@@ -31,6 +31,9 @@ type actor struct {
 	// conventional has a bit for each built-in type whose plain-digit
 	// values take the national convention: no admin mask replaces it.
 	conventional uint64
+	// customEmail and customName are set when an admin mask replaces the
+	// built-in e-mail or name mask (table.Mask), for walker.actString.
+	customEmail, customName bool
 }
 
 func newActor(table *config.Table, hashKey []byte, tok Tokenizer) *actor {
@@ -40,6 +43,8 @@ func newActor(table *config.Table, hashKey []byte, tok Tokenizer) *actor {
 			a.conventional |= 1 << t
 		}
 	}
+	_, a.customEmail = table.Mask(detectors.Email)
+	_, a.customName = table.Mask(detectors.PersonName)
 	if len(hashKey) > 0 {
 		key := append([]byte(nil), hashKey...)
 		a.hashPool = &sync.Pool{New: func() any { return hmac.New(sha256.New, key) }}

@@ -612,7 +612,7 @@ func (w *walker) object(i int, s slot) (int, error) {
 						w.recordFirst(cs, act)
 					}
 					if act != config.Plain {
-						if err = w.act(vStart, end, src[vStart+1:end-1], cs.typ(), act, true); err != nil {
+						if err = w.actString(vStart, end, cs.typ(), act); err != nil {
 							return 0, err
 						}
 					}
@@ -1198,6 +1198,66 @@ func (w *walker) act(start, end int, text []byte, t detectors.Type, act config.A
 		w.replace(start, end, w.repl)
 	}
 	return nil
+}
+
+// actString is act for the string src[start:end] without escapes (its
+// text is src[start+1:end-1]), the object loop's typed member. The common
+// masks keep a prefix and a suffix of the value and hide what lies
+// between: the output is copied lazily up to the prefix, the stars
+// appended, and the suffix (with the closing quote) is left for the next
+// copy, one copy of src for each value instead of three. Each path
+// writes what act writes for the value, byte for byte: a mobile, ID or
+// card as plain digits (maskDigits), an e-mail address whose domain is
+// simpleDomain (maskEmail's common case; the output holds the local
+// part's first character, '*' and an ASCII domain, which quote leaves as
+// they are, so no U+2028 check is needed), a name of Chinese characters
+// (maskHan; no 0xE2 byte in it). Anything else goes to act.
+func (w *walker) actString(start, end int, t detectors.Type, act config.Action) error {
+	if !w.e.slow {
+		switch act {
+		case config.Redact:
+			if int(t) < detectors.NumBuiltin {
+				w.flush(start)
+				w.out = append(w.out, redactedJSON[t]...)
+				w.last = end
+				return nil
+			}
+		case config.Mask:
+			a := w.e.act
+			text := w.src[start+1 : end-1]
+			switch {
+			case a.conventional&(1<<(uint(t)&63)) != 0:
+				if k, ok := digitsOnly(t, text); ok {
+					w.hide(start+1+k.first, end-1-k.last, len(text)-k.first-k.last)
+					return nil
+				}
+			case t == detectors.Email && !a.customEmail:
+				if at := bytes.LastIndexByte(text, '@'); at >= 0 && simpleDomain(text[at+1:]) {
+					first := 0
+					if at >= 2 && significantAt(text, 0) && twoSignificant(text[:at]) {
+						first = digitsWidth(text[:at], 1)
+					}
+					w.flush(start + 1 + first)
+					w.out = append(w.out, "***"...)
+					w.last = start + 1 + at
+					return nil
+				}
+			case t == detectors.PersonName && !a.customName:
+				if len(text) >= 6 && hanOnly(text) {
+					w.hide(start+4, end-1, len(text)/3-1)
+					return nil
+				}
+			}
+		}
+	}
+	return w.act(start, end, w.src[start+1:end-1], t, act, true)
+}
+
+// hide copies the input up to from, writes n stars and goes on from to.
+func (w *walker) hide(from, to, n int) {
+	w.flush(from)
+	w.out = append(w.out, stars[:n]...)
+	w.last = to
 }
 
 // key content-scans an object key (scan all): a key that is personal data
