@@ -1227,7 +1227,16 @@ func (w *walker) actString(start, end int, t detectors.Type, act config.Action) 
 			text := w.src[start+1 : end-1]
 			switch {
 			case a.conventional&(1<<(uint(t)&63)) != 0:
-				if k, ok := digitsOnly(t, text); ok {
+				k, ok := digitsOnly(t, text)
+				if !ok && (t == detectors.BankCard || t == detectors.CNResidentID) &&
+					len(text) > 0 && len(text) <= maxDigits(t) && allDigits(text) {
+					// A card or an ID of another length (a 15-digit
+					// Amex card or old ID), digits only: one value of
+					// its type (oneValue), its convention halved as
+					// maskValue does.
+					k, ok = halve(maskKeep[t].keep, len(text)), true
+				}
+				if ok {
 					w.hide(start+1+k.first, end-1-k.last, len(text)-k.first-k.last)
 					return nil
 				}
