@@ -1206,8 +1206,9 @@ func (w *walker) act(start, end int, text []byte, t detectors.Type, act config.A
 // between: the output is copied lazily up to the prefix, the stars
 // appended, and the suffix (with the closing quote) is left for the next
 // copy, one copy of src for each value instead of three. Each path
-// writes what act writes for the value, byte for byte: a mobile, ID or
-// card as plain digits (maskDigits), an e-mail address whose domain is
+// writes what act writes for the value, byte for byte: a built-in type's
+// redaction, a mobile, ID or card as plain digits (maskDigits; a card or
+// an ID of another length as maskValue halves it), an e-mail address whose domain is
 // simpleDomain (maskEmail's common case; the output holds the local
 // part's first character, '*' and an ASCII domain, which quote leaves as
 // they are, so no U+2028 check is needed), a name of Chinese characters
