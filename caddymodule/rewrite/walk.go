@@ -474,6 +474,13 @@ func (w *walker) object(i int, s slot) (int, error) {
 	if depth < len(w.e.depths) && s.alive != 0 {
 		x = &w.e.depths[depth]
 	}
+	// Whether no wildcard rule is live, and the table the fast path
+	// probes (nil for none): the same for every member.
+	wildDead := x == nil || x.wild&s.alive == 0
+	var probe *keyTable
+	if x != nil && fast && len(x.keys.entries) != 0 {
+		probe = &x.keys
+	}
 	for {
 		if i >= len(src) || src[i] != '"' {
 			return 0, syntaxErr(src, i, "object key expected")
@@ -514,23 +521,21 @@ func (w *walker) object(i int, s slot) (int, error) {
 			if ke = x.keys.get(key); ke != nil { // the reference for the probe below
 				kr = ke.rules & s.alive
 			}
-		} else if x != nil && fast && len(x.keys.entries) != 0 {
-			// The table's first probe, here; get goes on from a
-			// collision. (Off the fast path the memo comes first.)
-			t := &x.keys
-			head := keyHead(key)
-			if si := t.slots[keyHash(head, len(key), t.shift)&uint32(len(t.slots)-1)]; si != 0 {
-				if e := &t.entries[si-1]; e.head == head && len(e.key) == len(key) && (len(key) <= 8 || e.key[8:] == view(key[8:])) {
-					ke = e
-				} else {
-					ke = t.get(key)
+		} else if t := probe; t != nil {
+			// get's probe, here. (Off the fast path the memo comes
+			// first.)
+			head, mask := keyHead(key), uint32(len(t.slots)-1)
+			for h := keyHash(head, len(key), t.shift) & mask; ; h = (h + 1) & mask {
+				si := t.slots[h]
+				if si == 0 {
+					break
 				}
-				if ke != nil {
-					kr = ke.rules & s.alive
+				if e := &t.entries[si-1]; e.head == head && len(e.key) == len(key) && (len(key) <= 8 || e.key[8:] == view(key[8:])) {
+					ke, kr = e, e.rules&s.alive
+					break
 				}
 			}
 		}
-		wildDead := x == nil || x.wild&s.alive == 0
 		if fast && kr == 0 && wildDead {
 			// No rule reaches this member: skip its value.
 			m.kept++
