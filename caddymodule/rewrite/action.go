@@ -31,6 +31,9 @@ type actor struct {
 	// conventional has a bit for each built-in type whose plain-digit
 	// values take the national convention: no admin mask replaces it.
 	conventional uint64
+	// customEmail and customName are set when an admin mask replaces the
+	// built-in e-mail or name mask (table.Mask), for walker.actString.
+	customEmail, customName bool
 }
 
 func newActor(table *config.Table, hashKey []byte, tok Tokenizer) *actor {
@@ -40,6 +43,8 @@ func newActor(table *config.Table, hashKey []byte, tok Tokenizer) *actor {
 			a.conventional |= 1 << t
 		}
 	}
+	_, a.customEmail = table.Mask(detectors.Email)
+	_, a.customName = table.Mask(detectors.PersonName)
 	if len(hashKey) > 0 {
 		key := append([]byte(nil), hashKey...)
 		a.hashPool = &sync.Pool{New: func() any { return hmac.New(sha256.New, key) }}
@@ -926,26 +931,44 @@ func (a *actor) maskEmail(dst, v []byte) []byte {
 // of two letters or more after a '.'. (On every e-mail the role masks:
 // one table lookup a byte.)
 func simpleDomain(d []byte) bool {
-	digits, dot, tld := 0, -1, true
+	// Without a branch a byte (the dots fall anywhere): bad collects a
+	// byte of no domain and an empty label (a dot first or after a dot),
+	// tld is whether no digit or '-' follows the last dot, dot is where
+	// that dot is.
+	var bad, digits uint
+	tld, prevDot, dot := uint(1), uint(1), -1
 	for i, c := range d {
-		switch domainClass[c] {
-		case dcLetter:
-		case dcDigit:
-			digits++
-			tld = false
-		case dcHyphen:
-			tld = false
-		case dcDot:
-			if i == dot+1 {
-				return false // an empty label (a leading dot, or "..")
-			}
-			dot, tld = i, true
-		default:
-			return false
+		f := uint(domainFlags[c])
+		isDot := f >> 3 & 1
+		bad |= f&1 | isDot&prevDot
+		digits += f >> 1 & 1
+		tld = isDot | tld&^(f>>2&1)
+		prevDot = isDot
+		if isDot != 0 {
+			dot = i
 		}
 	}
-	return tld && digits < 5 && dot > 0 && len(d)-dot > 2
+	return bad == 0 && tld != 0 && digits < 5 && dot > 0 && len(d)-dot > 2
 }
+
+// domainFlags has, per byte, what simpleDomain counts: 1 for a byte that is
+// not a letter, a digit, '-' or '.', 2 for a digit, 4 for a digit or '-'
+// (no top-level domain has them), 8 for '.'.
+var domainFlags = func() (t [256]uint8) {
+	for c := range t {
+		switch domainClass[c] {
+		case dcOther:
+			t[c] = 1
+		case dcDigit:
+			t[c] = 2 | 4
+		case dcHyphen:
+			t[c] = 4
+		case dcDot:
+			t[c] = 8
+		}
+	}
+	return t
+}()
 
 const (
 	dcOther = iota
