@@ -197,6 +197,9 @@ type textEscapes struct {
 	// pairs, in order).
 	esc     [][2]int
 	decoded bool // any escape was decoded, or read as a boundary
+	// slashes and pages: a script's backslash escape, and a page's or a
+	// link's escape, were read.
+	slashes, pages bool
 }
 
 // decodeTextEscapes reads the escapes a script or a page may hide a value
@@ -211,15 +214,33 @@ func decodeTextEscapes(src []byte) textEscapes {
 }
 
 // decode is decodeTextEscapes into t, whose storage it reuses.
-func (t *textEscapes) decode(src []byte) {
+func (t *textEscapes) decode(src []byte) { t.decodeKinds(src, false) }
+
+// decodePage is decode without a script's backslash escapes: the text as
+// a page or a link shows it ("1865557058&#57;\uff21" shows a mobile and
+// an escape).
+func (t *textEscapes) decodePage(src []byte) { t.decodeKinds(src, true) }
+
+func (t *textEscapes) decodeKinds(src []byte, pageOnly bool) {
 	t.dec, t.offs, t.esc, t.decoded = t.dec[:0], t.offs[:0], t.esc[:0], false
+	t.slashes, t.pages = false, false
 	for i := 0; i < len(src); {
 		if src[i] == '\\' && i+1 < len(src) && src[i+1] == '\\' {
 			t.dec, t.offs = append(t.dec, '\\', '\\'), append(t.offs, int32(i), int32(i+1))
 			i += 2
 			continue
 		}
-		r, n := escapeAt(src, i)
+		r, n := rune(0), 0
+		if !pageOnly || src[i] != '\\' {
+			r, n = escapeAt(src, i)
+		}
+		if n > 0 {
+			if src[i] == '\\' {
+				t.slashes = true
+			} else {
+				t.pages = true
+			}
+		}
 		if n == 0 {
 			t.dec, t.offs = append(t.dec, src[i]), append(t.offs, int32(i))
 			i++
@@ -480,11 +501,12 @@ func plusEscapeBetweenDigits(src []byte, i, j int) bool {
 	if i == 0 || j >= len(src) {
 		return false
 	}
+	// Only a digit as written stands before it: after the end of another
+	// escape (tel%3A%2B886…, &#58;&#43;…) the '+' is a country code's.
 	p, n := src[i-1], src[j]
-	after := p >= '0' && p <= '9' || p == ';' ||
-		i >= 3 && src[i-3] == '%' && isHexDigit(src[i-2]) && isHexDigit(p) ||
+	after := p >= '0' && p <= '9' && !(i >= 3 && src[i-3] == '%') ||
 		i >= 3 && src[i-3] == 0xEF && src[i-2] == 0xBC && p >= 0x90 && p <= 0x99
-	before := n >= '0' && n <= '9' || n == '%' || n == '&' || n == '\\' ||
+	before := n >= '0' && n <= '9' ||
 		n == 0xEF && j+2 < len(src) && src[j+1] == 0xBC && src[j+2] >= 0x90 && src[j+2] <= 0x99
 	return after && before
 }

@@ -139,6 +139,7 @@ type escScratch struct {
 	ix, marks []uint64
 	te, te2   textEscapes
 	tj        textEscapes // escapedView's reading of JSON escapes
+	tp        textEscapes // and of a page's and a link's alone
 	fs2       []detectors.Finding
 	spans     []escSpan
 }
@@ -1081,16 +1082,29 @@ func (w *walker) leaf(start, end int, text []byte, s slot, raw bool) error {
 			return nil
 		}
 	}
+	if !raw && w.src[start] == '"' && escapesAlnum(w.src[start+1:end-1]) {
+		if holdsJSON(text) {
+			// JSON in the string is walked as JSON (scanText's first
+			// step); text that only starts like it is read as below.
+			if out, changed, ok, err := w.nested(text, s); ok || err != nil {
+				if err == nil && changed {
+					w.replace(start, end, out)
+				}
+				return err
+			}
+		}
+		// An escape in the string stands for a letter or a digit, which
+		// a page showing the JSON shows as an escape (13812345678\u0031:
+		// one number to JSON.parse, a mobile to the eye): it is read as
+		// written, as JSON.parse gives it, and as a page or a link shows
+		// either, each value once. Other escapes mark a boundary either
+		// way, and the string is read as JSON.parse gives it.
+		w.rawString(start, end, s.typ())
+		return nil
+	}
 	out, changed, err := w.scanText(text, s)
 	if err == nil && changed {
 		w.replace(start, end, out)
-	} else if err == nil && !raw && w.src[start] == '"' && escapesAlnum(w.src[start+1:end-1]) {
-		// Nothing found as JSON.parse reads the string: it is read as
-		// written too, when an escape in it stands for a letter or a
-		// digit, which a page showing the JSON shows as an escape
-		// (13812345678\u0031: one number to JSON.parse, a mobile to
-		// the eye). Other escapes mark a boundary either way.
-		w.rawString(start, end, s.typ())
 	}
 	return err
 }
@@ -1115,12 +1129,17 @@ func escapesAlnum(s []byte) bool {
 }
 
 // rawString content-scans the string src[start:end], which holds escapes,
-// as it is written, and rewrites what it finds in place, escapes and all.
-// A view that would not be a valid JSON string is redacted whole.
+// as it is written, as JSON.parse gives it, and as a page or a link shows
+// each (escapedView's readings), and rewrites what it finds in place,
+// escapes and all. A view that would not be a valid JSON string is
+// redacted whole.
 func (w *walker) rawString(start, end int, whole detectors.Type) {
 	content := w.src[start+1 : end-1]
 	w.fs = w.e.scanner.ScanWith(content, w.fs[:0], &w.ws)
-	out, changed := w.applyFindings(content, w.fs, whole)
+	out, changed, ok := w.escapedView(content, whole, 2)
+	if !ok {
+		out, changed = w.applyFindings(content, w.fs, whole)
+	}
 	if !changed {
 		return
 	}
@@ -1259,6 +1278,10 @@ func (w *walker) hide(from, to, n int) {
 // key content-scans an object key (scan all): a key that is personal data
 // is rewritten, or its member dropped.
 func (w *walker) key(start, end int, key []byte) (drop bool, err error) {
+	if raw := w.src[start+1 : end-1]; len(raw) != len(key) && escapesAlnum(raw) {
+		// Read as written too (rawString for keys).
+		return w.rawKey(start, end)
+	}
 	w.fs = w.e.scanner.ScanWith(key, w.fs[:0], &w.ws)
 	escaped := w.mayHoldTextEscape(key)
 	if escaped {
@@ -1278,11 +1301,6 @@ func (w *walker) key(start, end int, key []byte) (drop bool, err error) {
 		escaped = len(es.fs2) > 0
 	}
 	if len(w.fs) == 0 && !escaped {
-		// Nothing as JSON.parse reads the key: as written, when a JSON
-		// escape in it stands for a letter or a digit ({"13812345678\u0031": …}).
-		if raw := w.src[start+1 : end-1]; len(raw) != len(key) && escapesAlnum(raw) {
-			return w.rawKey(start, end)
-		}
 		return false, nil
 	}
 	// The member's path element, last in the path: its key is personal
@@ -1308,21 +1326,34 @@ func (w *walker) key(start, end int, key []byte) (drop bool, err error) {
 	return false, nil
 }
 
-// rawKey content-scans the key src[start:end], which holds escapes, as it
-// is written (rawString for keys).
+// rawKey content-scans the key src[start:end], whose escapes stand for a
+// letter or a digit, as rawString does a string ({"13812345678\u0031": …});
+// a value found whose type the role drops drops the member.
 func (w *walker) rawKey(start, end int) (drop bool, err error) {
 	raw := w.src[start+1 : end-1]
 	w.fs = w.e.scanner.ScanWith(raw, w.fs[:0], &w.ws)
-	if len(w.fs) == 0 {
-		return false, nil
+	spans, _ := w.escSpans(raw, 2)
+	found := len(w.fs) > 0 || len(spans) > 0
+	for _, sp := range spans {
+		if w.d.Action(sp.t) == config.Drop {
+			w.esc.spans = spans[:0]
+			w.path[len(w.path)-1].pii = true
+			w.record(sp.t, config.Drop)
+			return true, nil
+		}
 	}
-	w.path[len(w.path)-1].pii = true
+	w.esc.spans = spans[:0]
 	for _, f := range w.fs {
 		if w.d.Action(f.Type) == config.Drop {
+			w.path[len(w.path)-1].pii = true
 			w.record(f.Type, config.Drop)
 			return true, nil
 		}
 	}
+	if !found {
+		return false, nil
+	}
+	w.path[len(w.path)-1].pii = true
 	w.keyMark, w.keyLast = len(w.out), w.last // for dropRange
 	w.rawString(start, end, detectors.Unknown)
 	return false, nil
@@ -1684,6 +1715,21 @@ type escSpan struct {
 // false, and nothing done, when decoding finds nothing more; the view is
 // in w.tbuf.
 func (w *walker) escapedView(src []byte, whole detectors.Type, levels int) (view []byte, changed, ok bool) {
+	spans, ok := w.escSpans(src, levels)
+	es := w.esc
+	defer func() { es.spans = spans[:0] }()
+	if !ok {
+		return nil, false, false
+	}
+	return w.applySpans(src, spans, whole)
+}
+
+// escSpans returns the values found in src (the plain scan's, w.fs, and
+// each decoded reading's, in src's offsets, a span extended over the
+// escapes it starts or ends in), and false when the decoded readings find
+// nothing the plain scan did not (nor cut an escape): the caller then
+// applies the plain findings itself. The spans are in es.spans's storage.
+func (w *walker) escSpans(src []byte, levels int) ([]escSpan, bool) {
 	es := w.scratch()
 	te, tj := &es.te, &es.tj
 	te.decode(src)
@@ -1691,11 +1737,10 @@ func (w *walker) escapedView(src []byte, whole detectors.Type, levels int) (view
 	if levels > 1 {
 		tj.decodeJSON(src)
 	}
-	if len(te.esc) == 0 && !tj.decoded {
-		return nil, false, false
-	}
 	spans := es.spans[:0]
-	defer func() { es.spans = spans[:0] }()
+	if len(te.esc) == 0 && !tj.decoded {
+		return spans, false
+	}
 	cut := false
 	for _, f := range w.fs {
 		s, e := outsideEscapes(te.esc, f.Start, f.End)
@@ -1730,6 +1775,18 @@ func (w *walker) escapedView(src []byte, whole detectors.Type, levels int) (view
 		for _, f := range es.fs2 {
 			add(escSpan{int(te.offs[f.Start]), int(te.offs[f.End]), te.dec[f.Start:f.End], f.Type})
 		}
+		if tp := &es.tp; te.slashes && te.pages {
+			// A page's or a link's escapes alone, a script's left as
+			// they are written: a page showing the text shows
+			// "1865557058&#57;\uff21" as a mobile and an escape.
+			if tp.decodePage(src); tp.decoded {
+				k = 0
+				es.fs2 = w.e.scanner.ScanWith(tp.dec, es.fs2[:0], &w.ws)
+				for _, f := range es.fs2 {
+					add(escSpan{int(tp.offs[f.Start]), int(tp.offs[f.End]), tp.dec[f.Start:f.End], f.Type})
+				}
+			}
+		}
 	}
 	if tj.decoded {
 		// What JSON.parse gives a script ("13812345678%31\n" holds a
@@ -1752,7 +1809,7 @@ func (w *walker) escapedView(src []byte, whole detectors.Type, levels int) (view
 		}
 	}
 	if !more && !cut {
-		return nil, false, false
+		return spans, false
 	}
 	slices.SortFunc(spans, func(a, b escSpan) int {
 		if a.start != b.start {
@@ -1760,6 +1817,13 @@ func (w *walker) escapedView(src []byte, whole detectors.Type, levels int) (view
 		}
 		return b.end - a.end
 	})
+	return spans, true
+}
+
+// applySpans counts the values escSpans found in src (a value read two
+// ways, overlapping, once) and returns the view: each replaced, escapes
+// and all, by its view; in w.tbuf.
+func (w *walker) applySpans(src []byte, spans []escSpan, whole detectors.Type) (view []byte, changed, ok bool) {
 	out := w.tbuf[:0]
 	prev, mark, changed := 0, 0, false
 	var last detectors.Type
