@@ -379,9 +379,16 @@ func (e *Engine) key(k []byte) keyInfo {
 	ki := keyInfo{names: t, clean: len(e.scanner.ScanWith(k, nil, &ws)) == 0}
 	if ki.clean && mayHoldTextEscape(k) {
 		// Nor with a page's and a link's escapes decoded
-		// ({"1381234567&#56;": …}).
+		// ({"1381234567&#56;": …}), nor with those alone where a
+		// script's are there too ({"C:\\uploads\\1597194377%35.jpg": …}).
 		if te := decodeTextEscapes(k); te.decoded {
 			ki.clean = len(e.scanner.ScanWith(te.dec, nil, &ws)) == 0
+			if ki.clean && te.slashes && te.pages {
+				var tp textEscapes
+				if tp.decodePage(k); tp.decoded {
+					ki.clean = len(e.scanner.ScanWith(tp.dec, nil, &ws)) == 0
+				}
+			}
 		}
 	}
 	if ki.clean {

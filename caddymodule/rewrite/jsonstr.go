@@ -501,14 +501,13 @@ func plusEscapeBetweenDigits(src []byte, i, j int) bool {
 	if i == 0 || j >= len(src) {
 		return false
 	}
-	// Only a digit as written stands before it: after the end of another
-	// escape (tel%3A%2B886…, &#58;&#43;…) the '+' is a country code's.
-	p, n := src[i-1], src[j]
-	after := p >= '0' && p <= '9' && !(i >= 3 && src[i-3] == '%') ||
-		i >= 3 && src[i-3] == 0xEF && src[i-2] == 0xBC && p >= 0x90 && p <= 0x99
+	// A digit (or an escape of one) stands before it: after the end of
+	// another escape (tel%3A%2B886…, &#58;&#43;…) the '+' is a country
+	// code's.
+	n := src[j]
 	before := n >= '0' && n <= '9' ||
 		n == 0xEF && j+2 < len(src) && src[j+1] == 0xBC && src[j+2] >= 0x90 && src[j+2] <= 0x99
-	return after && before
+	return before && digitBefore(src, i)
 }
 
 // decodeJSON reads src, a JSON string's text without its quotes, as
@@ -582,13 +581,39 @@ func plusBetweenDigits(src []byte, i int) bool {
 	if i == 0 || i+1 >= len(src) {
 		return false
 	}
-	p, n := src[i-1], src[i+1]
-	after := p >= '0' && p <= '9' || p == ';' ||
-		i >= 3 && src[i-3] == '%' && isHexDigit(src[i-2]) && isHexDigit(p) ||
-		i >= 3 && src[i-3] == 0xEF && src[i-2] == 0xBC && p >= 0x90 && p <= 0x99
+	n := src[i+1]
 	before := n >= '0' && n <= '9' || n == '%' || n == '&' || n == '\\' ||
 		n == 0xEF && i+3 < len(src) && src[i+2] == 0xBC && src[i+3] >= 0x90 && src[i+3] <= 0x99
-	return after && before
+	return before && digitBefore(src, i)
+}
+
+// digitBefore reports whether what ends at src[i] (exclusive) is a digit:
+// an ASCII or a full-width one as written, or an escape of one (%31,
+// &#49;, \u0031). The end of another escape (&nbsp;, %3A, \u00a0) is not.
+func digitBefore(src []byte, i int) bool {
+	if i == 0 {
+		return false
+	}
+	p := src[i-1]
+	switch {
+	case i >= 3 && src[i-3] == '%' && isHexDigit(src[i-2]) && isHexDigit(p):
+		r, n := percentAt(src, i-3)
+		return n == 3 && r >= '0' && r <= '9'
+	case i >= 6 && src[i-6] == '\\' && src[i-5] == 'u' && isHexDigit(p):
+		r, ok := hex4(src, i-4)
+		return ok && (r >= '0' && r <= '9' || r >= 0xFF10 && r <= 0xFF19)
+	case p == ';':
+		for j := i - 2; j >= 0 && j >= i-12; j-- {
+			if src[j] == '&' {
+				r, n := charRefAt(src, j)
+				return j+n == i && (r >= '0' && r <= '9' || r >= 0xFF10 && r <= 0xFF19)
+			}
+		}
+		return false
+	case p >= '0' && p <= '9':
+		return true
+	}
+	return i >= 3 && src[i-3] == 0xEF && src[i-2] == 0xBC && p >= 0x90 && p <= 0x99
 }
 
 func isHexDigit(c byte) bool { return c >= '0' && c <= '9' || c|0x20 >= 'a' && c|0x20 <= 'f' }

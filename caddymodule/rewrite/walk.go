@@ -138,8 +138,9 @@ type walker struct {
 type escScratch struct {
 	ix, marks []uint64
 	te, te2   textEscapes
-	tj        textEscapes // escapedView's reading of JSON escapes
-	tp        textEscapes // and of a page's and a link's alone
+	tj        textEscapes    // escapedView's reading of JSON escapes
+	tp, tp2   textEscapes    // and of a page's and a link's alone
+	first     detectors.Type // the type of the first value applySpans rewrote
 	fs2       []detectors.Finding
 	spans     []escSpan
 }
@@ -1113,6 +1114,16 @@ func (w *walker) leaf(start, end int, text []byte, s slot, raw bool) error {
 // or a full-width letter or digit.
 func escapesAlnum(s []byte) bool {
 	for i := bytes.IndexByte(s, '\\'); i >= 0; {
+		if i+1 < len(s) && s[i+1] == '\\' {
+			// An escaped backslash: what follows is not an escape.
+			i += 2
+			k := bytes.IndexByte(s[i:], '\\')
+			if k < 0 {
+				break
+			}
+			i += k
+			continue
+		}
 		r, n := escapeAt(s, i)
 		if r >= 0 && (r < utf8.RuneSelf && (isDigit(byte(r)) || byte(r)|0x20 >= 'a' && byte(r)|0x20 <= 'z') ||
 			r >= 0xFF10 && r <= 0xFF19 || r >= 0xFF21 && r <= 0xFF3A || r >= 0xFF41 && r <= 0xFF5A) {
@@ -1145,8 +1156,14 @@ func (w *walker) rawString(start, end int, whole detectors.Type) {
 	}
 	w.repl = append(append(append(w.repl[:0], '"'), out...), '"')
 	if !json.Valid(w.repl) {
+		t := whole
+		if len(w.fs) > 0 {
+			t = w.fs[0].Type
+		} else if w.esc != nil && w.esc.first != detectors.Unknown {
+			t = w.esc.first
+		}
 		w.flush(start)
-		w.out = append(redact(append(w.out, '"'), w.fs[0].Type), '"')
+		w.out = append(redact(append(w.out, '"'), t), '"')
 		w.last = end
 		return
 	}
@@ -1286,19 +1303,30 @@ func (w *walker) key(start, end int, key []byte) (drop bool, err error) {
 	escaped := w.mayHoldTextEscape(key)
 	if escaped {
 		// As values are: with a page's and a link's escapes decoded
-		// ({"1381234567&#56;": …}). A value found so whose type is
-		// dropped drops the member.
-		es := w.scratch()
-		es.te.decode(key)
-		es.fs2 = w.e.scanner.ScanWith(es.te.dec, es.fs2[:0], &w.ws)
-		for _, f := range es.fs2 {
-			if w.d.Action(f.Type) == config.Drop {
+		// ({"1381234567&#56;": …}), and with a page's or a link's
+		// alone. A value found so whose type is dropped drops the
+		// member.
+		spans, ok := w.escSpans(key, 1)
+		for _, sp := range spans {
+			if w.d.Action(sp.t) == config.Drop {
+				w.esc.spans = spans[:0]
 				w.path[len(w.path)-1].pii = true
-				w.record(f.Type, config.Drop)
+				w.record(sp.t, config.Drop)
 				return true, nil
 			}
 		}
-		escaped = len(es.fs2) > 0
+		if ok {
+			out, changed, _ := w.applySpans(key, spans, detectors.Unknown)
+			w.esc.spans = spans[:0]
+			w.path[len(w.path)-1].pii = true
+			if changed {
+				w.keyMark, w.keyLast = len(w.out), w.last // for dropRange
+				w.replace(start, end, out)
+			}
+			return false, nil
+		}
+		w.esc.spans = spans[:0]
+		escaped = false
 	}
 	if len(w.fs) == 0 && !escaped {
 		return false, nil
@@ -1312,14 +1340,7 @@ func (w *walker) key(start, end int, key []byte) (drop bool, err error) {
 			return true, nil
 		}
 	}
-	out, changed, ok := []byte(nil), false, false
-	if escaped {
-		out, changed, ok = w.escapedView(key, detectors.Unknown, 1)
-	}
-	if !ok {
-		out, changed = w.applyFindings(key, w.fs, detectors.Unknown)
-	}
-	if changed {
+	if out, changed := w.applyFindings(key, w.fs, detectors.Unknown); changed {
 		w.keyMark, w.keyLast = len(w.out), w.last // for dropRange
 		w.replace(start, end, out)
 	}
@@ -1758,6 +1779,13 @@ func (w *walker) escSpans(src []byte, levels int) ([]escSpan, bool) {
 	// and type) is found by walking both lists once.
 	plain, k := len(spans), 0
 	add := func(sp escSpan) {
+		// A reading that leaves some escapes as they are written (a
+		// page's alone) may find a value that starts or ends inside one
+		// (\nxxbm@…): it takes the whole escape in.
+		sp.start, sp.end = outsideEscapes(te.esc, sp.start, sp.end)
+		if tj.decoded {
+			sp.start, sp.end = outsideEscapes(tj.esc, sp.start, sp.end)
+		}
 		for k < plain && spans[k].start < sp.start {
 			k++
 		}
@@ -1806,6 +1834,17 @@ func (w *walker) escSpans(src []byte, levels int) ([]escSpan, bool) {
 					add(escSpan{int(tj.offs[te2.offs[f.Start]]), int(tj.offs[te2.offs[f.End]]), te2.dec[f.Start:f.End], f.Type})
 				}
 			}
+			if tp2 := &es.tp2; te2.slashes && te2.pages {
+				// …and a page's escapes alone on it
+				// ("1572252969\u0026#50;\\Users" gives 1572252969&#50;\Users).
+				if tp2.decodePage(tj.dec); tp2.decoded {
+					k = 0
+					es.fs2 = w.e.scanner.ScanWith(tp2.dec, es.fs2[:0], &w.ws)
+					for _, f := range es.fs2 {
+						add(escSpan{int(tj.offs[tp2.offs[f.Start]]), int(tj.offs[tp2.offs[f.End]]), tp2.dec[f.Start:f.End], f.Type})
+					}
+				}
+			}
 		}
 	}
 	if !more && !cut {
@@ -1824,6 +1863,7 @@ func (w *walker) escSpans(src []byte, levels int) ([]escSpan, bool) {
 // ways, overlapping, once) and returns the view: each replaced, escapes
 // and all, by its view; in w.tbuf.
 func (w *walker) applySpans(src []byte, spans []escSpan, whole detectors.Type) (view []byte, changed, ok bool) {
+	w.scratch().first = detectors.Unknown
 	out := w.tbuf[:0]
 	prev, mark, changed := 0, 0, false
 	var last detectors.Type
@@ -1865,6 +1905,9 @@ func (w *walker) applySpans(src []byte, spans []escSpan, whole detectors.Type) (
 				prev = sp.end
 			}
 			continue
+		}
+		if !changed {
+			w.esc.first = sp.t
 		}
 		changed = true
 		out = append(out, src[prev:sp.start]...)
