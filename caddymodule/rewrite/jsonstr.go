@@ -589,31 +589,50 @@ func plusBetweenDigits(src []byte, i int) bool {
 
 // digitBefore reports whether what ends at src[i] (exclusive) is a digit:
 // an ASCII or a full-width one as written, or an escape of one (%31,
-// &#49;, \u0031). The end of another escape (&nbsp;, %3A, \u00a0) is not.
+// %EF%BC%91, &#49;, &#0000049, \u0031, \x31). The end of another escape
+// (&nbsp;, &#160, %3A, \u00a0, \x20) is not.
 func digitBefore(src []byte, i int) bool {
 	if i == 0 {
 		return false
 	}
 	p := src[i-1]
-	switch {
-	case i >= 3 && src[i-3] == '%' && isHexDigit(src[i-2]) && isHexDigit(p):
-		r, n := percentAt(src, i-3)
-		return n == 3 && r >= '0' && r <= '9'
-	case i >= 6 && src[i-6] == '\\' && src[i-5] == 'u' && isHexDigit(p):
-		r, ok := hex4(src, i-4)
-		return ok && (r >= '0' && r <= '9' || r >= 0xFF10 && r <= 0xFF19)
-	case p == ';':
-		for j := i - 2; j >= 0 && j >= i-12; j-- {
-			if src[j] == '&' {
-				r, n := charRefAt(src, j)
-				return j+n == i && (r >= '0' && r <= '9' || r >= 0xFF10 && r <= 0xFF19)
+	if i >= 3 && src[i-3] == '%' && isHexDigit(src[i-2]) && isHexDigit(p) {
+		// Percent-escapes: the character their last bytes spell (a
+		// full-width digit is three of them).
+		var b [4]byte
+		n, j := 0, i
+		for n < 4 && j >= 3 && src[j-3] == '%' && isHexDigit(src[j-2]) && isHexDigit(src[j-1]) {
+			b[3-n] = byte(hexDigit(src[j-2])<<4 | hexDigit(src[j-1]))
+			n++
+			j -= 3
+		}
+		r, _ := utf8.DecodeLastRune(b[4-n:])
+		return isDigitRune(r)
+	}
+	if p == ';' || p >= '0' && p <= '9' || p|0x20 >= 'a' && p|0x20 <= 'f' {
+		// The end of a reference (with its ';' or without) or of a
+		// script's escape? Its start is a few characters back.
+		k := i - 1
+		if p == ';' {
+			k--
+		}
+		for k >= 0 && i-k <= 40 && (src[k] >= '0' && src[k] <= '9' || src[k]|0x20 >= 'a' && src[k]|0x20 <= 'z' || src[k] == '#' || src[k] == '{') {
+			k--
+		}
+		if k >= 0 && (src[k] == '&' || src[k] == '\\') {
+			if r, n := escapeAt(src, k); n == i-k {
+				return isDigitRune(r)
 			}
 		}
+		if p >= '0' && p <= '9' {
+			return true // a digit as written
+		}
 		return false
-	case p >= '0' && p <= '9':
-		return true
 	}
 	return i >= 3 && src[i-3] == 0xEF && src[i-2] == 0xBC && p >= 0x90 && p <= 0x99
 }
+
+// isDigitRune reports whether r is an ASCII or a full-width digit.
+func isDigitRune(r rune) bool { return r >= '0' && r <= '9' || r >= 0xFF10 && r <= 0xFF19 }
 
 func isHexDigit(c byte) bool { return c >= '0' && c <= '9' || c|0x20 >= 'a' && c|0x20 <= 'f' }
