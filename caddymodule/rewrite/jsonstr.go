@@ -505,7 +505,7 @@ func plusEscapeBetweenDigits(src []byte, i, j int) bool {
 	// another escape (tel%3A%2B886…, &#58;&#43;…) the '+' is a country
 	// code's.
 	n := src[j]
-	before := n >= '0' && n <= '9' ||
+	before := n >= '0' && n <= '9' || n == '%' || n == '&' || n == '\\' ||
 		n == 0xEF && j+2 < len(src) && src[j+1] == 0xBC && src[j+2] >= 0x90 && src[j+2] <= 0x99
 	return before && digitBefore(src, i)
 }
@@ -609,17 +609,25 @@ func digitBefore(src []byte, i int) bool {
 		r, _ := utf8.DecodeLastRune(b[4-n:])
 		return isDigitRune(r)
 	}
-	if p == ';' || p >= '0' && p <= '9' || p|0x20 >= 'a' && p|0x20 <= 'f' {
+	if p == ';' || p == '}' || p >= '0' && p <= '9' || p|0x20 >= 'a' && p|0x20 <= 'f' {
 		// The end of a reference (with its ';' or without) or of a
-		// script's escape? Its start is a few characters back.
+		// script's escape? Its start is back over its letters and
+		// digits (a scan that stops at the character before them, so
+		// each '+' reads only its own stretch: linear).
 		k := i - 1
-		if p == ';' {
+		if p == ';' || p == '}' {
 			k--
 		}
-		for k >= 0 && i-k <= 40 && (src[k] >= '0' && src[k] <= '9' || src[k]|0x20 >= 'a' && src[k]|0x20 <= 'z' || src[k] == '#' || src[k] == '{') {
+		for k >= 0 && (src[k] >= '0' && src[k] <= '9' || src[k]|0x20 >= 'a' && src[k]|0x20 <= 'z' || src[k] == '#' || src[k] == '{') {
 			k--
 		}
-		if k >= 0 && (src[k] == '&' || src[k] == '\\') {
+		// A backslash that an escaped backslash ends (\\151) starts
+		// nothing.
+		slashes := 0
+		for j := k; j >= 0 && src[j] == '\\'; j-- {
+			slashes++
+		}
+		if k >= 0 && (src[k] == '&' || src[k] == '\\' && slashes%2 == 1) {
 			if r, n := escapeAt(src, k); n == i-k {
 				return isDigitRune(r)
 			}

@@ -1691,22 +1691,44 @@ func (w *walker) indexEscapes() {
 // a run long enough for a value (138+1234+5678; not the offset in
 // 2024-05-01T08:00:00+08:00). Each run is read once.
 func plusRun(text []byte, i int) (bool, int) {
-	lo, hi := i, i
-	for lo > 0 && (isDigit(text[lo-1]) || text[lo-1] == '+') {
-		lo--
+	// A run holds ASCII digits, full-width ones (EF BC 90–99) and '+'.
+	fullWidthAt := func(j int) bool {
+		return j >= 0 && j+2 < len(text) && text[j] == 0xEF && text[j+1] == 0xBC && text[j+2] >= 0x90 && text[j+2] <= 0x99
 	}
-	for hi < len(text) && (isDigit(text[hi]) || text[hi] == '+') {
-		hi++
+	lo, hi := i, i
+	for lo > 0 {
+		if isDigit(text[lo-1]) || text[lo-1] == '+' {
+			lo--
+		} else if fullWidthAt(lo - 3) {
+			lo -= 3
+		} else {
+			break
+		}
+	}
+	for hi < len(text) {
+		if isDigit(text[hi]) || text[hi] == '+' {
+			hi++
+		} else if fullWidthAt(hi) {
+			hi += 3
+		} else {
+			break
+		}
 	}
 	digits, joins := 0, false
 	for j := lo; j < hi; j++ {
-		if isDigit(text[j]) {
+		switch {
+		case isDigit(text[j]):
 			digits++
-		} else if plusBetweenDigits(text, j) {
-			if j == lo || j == hi-1 {
-				return true, hi // an escape or a full-width digit beside it
+		case text[j] == '+':
+			if plusBetweenDigits(text, j) {
+				if j == lo || j == hi-1 {
+					return true, hi // an escape beside it
+				}
+				joins = true
 			}
-			joins = true
+		case fullWidthAt(j):
+			digits++
+			j += 2
 		}
 	}
 	return joins && digits >= minPlusRun, hi
