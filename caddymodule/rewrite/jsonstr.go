@@ -577,15 +577,7 @@ func (t *textEscapes) decodeJSON(src []byte) {
 // digits, as form data writes a group separator: after an ASCII or a
 // full-width digit or the end of an escape (';', a percent-escape's hex
 // digit), before an ASCII or a full-width digit or an escape.
-func plusBetweenDigits(src []byte, i int) bool {
-	if i == 0 || i+1 >= len(src) {
-		return false
-	}
-	n := src[i+1]
-	before := n >= '0' && n <= '9' || n == '%' || n == '&' || n == '\\' ||
-		n == 0xEF && i+3 < len(src) && src[i+2] == 0xBC && src[i+3] >= 0x90 && src[i+3] <= 0x99
-	return before && digitBefore(src, i)
-}
+func plusBetweenDigits(src []byte, i int) bool { return plusEscapeBetweenDigits(src, i, i+1) }
 
 // digitBefore reports whether what ends at src[i] (exclusive) is a digit:
 // an ASCII or a full-width one as written, or an escape of one (%31,

@@ -1110,6 +1110,19 @@ func (w *walker) leaf(start, end int, text []byte, s slot, raw bool) error {
 	return err
 }
 
+// wholeType is the type a view redacted whole is labelled with: the plain
+// scan's first value's, else the first value the escape readings
+// rewrote, else whole.
+func (w *walker) wholeType(whole detectors.Type) detectors.Type {
+	switch {
+	case len(w.fs) > 0:
+		return w.fs[0].Type
+	case w.esc != nil && w.esc.first != detectors.Unknown:
+		return w.esc.first
+	}
+	return whole
+}
+
 // escapesAlnum reports whether a backslash escape in s stands for an ASCII
 // or a full-width letter or digit.
 func escapesAlnum(s []byte) bool {
@@ -1147,23 +1160,30 @@ func escapesAlnum(s []byte) bool {
 func (w *walker) rawString(start, end int, whole detectors.Type) {
 	content := w.src[start+1 : end-1]
 	w.fs = w.e.scanner.ScanWith(content, w.fs[:0], &w.ws)
-	out, changed, ok := w.escapedView(content, whole, 2)
-	if !ok {
+	spans, ok := w.escSpans(content, 2)
+	w.writeRaw(start, end, spans, ok, whole)
+}
+
+// writeRaw rewrites in place the string (or key) src[start:end] whose
+// values rawString's readings found (spans, and ok as escSpans reports
+// it; the plain scan's in w.fs).
+func (w *walker) writeRaw(start, end int, spans []escSpan, ok bool, whole detectors.Type) {
+	content := w.src[start+1 : end-1]
+	var out []byte
+	changed := false
+	if ok {
+		out, changed, _ = w.applySpans(content, spans, whole)
+	} else {
 		out, changed = w.applyFindings(content, w.fs, whole)
 	}
+	w.esc.spans = spans[:0]
 	if !changed {
 		return
 	}
 	w.repl = append(append(append(w.repl[:0], '"'), out...), '"')
 	if !json.Valid(w.repl) {
-		t := whole
-		if len(w.fs) > 0 {
-			t = w.fs[0].Type
-		} else if w.esc != nil && w.esc.first != detectors.Unknown {
-			t = w.esc.first
-		}
 		w.flush(start)
-		w.out = append(redact(append(w.out, '"'), t), '"')
+		w.out = append(redact(append(w.out, '"'), w.wholeType(whole)), '"')
 		w.last = end
 		return
 	}
@@ -1307,13 +1327,10 @@ func (w *walker) key(start, end int, key []byte) (drop bool, err error) {
 		// alone. A value found so whose type is dropped drops the
 		// member.
 		spans, ok := w.escSpans(key, 1)
-		for _, sp := range spans {
-			if w.d.Action(sp.t) == config.Drop {
-				w.esc.spans = spans[:0]
-				w.path[len(w.path)-1].pii = true
-				w.record(sp.t, config.Drop)
-				return true, nil
-			}
+		if w.dropsKey(spans) {
+			w.path[len(w.path)-1].pii = true
+			w.esc.spans = spans[:0]
+			return true, nil
 		}
 		if ok {
 			out, changed, _ := w.applySpans(key, spans, detectors.Unknown)
@@ -1353,31 +1370,37 @@ func (w *walker) key(start, end int, key []byte) (drop bool, err error) {
 func (w *walker) rawKey(start, end int) (drop bool, err error) {
 	raw := w.src[start+1 : end-1]
 	w.fs = w.e.scanner.ScanWith(raw, w.fs[:0], &w.ws)
-	spans, _ := w.escSpans(raw, 2)
-	found := len(w.fs) > 0 || len(spans) > 0
-	for _, sp := range spans {
-		if w.d.Action(sp.t) == config.Drop {
-			w.esc.spans = spans[:0]
-			w.path[len(w.path)-1].pii = true
-			w.record(sp.t, config.Drop)
-			return true, nil
-		}
-	}
-	w.esc.spans = spans[:0]
-	for _, f := range w.fs {
-		if w.d.Action(f.Type) == config.Drop {
-			w.path[len(w.path)-1].pii = true
-			w.record(f.Type, config.Drop)
-			return true, nil
-		}
-	}
-	if !found {
+	spans, ok := w.escSpans(raw, 2)
+	if len(w.fs) == 0 && len(spans) == 0 {
+		w.esc.spans = spans[:0]
 		return false, nil
 	}
 	w.path[len(w.path)-1].pii = true
+	if w.dropsKey(spans) {
+		w.esc.spans = spans[:0]
+		return true, nil
+	}
 	w.keyMark, w.keyLast = len(w.out), w.last // for dropRange
-	w.rawString(start, end, detectors.Unknown)
+	w.writeRaw(start, end, spans, ok, detectors.Unknown)
 	return false, nil
+}
+
+// dropsKey reports whether a value found in a key (in spans or in the
+// plain scan, w.fs) is of a type the role drops, and counts that drop.
+func (w *walker) dropsKey(spans []escSpan) bool {
+	for _, sp := range spans {
+		if w.d.Action(sp.t) == config.Drop {
+			w.record(sp.t, config.Drop)
+			return true
+		}
+	}
+	for _, f := range w.fs {
+		if w.d.Action(f.Type) == config.Drop {
+			w.record(f.Type, config.Drop)
+			return true
+		}
+	}
+	return false
 }
 
 // scanText finds personal data in text and returns the agent's view of it.
@@ -1546,7 +1569,7 @@ func (w *walker) text(src []byte) {
 	w.src = src
 	w.fs = w.e.scanner.ScanWith(src, w.fs[:0], &w.ws)
 	if w.esc != nil {
-		w.esc.fs2 = w.esc.fs2[:0]
+		w.esc.first = detectors.Unknown
 	}
 	out, changed, ok := []byte(nil), false, false
 	if mayHoldTextEscape(src) {
@@ -1564,13 +1587,7 @@ func (w *walker) text(src []byte) {
 	if levels == 2 && !json.Valid(out) {
 		// A view that is no longer the JSON string it was (a value
 		// decoded from escapes may hold a quote): redacted whole.
-		t := detectors.Unknown
-		if len(w.fs) > 0 {
-			t = w.fs[0].Type
-		} else if w.esc != nil && len(w.esc.fs2) > 0 {
-			t = w.esc.fs2[0].Type
-		}
-		out = append(redact(append(w.tbuf[:0], '"'), t), '"')
+		out = append(redact(append(w.tbuf[:0], '"'), w.wholeType(detectors.Unknown)), '"')
 		w.tbuf = out
 	}
 	w.flush(0)
