@@ -98,13 +98,17 @@ type Mask struct {
 	// upstream had.
 	NoReencode bool `json:"no_reencode,omitempty"`
 
-	refs    []ruleRef // the role rules read from a Caddyfile, checked against the pii option
-	app     *App
-	table   *config.Table
-	engine  *rewrite.Engine
-	logger  *zap.Logger
-	metrics *metrics
-	strip   []string
+	refs   []ruleRef // the role rules read from a Caddyfile, checked against the pii option
+	app    *App
+	table  *config.Table
+	engine *rewrite.Engine
+	// headerEngine reads response headers (maskHeaders); customTypes:
+	// the policy defines types of its own, which any header may hold.
+	headerEngine *rewrite.Engine
+	customTypes  bool
+	logger       *zap.Logger
+	metrics      *metrics
+	strip        []string
 	// refuseData: 2xx responses in a data format other than JSON are
 	// refused (DataFormats).
 	refuseData bool
@@ -165,6 +169,21 @@ func (m *Mask) provisionWith(app *App) error {
 	}); err != nil {
 		return err
 	}
+	// Response headers are read as one JSON object by an engine of their
+	// own: every value content-scanned, every name a key name, whatever
+	// the route's field rules and scan mode (maskHeaders).
+	hdrRoute, err := config.CompileRoute(config.Route{Scan: config.ScanAll.String()})
+	if err != nil {
+		return err
+	}
+	if m.headerEngine, err = rewrite.New(rewrite.Options{
+		Route:   hdrRoute,
+		Table:   m.table,
+		HashKey: m.app.hashKey,
+	}); err != nil {
+		return err
+	}
+	m.customTypes = len(m.table.Custom()) > 0
 	if m.table.Uses(config.Hash) && m.app.hashKey == nil {
 		return fmt.Errorf("a role uses hash, which needs hash_key in the pii app")
 	}

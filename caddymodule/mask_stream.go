@@ -136,7 +136,7 @@ func (s *streamer) result() string {
 	if s.mw.out.Result == resultRefused {
 		return resultRefused
 	}
-	if s.mw.out.Summary.Changed {
+	if s.mw.out.Summary.Changed || s.mw.headerChanged {
 		return resultRewritten
 	}
 	return resultUnchanged

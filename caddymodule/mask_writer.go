@@ -79,6 +79,10 @@ type maskWriter struct {
 	buf             *bytes.Buffer
 	stream          *streamer
 	hdr             [3]string // storage for the header values the writer sets
+	// headerChanged: maskHeaders changed the header. (Summary.Changed
+	// says whether the body's view is the engine's own buffer, not the
+	// upstream's: the header does not set it.)
+	headerChanged bool
 }
 
 func (mw *maskWriter) release() {
@@ -102,7 +106,10 @@ func (mw *maskWriter) WriteHeader(status int) {
 		return
 	}
 	if status >= 100 && status < 200 && status != http.StatusSwitchingProtocols {
-		mw.w.WriteHeader(status) // 103 Early Hints and the like carry no data
+		// 103 Early Hints and the like carry no body, but their header
+		// fields (Link) are read as the final response's are.
+		mw.maskHeaders(mw.w.Header())
+		mw.w.WriteHeader(status)
 		return
 	}
 	mw.wroteHeader = true
@@ -117,6 +124,7 @@ func (mw *maskWriter) WriteHeader(status int) {
 			mw.mode = modeUpgraded
 			mw.out.Result, mw.out.Reason = resultPassed, reasonWebSocket
 			mw.sentHeader = true
+			mw.maskHeaders(h)
 			mw.w.WriteHeader(status)
 			return
 		}
@@ -420,6 +428,7 @@ func (mw *maskWriter) fixHeader(keepEncoding bool) {
 		"X-Lighttpd-Send-Tempfile", "X-Reproxy-Url", "X-Litespeed-Location"} {
 		delete(h, k)
 	}
+	mw.maskHeaders(h)
 	for k := range h {
 		// CDN-Cache-Control and the targeted fields named after it
 		// (RFC 9213: Cloudflare-CDN-Cache-Control, …).
@@ -688,6 +697,9 @@ func (mw *maskWriter) finish() error {
 		return nil
 	case modeNoBody:
 		mw.out.Result = resultUnchanged
+		if mw.headerChanged {
+			mw.out.Result = resultRewritten // the header was
+		}
 		return nil
 	}
 
@@ -881,8 +893,11 @@ func (mw *maskWriter) finish() error {
 
 // send writes the agent's view.
 func (mw *maskWriter) send(body []byte, encoded bool, result string) error {
-	mw.out.Result = result
 	mw.fixHeader(encoded)
+	if result == resultUnchanged && mw.headerChanged {
+		result = resultRewritten // the header was
+	}
+	mw.out.Result = result
 	h := mw.w.Header()
 	mw.hdr[2] = strconv.Itoa(len(body))
 	h["Content-Length"] = mw.hdr[2:3:3]

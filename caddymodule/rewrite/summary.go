@@ -88,6 +88,10 @@ func (s *Summary) addN(t detectors.Type, a config.Action, n int) {
 	s.Counts = append(s.Counts, Count{Type: t, Action: a, N: n}) // not reached: the first value added the entry
 }
 
+// Merge adds what o counted, and the paths it recorded, to s. o must come
+// from an engine without field rules (the gateway's reading of headers).
+func (s *Summary) Merge(o *Summary) { s.merge(o) }
+
 // merge adds what o counted to s, as if s had counted it after what it
 // has: a nested walker counts into a summary of its own, merged when the
 // text it walks turns out to be JSON.
