@@ -212,12 +212,12 @@ func TestResponseHeadersFastPath(t *testing.T) {
 		"Server":         {"Caddy"},
 		"X-Powered-By":   {"Express"},
 	}
-	if n := testing.AllocsPerRun(100, func() { mw.maskHeaders(h) }); n != 0 {
+	if n := testing.AllocsPerRun(100, func() { mw.maskHeaders(h, true) }); n != 0 {
 		t.Errorf("%v allocations", n)
 	}
 	// A Date or Content-Type that is not what HTTP says is read.
 	h = http.Header{"Date": {tMobile}, "Content-Type": {"text/csv; name=" + tMobile + ".csv"}}
-	mw.maskHeaders(h)
+	mw.maskHeaders(h, true)
 	if got := h.Get("Date") + " " + h.Get("Content-Type"); got != "138****5678 text/csv; name=138****5678.csv" {
 		t.Errorf("%q", got)
 	}
@@ -322,5 +322,28 @@ func TestResponseHeadersKeepBuffersApart(t *testing.T) {
 		if want := `{"note":"***@example.com","pad":"` + pad + `"}`; rec.Body.String() != want {
 			t.Fatalf("view %d: %s, want %s", i, rec.Body, want)
 		}
+	}
+}
+
+// TestResponseHeadersEncodedWords: RFC 2047 encoded-words are read in the
+// charset they name (GBK here, as a Chinese legacy app writes them); a
+// masked one goes out decoded and masked, an unmasked one as sent, and
+// one in a charset no browser knows is removed.
+func TestResponseHeadersEncodedWords(t *testing.T) {
+	m := headerMask(t, "online_agent")
+	// "客户_13812345678.json" in GBK, base64.
+	gbk := `attachment; filename="=?GBK?B?v827p18xMzgxMjM0NTY3OC5qc29u?="`
+	plain := `attachment; filename="=?UTF-8?B?5a6i5oi3Lmpzb24=?="` // 客户.json
+	rec, _ := serveHeaders(t, m, http.MethodGet, 200, http.Header{
+		"Content-Type": {"application/json"}, "Content-Disposition": {gbk},
+		"X-Note": {plain}, "X-Other": {"=?x-unknown?B?MTM4MTIzNDU2Nzg=?="}})
+	if got := rec.Header().Get("Content-Disposition"); got != `attachment; filename="客户_138****5678.json"` {
+		t.Errorf("GBK encoded-word: %q", got)
+	}
+	if got := rec.Header().Get("X-Note"); got != plain {
+		t.Errorf("an encoded-word with nothing to mask: %q, want it as sent", got)
+	}
+	if v, ok := rec.Header()["X-Other"]; ok {
+		t.Errorf("an encoded-word in an unknown charset: %q not removed", v)
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/piigate/piigate/caddymodule/rewrite"
 	"github.com/piigate/piigate/config"
+	"github.com/piigate/piigate/detectors"
 )
 
 func init() {
@@ -102,13 +103,16 @@ type Mask struct {
 	app    *App
 	table  *config.Table
 	engine *rewrite.Engine
-	// headerEngine reads response headers (maskHeaders); customTypes:
-	// the policy defines types of its own, which any header may hold.
-	headerEngine *rewrite.Engine
-	customTypes  bool
-	logger       *zap.Logger
-	metrics      *metrics
-	strip        []string
+	// headerEngine reads response headers (maskHeaders), when
+	// headerScanner, the detectors alone, finds something in one or it
+	// holds more than text; customTypes: the policy defines types of its
+	// own, which a value may hold without any byte MayMatch looks for.
+	headerEngine  *rewrite.Engine
+	headerScanner *detectors.Scanner
+	customTypes   bool
+	logger        *zap.Logger
+	metrics       *metrics
+	strip         []string
 	// refuseData: 2xx responses in a data format other than JSON are
 	// refused (DataFormats).
 	refuseData bool
@@ -184,6 +188,9 @@ func (m *Mask) provisionWith(app *App) error {
 		return err
 	}
 	m.customTypes = len(m.table.Custom()) > 0
+	if m.headerScanner, err = detectors.NewScanner(detectors.Options{Custom: m.table.Custom(), NoConfidence: true}); err != nil {
+		return err
+	}
 	if m.table.Uses(config.Hash) && m.app.hashKey == nil {
 		return fmt.Errorf("a role uses hash, which needs hash_key in the pii app")
 	}

@@ -108,7 +108,7 @@ func (mw *maskWriter) WriteHeader(status int) {
 	if status >= 100 && status < 200 && status != http.StatusSwitchingProtocols {
 		// 103 Early Hints and the like carry no body, but their header
 		// fields (Link) are read as the final response's are.
-		mw.maskHeaders(mw.w.Header())
+		mw.maskHeaders(mw.w.Header(), false)
 		mw.w.WriteHeader(status)
 		return
 	}
@@ -124,7 +124,7 @@ func (mw *maskWriter) WriteHeader(status int) {
 			mw.mode = modeUpgraded
 			mw.out.Result, mw.out.Reason = resultPassed, reasonWebSocket
 			mw.sentHeader = true
-			mw.maskHeaders(h)
+			mw.maskHeaders(h, false)
 			mw.w.WriteHeader(status)
 			return
 		}
@@ -428,7 +428,7 @@ func (mw *maskWriter) fixHeader(keepEncoding bool) {
 		"X-Lighttpd-Send-Tempfile", "X-Reproxy-Url", "X-Litespeed-Location"} {
 		delete(h, k)
 	}
-	mw.maskHeaders(h)
+	mw.maskHeaders(h, true)
 	for k := range h {
 		// CDN-Cache-Control and the targeted fields named after it
 		// (RFC 9213: Cloudflare-CDN-Cache-Control, …).
@@ -474,26 +474,38 @@ func (mw *maskWriter) dropTrailers(h http.Header) {
 	}
 }
 
-// mergeCacheControl keeps the upstream's directives that do not allow
-// storing or sharing, and adds private and no-store.
+// mergeCacheControl keeps the upstream's directives that restrict reuse
+// further (no-cache, must-revalidate, proxy-revalidate, no-transform), by
+// their names alone, and adds private and no-store. Nothing else of the
+// upstream's value goes out: an extension directive or a field list
+// (private="…") could carry anything, and the field is not read for
+// personal data (unreadHeaders).
 func mergeCacheControl(vals []string) string {
 	if len(vals) == 0 {
 		return "private, no-store"
 	}
-	out := []string{"private", "no-store"}
-	for _, v := range vals {
-		for _, d := range strings.Split(v, ",") {
-			d = strings.TrimSpace(d)
-			name := strings.ToLower(strings.SplitN(d, "=", 2)[0])
-			switch name {
-			case "", "private", "no-store", "public", "max-age", "s-maxage", "immutable",
-				"stale-while-revalidate", "stale-if-error", "must-understand":
-				continue
+	out := "private, no-store"
+	for _, name := range [...]string{"no-cache", "must-revalidate", "proxy-revalidate", "no-transform"} {
+		for _, v := range vals {
+			if hasDirective(v, name) {
+				out += ", " + name
+				break
 			}
-			out = append(out, d)
 		}
 	}
-	return strings.Join(out, ", ")
+	return out
+}
+
+// hasDirective reports whether the Cache-Control value v holds the
+// directive name (with or without an argument).
+func hasDirective(v, name string) bool {
+	for _, d := range strings.Split(v, ",") {
+		d, _, _ = strings.Cut(d, "=")
+		if strings.EqualFold(strings.TrimSpace(d), name) {
+			return true
+		}
+	}
+	return false
 }
 
 func mergeVary(vals []string, add ...string) string {
