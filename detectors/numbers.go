@@ -214,24 +214,30 @@ func (st *scan) classify(a, b, k, plusAt int) bool {
 	whole := b == k || single // a card or ID must not stop inside a grouped number
 
 	if plusAt >= 0 {
-		start = plusAt
-		if last.x {
+		if !last.x {
+			if len(d) > 2 && d[0] == '8' && d[1] == '6' {
+				nat := d[2:]
+				if nat[0] == '0' {
+					nat = nat[1:] // "+86 (0)10 …", "+86 010 …"
+				}
+				switch {
+				case isCNMobile(nat):
+					return st.found(CNMobile, plusAt, end, confStrong)
+				case isCNFixed(nat):
+					return st.found(CNLandline, plusAt, end, confStrong)
+				}
+			} else if isIntlPhone(d) {
+				return st.found(IntlPhone, plusAt, end, confPlan)
+			}
+		}
+		// Not a number of any country's plan: the '+' is form data's
+		// space ("call+me+at+13812345678", "手机+13812345678" once its
+		// percent-escapes are decoded) or a stray one, and the digits
+		// after it are read as a number of their own.
+		if st.runs[b-1].d1-st.runs[a].d0 < 10 {
 			return false
 		}
-		if len(d) > 2 && d[0] == '8' && d[1] == '6' {
-			nat := d[2:]
-			if nat[0] == '0' {
-				nat = nat[1:] // "+86 (0)10 …", "+86 010 …"
-			}
-			switch {
-			case isCNMobile(nat):
-				return st.found(CNMobile, start, end, confStrong)
-			case isCNFixed(nat):
-				return st.found(CNLandline, start, end, confStrong)
-			}
-			return false
-		}
-		return isIntlPhone(d) && st.found(IntlPhone, start, end, confPlan)
+		plusAt = -1
 	}
 	if last.x {
 		return len(d) == 18 && whole && idGrouping(rs) && validResident18(d) &&

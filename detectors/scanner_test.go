@@ -86,6 +86,12 @@ func TestScanTable(t *testing.T) {
 		{"卡号 6222\t0263\t3741\t7020", []string{"bank_card:6222\t0263\t3741\t7020"}},
 		{"订单 12345678\n2024年", nil},
 		{"call 138\t\t1234\t5678 now", nil}, // two are no longer one separator
+		// A '+' before a number no country's plan has: form data's space
+		// or a stray '+'; the digits are read on their own.
+		{"q=call+me+at+13812345678", []string{"cn_mobile:13812345678"}},
+		{"手机+13812345678", []string{"cn_mobile:13812345678"}},
+		{"+6222026337417020", []string{"bank_card:6222026337417020"}},
+		{"+99912345678", nil}, // no country 999, nor a mobile 999…
 		{"tel:+86 138 1234 5678", []string{"cn_mobile:+86 138 1234 5678"}},
 		{"tel:+8613812345678", []string{"cn_mobile:+8613812345678"}},
 		{"0086 13812345678", []string{"cn_mobile:0086 13812345678"}},

@@ -383,9 +383,14 @@ func (e *Engine) key(k []byte) keyInfo {
 		// script's are there too ({"C:\\uploads\\1597194377%35.jpg": …}).
 		if te := decodeTextEscapes(k); te.decoded {
 			ki.clean = len(e.scanner.ScanWith(te.dec, nil, &ws)) == 0
+			var tp textEscapes
 			if ki.clean && te.slashes && te.pages {
-				var tp textEscapes
 				if tp.decodePage(k); tp.decoded {
+					ki.clean = len(e.scanner.ScanWith(tp.dec, nil, &ws)) == 0
+				}
+			}
+			if ki.clean && (te.plusSpace || tp.plusSpace) {
+				if tp.decodeKeepPlus(k); tp.decoded {
 					ki.clean = len(e.scanner.ScanWith(tp.dec, nil, &ws)) == 0
 				}
 			}

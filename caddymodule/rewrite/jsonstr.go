@@ -200,6 +200,10 @@ type textEscapes struct {
 	// slashes and pages: a script's backslash escape, and a page's or a
 	// link's escape, were read.
 	slashes, pages bool
+	// plusSpace: a '+' (as written or escaped) was read as form data's
+	// space between digits, which a page or decodeURIComponent shows as
+	// a '+' (decodeKeepPlus reads it so).
+	plusSpace bool
 }
 
 // decodeTextEscapes reads the escapes a script or a page may hide a value
@@ -214,16 +218,22 @@ func decodeTextEscapes(src []byte) textEscapes {
 }
 
 // decode is decodeTextEscapes into t, whose storage it reuses.
-func (t *textEscapes) decode(src []byte) { t.decodeKinds(src, false) }
+func (t *textEscapes) decode(src []byte) { t.decodeKinds(src, false, false) }
 
 // decodePage is decode without a script's backslash escapes: the text as
 // a page or a link shows it ("1865557058&#57;\uff21" shows a mobile and
 // an escape).
-func (t *textEscapes) decodePage(src []byte) { t.decodeKinds(src, true) }
+func (t *textEscapes) decodePage(src []byte) { t.decodeKinds(src, true, false) }
 
-func (t *textEscapes) decodeKinds(src []byte, pageOnly bool) {
+// decodeKeepPlus is decodePage with every '+' a '+', as written or
+// escaped: what a page or decodeURIComponent shows of
+// "zhangsan1990%2B2%40gmail.com" (an address whose local part a reading
+// of the '+' as a space would cut) or "6222&#32;0263&#32;3741&#32;7020+86".
+func (t *textEscapes) decodeKeepPlus(src []byte) { t.decodeKinds(src, true, true) }
+
+func (t *textEscapes) decodeKinds(src []byte, pageOnly, keepPlus bool) {
 	t.dec, t.offs, t.esc, t.decoded = t.dec[:0], t.offs[:0], t.esc[:0], false
-	t.slashes, t.pages = false, false
+	t.slashes, t.pages, t.plusSpace = false, false, false
 	for i := 0; i < len(src); {
 		if src[i] == '\\' && i+1 < len(src) && src[i+1] == '\\' {
 			t.dec, t.offs = append(t.dec, '\\', '\\'), append(t.offs, int32(i), int32(i+1))
@@ -231,7 +241,16 @@ func (t *textEscapes) decodeKinds(src []byte, pageOnly bool) {
 			continue
 		}
 		r, n := rune(0), 0
-		if !pageOnly || src[i] != '\\' {
+		switch {
+		case src[i] == '+':
+			// Form data's space between digits; a page's reading
+			// takes no backslash for an escape of a digit before it
+			// (D:\exports\135+1234+5678.csv).
+			if !keepPlus && plusEscapeBetweenDigitsIn(src, i, i+1, pageOnly) {
+				r, n = ' ', 1
+				t.plusSpace = true
+			}
+		case !pageOnly || src[i] != '\\':
 			r, n = escapeAt(src, i)
 		}
 		if n > 0 {
@@ -253,11 +272,12 @@ func (t *textEscapes) decodeKinds(src []byte, pageOnly bool) {
 			t.decoded = true
 			continue
 		}
-		if r == '+' && src[i] != '+' && plusEscapeBetweenDigits(src, i, i+n) {
+		if r == '+' && src[i] != '+' && !keepPlus && plusEscapeBetweenDigitsIn(src, i, i+n, pageOnly) {
 			// An escaped '+' between digits (171%2B7904%2B4489): a
 			// link decoder shows a '+', which form data reads as the
 			// group separator, a space.
 			r = ' '
+			t.plusSpace = true
 		}
 		if r >= 0 && textEscapeDecoded(r) {
 			k := len(t.dec)
@@ -498,6 +518,13 @@ func outsideEscapes(esc [][2]int, start, end int) (int, int) {
 // plusEscapeBetweenDigits reports whether the escape src[i:j] of a '+'
 // stands between two digits (ASCII, full-width, or escaped).
 func plusEscapeBetweenDigits(src []byte, i, j int) bool {
+	return plusEscapeBetweenDigitsIn(src, i, j, false)
+}
+
+// plusEscapeBetweenDigitsIn is plusEscapeBetweenDigits in a script's text
+// (page false: a backslash may start an escape of a digit) or a page's or
+// a link's (page: a backslash is a backslash).
+func plusEscapeBetweenDigitsIn(src []byte, i, j int, page bool) bool {
 	if i == 0 || j >= len(src) {
 		return false
 	}
@@ -505,9 +532,9 @@ func plusEscapeBetweenDigits(src []byte, i, j int) bool {
 	// another escape (tel%3A%2B886…, &#58;&#43;…) the '+' is a country
 	// code's.
 	n := src[j]
-	before := n >= '0' && n <= '9' || n == '%' || n == '&' || n == '\\' ||
+	before := n >= '0' && n <= '9' || n == '%' || n == '&' || n == '\\' && !page ||
 		n == 0xEF && j+2 < len(src) && src[j+1] == 0xBC && src[j+2] >= 0x90 && src[j+2] <= 0x99
-	return before && digitBefore(src, i)
+	return before && digitBeforeIn(src, i, page)
 }
 
 // decodeJSON reads src, a JSON string's text without its quotes, as
@@ -583,7 +610,11 @@ func plusBetweenDigits(src []byte, i int) bool { return plusEscapeBetweenDigits(
 // an ASCII or a full-width one as written, or an escape of one (%31,
 // %EF%BC%91, &#49;, &#0000049, \u0031, \x31). The end of another escape
 // (&nbsp;, &#160, %3A, \u00a0, \x20) is not.
-func digitBefore(src []byte, i int) bool {
+func digitBefore(src []byte, i int) bool { return digitBeforeIn(src, i, false) }
+
+// digitBeforeIn is digitBefore in a script's text, or (page) in a page's
+// or a link's, where a backslash starts no escape.
+func digitBeforeIn(src []byte, i int, page bool) bool {
 	if i == 0 {
 		return false
 	}
@@ -619,7 +650,7 @@ func digitBefore(src []byte, i int) bool {
 		for j := k; j >= 0 && src[j] == '\\'; j-- {
 			slashes++
 		}
-		if k >= 0 && (src[k] == '&' || src[k] == '\\' && slashes%2 == 1) {
+		if k >= 0 && (src[k] == '&' || src[k] == '\\' && slashes%2 == 1 && !page) {
 			if r, n := escapeAt(src, k); n == i-k {
 				return isDigitRune(r)
 			}

@@ -140,6 +140,7 @@ type escScratch struct {
 	te, te2   textEscapes
 	tj        textEscapes    // escapedView's reading of JSON escapes
 	tp, tp2   textEscapes    // and of a page's and a link's alone
+	tk, tk2   textEscapes    // and of those with every '+' a '+' (decodeKeepPlus)
 	first     detectors.Type // the type of the first value applySpans rewrote
 	fs2       []detectors.Finding
 	spans     []escSpan
@@ -1793,6 +1794,8 @@ func (w *walker) escSpans(src []byte, levels int) ([]escSpan, bool) {
 	es := w.scratch()
 	te, tj := &es.te, &es.tj
 	te.decode(src)
+	// (tp and tp2 are read below only where they were decoded for src.)
+	es.tp.plusSpace, es.tp2.plusSpace = false, false
 	tj.decoded = false
 	if levels > 1 {
 		tj.decodeJSON(src)
@@ -1854,6 +1857,17 @@ func (w *walker) escSpans(src []byte, levels int) ([]escSpan, bool) {
 				}
 			}
 		}
+		if tk := &es.tk; te.plusSpace || es.tp.plusSpace {
+			// A '+' read as form data's space, shown as a '+' by a page
+			// or a link decoder.
+			if tk.decodeKeepPlus(src); tk.decoded {
+				k = 0
+				es.fs2 = w.e.scanner.ScanWith(tk.dec, es.fs2[:0], &w.ws)
+				for _, f := range es.fs2 {
+					add(escSpan{int(tk.offs[f.Start]), int(tk.offs[f.End]), tk.dec[f.Start:f.End], f.Type})
+				}
+			}
+		}
 	}
 	if tj.decoded {
 		// What JSON.parse gives a script ("13812345678%31\n" holds a
@@ -1881,6 +1895,15 @@ func (w *walker) escSpans(src []byte, levels int) ([]escSpan, bool) {
 					es.fs2 = w.e.scanner.ScanWith(tp2.dec, es.fs2[:0], &w.ws)
 					for _, f := range es.fs2 {
 						add(escSpan{int(tj.offs[tp2.offs[f.Start]]), int(tj.offs[tp2.offs[f.End]]), tp2.dec[f.Start:f.End], f.Type})
+					}
+				}
+			}
+			if tk2 := &es.tk2; te2.plusSpace || es.tp2.plusSpace {
+				if tk2.decodeKeepPlus(tj.dec); tk2.decoded {
+					k = 0
+					es.fs2 = w.e.scanner.ScanWith(tk2.dec, es.fs2[:0], &w.ws)
+					for _, f := range es.fs2 {
+						add(escSpan{int(tj.offs[tk2.offs[f.Start]]), int(tj.offs[tk2.offs[f.End]]), tk2.dec[f.Start:f.End], f.Type})
 					}
 				}
 			}
