@@ -51,7 +51,7 @@ group:
 	for pos := st.runs[0].end; k < maxRuns && !st.runs[k-1].x && pos < len(s); {
 		p := pos
 		c, cw := decode(s, p)
-		sep := c == ' ' || c == '-' || c == '\t' || c == '\n' || c == '\r'
+		sep := c == ' ' || c == '-'
 		if sep {
 			if p += cw; p >= len(s) {
 				break
@@ -163,9 +163,7 @@ func groupGoesOn(s string, i int) bool {
 		return false
 	}
 	switch s[i] {
-	case ' ', '-', ')', '\t', '\n', '\r':
-		// A tab or a line break between groups is a space where a page
-		// shows the text (138⇥1234⇥5678).
+	case ' ', '-', ')':
 		return i+1 < len(s)
 	case 0xEF, 0xE3, 0xE2, 0xC2: // full-width forms, ideographic, zero-width and no-break spaces, dashes
 		c, _ := decode(s, i)

@@ -389,8 +389,13 @@ func (e *Engine) key(k []byte) keyInfo {
 					ki.clean = len(e.scanner.ScanWith(tp.dec, nil, &ws)) == 0
 				}
 			}
-			if ki.clean && (te.plusSpace || tp.plusSpace) {
+			if ki.clean && tp.plusSpace {
 				if tp.decodeKeepPlus(k); tp.decoded {
+					ki.clean = len(e.scanner.ScanWith(tp.dec, nil, &ws)) == 0
+				}
+			}
+			if ki.clean && te.plusSpace {
+				if tp.decodeAllKeepPlus(k); tp.decoded {
 					ki.clean = len(e.scanner.ScanWith(tp.dec, nil, &ws)) == 0
 				}
 			}

@@ -201,8 +201,8 @@ type textEscapes struct {
 	// link's escape, were read.
 	slashes, pages bool
 	// plusSpace: a '+' (as written or escaped) was read as form data's
-	// space between digits, which a page or decodeURIComponent shows as
-	// a '+' (decodeKeepPlus reads it so).
+	// space between digits, which a page, a script or decodeURIComponent
+	// shows as a '+' (decodeKeepPlus and decodeAllKeepPlus read it so).
 	plusSpace bool
 }
 
@@ -230,6 +230,10 @@ func (t *textEscapes) decodePage(src []byte) { t.decodeKinds(src, true, false) }
 // "zhangsan1990%2B2%40gmail.com" (an address whose local part a reading
 // of the '+' as a space would cut) or "6222&#32;0263&#32;3741&#32;7020+86".
 func (t *textEscapes) decodeKeepPlus(src []byte) { t.decodeKinds(src, true, true) }
+
+// decodeAllKeepPlus is decode with every '+' a '+': what a script shows of
+// "zhangsan1990+2\u0040gmail.com".
+func (t *textEscapes) decodeAllKeepPlus(src []byte) { t.decodeKinds(src, false, true) }
 
 func (t *textEscapes) decodeKinds(src []byte, pageOnly, keepPlus bool) {
 	t.dec, t.offs, t.esc, t.decoded = t.dec[:0], t.offs[:0], t.esc[:0], false

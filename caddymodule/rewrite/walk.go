@@ -140,7 +140,8 @@ type escScratch struct {
 	te, te2   textEscapes
 	tj        textEscapes    // escapedView's reading of JSON escapes
 	tp, tp2   textEscapes    // and of a page's and a link's alone
-	tk, tk2   textEscapes    // and of those with every '+' a '+' (decodeKeepPlus)
+	tk, tk2   textEscapes    // and of each with every '+' a '+' (decodeKeepPlus …)
+	tkp, tkp2 textEscapes
 	first     detectors.Type // the type of the first value applySpans rewrote
 	fs2       []detectors.Finding
 	spans     []escSpan
@@ -1857,14 +1858,24 @@ func (w *walker) escSpans(src []byte, levels int) ([]escSpan, bool) {
 				}
 			}
 		}
-		if tk := &es.tk; te.plusSpace || es.tp.plusSpace {
-			// A '+' read as form data's space, shown as a '+' by a page
-			// or a link decoder.
-			if tk.decodeKeepPlus(src); tk.decoded {
+		// A '+' read as form data's space, shown as a '+' by a script,
+		// a page or a link decoder: each reading that read one so is
+		// read again with every '+' a '+'.
+		if tk := &es.tk; te.plusSpace {
+			if tk.decodeAllKeepPlus(src); tk.decoded {
 				k = 0
 				es.fs2 = w.e.scanner.ScanWith(tk.dec, es.fs2[:0], &w.ws)
 				for _, f := range es.fs2 {
 					add(escSpan{int(tk.offs[f.Start]), int(tk.offs[f.End]), tk.dec[f.Start:f.End], f.Type})
+				}
+			}
+		}
+		if tkp := &es.tkp; es.tp.plusSpace {
+			if tkp.decodeKeepPlus(src); tkp.decoded {
+				k = 0
+				es.fs2 = w.e.scanner.ScanWith(tkp.dec, es.fs2[:0], &w.ws)
+				for _, f := range es.fs2 {
+					add(escSpan{int(tkp.offs[f.Start]), int(tkp.offs[f.End]), tkp.dec[f.Start:f.End], f.Type})
 				}
 			}
 		}
@@ -1898,12 +1909,21 @@ func (w *walker) escSpans(src []byte, levels int) ([]escSpan, bool) {
 					}
 				}
 			}
-			if tk2 := &es.tk2; te2.plusSpace || es.tp2.plusSpace {
-				if tk2.decodeKeepPlus(tj.dec); tk2.decoded {
+			if tk2 := &es.tk2; te2.plusSpace {
+				if tk2.decodeAllKeepPlus(tj.dec); tk2.decoded {
 					k = 0
 					es.fs2 = w.e.scanner.ScanWith(tk2.dec, es.fs2[:0], &w.ws)
 					for _, f := range es.fs2 {
 						add(escSpan{int(tj.offs[tk2.offs[f.Start]]), int(tj.offs[tk2.offs[f.End]]), tk2.dec[f.Start:f.End], f.Type})
+					}
+				}
+			}
+			if tkp2 := &es.tkp2; es.tp2.plusSpace {
+				if tkp2.decodeKeepPlus(tj.dec); tkp2.decoded {
+					k = 0
+					es.fs2 = w.e.scanner.ScanWith(tkp2.dec, es.fs2[:0], &w.ws)
+					for _, f := range es.fs2 {
+						add(escSpan{int(tj.offs[tkp2.offs[f.Start]]), int(tj.offs[tkp2.offs[f.End]]), tkp2.dec[f.Start:f.End], f.Type})
 					}
 				}
 			}
