@@ -138,9 +138,9 @@ type walker struct {
 type escScratch struct {
 	ix, marks []uint64
 	te, te2   textEscapes
-	tj        textEscapes    // escapedView's reading of JSON escapes
-	tp, tp2   textEscapes    // and of a page's and a link's alone
-	tk, tk2   textEscapes    // and of each with every '+' a '+' (decodeKeepPlus …)
+	tj        textEscapes // escapedView's reading of JSON escapes
+	tp, tp2   textEscapes // and of a page's and a link's alone
+	tk, tk2   textEscapes // and of each with every '+' a '+' (decodeKeepPlus …)
 	tkp, tkp2 textEscapes
 	first     detectors.Type // the type of the first value applySpans rewrote
 	fs2       []detectors.Finding
