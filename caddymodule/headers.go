@@ -1,10 +1,11 @@
 package caddymodule
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"io"
-	"mime"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -143,18 +144,179 @@ type headerEntry struct {
 	// text the engine reads; keep[i] false: the value is removed.
 	read []string
 	keep []bool
+	// json: the JSON a value holds after other text (a cookie's
+	// lastCustomer={"name":…}, or percent-encoded), read as JSON, its key
+	// names typing its values; nil for none.
+	json []*jsonParts
 }
 
-// wordDecoder decodes RFC 2047 encoded-words (=?UTF-8?B?…?=), which
-// browsers decode in a download's file name, in any charset a browser
-// knows.
-var wordDecoder = &mime.WordDecoder{CharsetReader: func(charset string, input io.Reader) (io.Reader, error) {
+// jsonParts splits a value read (headerEntry.read) around the JSON in it.
+type jsonParts struct {
+	prefix, json, suffix string
+	pct                  bool // the JSON was percent-encoded: its view is too
+}
+
+// embeddedJSON finds a JSON object or array in v after other text (one
+// that is all of v the engine reads as JSON itself), as written or
+// percent-encoded (%7B%22name%22…).
+func embeddedJSON(v string) *jsonParts {
+	if p := findJSON(v); p != nil {
+		return p
+	}
+	if strings.Contains(v, "%7B") || strings.Contains(v, "%7b") || strings.Contains(v, "%5B") || strings.Contains(v, "%5b") {
+		if d, err := url.PathUnescape(v); err == nil {
+			if p := findJSON(d); p != nil {
+				p.pct = true
+				return p
+			}
+		}
+	}
+	return nil
+}
+
+// findJSON returns the first of v's (at most eight) '{' or '[' that
+// starts a JSON object or array, unless it is all of v.
+func findJSON(v string) *jsonParts {
+	from := 0
+	for range 8 {
+		i := strings.IndexAny(v[from:], "{[")
+		if i < 0 {
+			return nil
+		}
+		i += from
+		dec := json.NewDecoder(strings.NewReader(v[i:]))
+		var raw json.RawMessage
+		if dec.Decode(&raw) == nil {
+			n := int(dec.InputOffset())
+			if i == 0 && n == len(v) {
+				return nil
+			}
+			return &jsonParts{prefix: v[:i], json: v[i : i+n], suffix: v[i+n:]}
+		}
+		from = i + 1
+	}
+	return nil
+}
+
+// decodeWords decodes the RFC 2047 encoded-words in s (=?UTF-8?B?…?=) as
+// browsers do in a download's file name: anywhere in the value (inside
+// quotes too), B with or without its '=' padding, Q with '_' for a space,
+// in the charset the word names as the Encoding Standard reads its label
+// (iso-8859-1 and us-ascii are windows-1252), the white space between two
+// words dropped. A word that is not one is left as it is. Words whose
+// text is itself encoded-words are decoded again (a browser decodes once,
+// but a value rewritten from the once-decoded text would show the inner
+// words to it), up to a few levels. ok is false for a charset no browser
+// knows, or words nested deeper.
+func decodeWords(s string) (out string, ok bool) {
+	for range 4 {
+		d, changed, ok := decodeWordsOnce(s)
+		if !ok {
+			return "", false
+		}
+		if !changed {
+			return s, true
+		}
+		s = d
+	}
+	return "", false
+}
+
+func decodeWordsOnce(s string) (string, bool, bool) {
+	var b strings.Builder
+	changed := false
+	afterWord := false // the text from i follows a decoded word
+	for i := 0; i < len(s); {
+		k := strings.Index(s[i:], "=?")
+		if k < 0 {
+			b.WriteString(s[i:])
+			break
+		}
+		k += i
+		text, n, ok, known := encodedWordAt(s, k)
+		if !ok {
+			b.WriteString(s[i : k+2])
+			afterWord = false
+			i = k + 2
+			continue
+		}
+		if !known {
+			return "", false, false
+		}
+		between := s[i:k]
+		if afterWord && strings.TrimLeft(between, " \t") == "" {
+			between = "" // white space between two words is dropped
+		}
+		b.WriteString(between)
+		b.WriteString(text)
+		afterWord = true
+		changed = true
+		i = k + n
+	}
+	return b.String(), changed, true
+}
+
+// encodedWordAt reads the encoded-word at s[i:] ("=?" there): its text,
+// decoded, and its length. ok is false where there is none; known is
+// false for a word in a charset no browser knows.
+func encodedWordAt(s string, i int) (text string, n int, ok, known bool) {
+	rest := s[i+2:]
+	q := strings.IndexByte(rest, '?')
+	if q <= 0 || q+2 >= len(rest) || rest[q+2] != '?' {
+		return "", 0, false, false
+	}
+	charset, enc := rest[:q], rest[q+1]|0x20
+	if c, _, found := strings.Cut(charset, "*"); found {
+		charset = c // RFC 2231's language: =?UTF-8*zh?B?…?=
+	}
+	body := rest[q+3:]
+	end := strings.Index(body, "?=")
+	if end < 0 || strings.ContainsAny(body[:end], " \t") {
+		return "", 0, false, false
+	}
+	body = body[:end]
+	var raw []byte
+	switch enc {
+	case 'b':
+		var err error
+		if raw, err = base64.RawStdEncoding.DecodeString(strings.TrimRight(body, "=")); err != nil {
+			return "", 0, false, false
+		}
+	case 'q':
+		raw = make([]byte, 0, len(body))
+		for j := 0; j < len(body); j++ {
+			switch c := body[j]; {
+			case c == '_':
+				raw = append(raw, ' ')
+			case c == '=' && j+2 < len(body) && isHex(body[j+1]) && isHex(body[j+2]):
+				raw = append(raw, unhex(body[j+1])<<4|unhex(body[j+2]))
+				j += 2
+			default:
+				raw = append(raw, c)
+			}
+		}
+	default:
+		return "", 0, false, false
+	}
 	e, err := htmlindex.Get(charset)
 	if err != nil {
-		return nil, err
+		return "", 0, true, false
 	}
-	return e.NewDecoder().Reader(input), nil
-}}
+	d, err := e.NewDecoder().Bytes(raw)
+	if err != nil || !utf8.Valid(d) {
+		return "", 0, true, false
+	}
+	return string(d), 2 + q + 3 + end + 2, true, true
+}
+
+func isHex(c byte) bool { return c >= '0' && c <= '9' || c|0x20 >= 'a' && c|0x20 <= 'f' }
+
+func unhex(c byte) byte {
+	if c <= '9' {
+		return c - '0'
+	}
+	return c | 0x20 - 'a' + 10
+}
 
 // maskHeaders reads the response header for personal data before any of
 // it reaches the agent: the final response's (fixHeader; final), a 1xx's
@@ -188,7 +350,17 @@ func (mw *maskWriter) maskHeaders(h http.Header, final bool) {
 	if len(read) == 0 {
 		return
 	}
-	mw.headerChanged = mw.rewriteHeaders(h, read) || mw.headerChanged
+	// What a 1xx or a 101 showed stays counted whatever happens to the
+	// final response (a refusal resets the body's counts): it is kept
+	// apart and added at the end (ServeHTTP).
+	into := &mw.out.Summary
+	if !final {
+		if mw.early == nil {
+			mw.early = new(rewrite.Summary)
+		}
+		into = mw.early
+	}
+	mw.headerChanged = mw.rewriteHeaders(h, read, into) || mw.headerChanged
 }
 
 // valuesNeedReading reports whether a value may hold personal data that
@@ -224,13 +396,14 @@ func (m *Mask) needsReading(v string) bool {
 
 // rewriteHeaders runs the header engine over the fields in read and
 // writes its view back into h. It reports whether h changed.
-func (mw *maskWriter) rewriteHeaders(h http.Header, read []headerEntry) (changed bool) {
+func (mw *maskWriter) rewriteHeaders(h http.Header, read []headerEntry, into *rewrite.Summary) (changed bool) {
 	slices.SortFunc(read, func(a, b headerEntry) int { return strings.Compare(a.name, b.name) })
 	for i := range read {
 		e := &read[i]
 		e.vals = slices.Clone(e.vals) // the header map's own slice is not written
 		e.read = make([]string, len(e.vals))
 		e.keep = make([]bool, len(e.vals))
+		e.json = make([]*jsonParts, len(e.vals))
 		for j, v := range e.vals {
 			if !utf8.ValidString(v) {
 				// A browser reads it in some charset the detectors
@@ -243,14 +416,15 @@ func (mw *maskWriter) rewriteHeaders(h http.Header, read []headerEntry) (changed
 				v = strings.NewReplacer("\r\n", " ", "\r", " ", "\n", " ").Replace(v)
 			}
 			if strings.Contains(v, "=?") {
-				d, err := wordDecoder.DecodeHeader(v)
-				if err != nil || !utf8.ValidString(d) {
+				d, ok := decodeWords(v)
+				if !ok {
 					changed = true // a charset no browser knows either: removed
 					continue
 				}
 				v = d
 			}
 			e.read[j], e.keep[j] = v, true
+			e.json[j] = embeddedJSON(v)
 		}
 	}
 	var sum rewrite.Summary
@@ -288,7 +462,7 @@ func (mw *maskWriter) rewriteHeaders(h http.Header, read []headerEntry) (changed
 			h[e.name] = vals
 		}
 	}
-	mw.out.Summary.Merge(&sum)
+	into.Merge(&sum)
 	return changed
 }
 
@@ -296,26 +470,72 @@ func (mw *maskWriter) rewriteHeaders(h http.Header, read []headerEntry) (changed
 // the values as read (removed ones left out).
 func headerDoc(read []headerEntry) []byte {
 	doc := append(make([]byte, 0, 256), `{"@header":{`...)
-	for i, e := range read {
+	for i := range read {
+		e := &read[i]
 		if i > 0 {
 			doc = append(doc, ',')
 		}
 		doc = appendJSONString(doc, e.name)
 		doc = append(doc, ':')
 		if len(e.vals) == 1 {
-			doc = appendJSONString(doc, e.read[0])
+			doc = appendHeaderValue(doc, e, 0)
 			continue
 		}
 		doc = append(doc, '[')
-		for j, v := range e.read {
+		for j := range e.read {
 			if j > 0 {
 				doc = append(doc, ',')
 			}
-			doc = appendJSONString(doc, v)
+			doc = appendHeaderValue(doc, e, j)
 		}
 		doc = append(doc, ']')
 	}
 	return append(doc, "}}"...)
+}
+
+// appendHeaderValue writes e's value j as read: a string, or, where it
+// holds JSON after other text, {"@text":…,"@json":…,"@rest":…}.
+func appendHeaderValue(doc []byte, e *headerEntry, j int) []byte {
+	p := e.json[j]
+	if p == nil {
+		return appendJSONString(doc, e.read[j])
+	}
+	doc = append(doc, `{"@text":`...)
+	doc = appendJSONString(doc, p.prefix)
+	doc = append(doc, `,"@json":`...)
+	doc = append(doc, p.json...)
+	doc = append(doc, `,"@rest":`...)
+	doc = appendJSONString(doc, p.suffix)
+	return append(doc, '}')
+}
+
+// partsView reassembles a value split by jsonParts from the engine's view
+// of its object; ok is false when the view is not such an object.
+func partsView(raw json.RawMessage, p *jsonParts) (string, bool) {
+	var v struct {
+		Text string          `json:"@text"`
+		JSON json.RawMessage `json:"@json"`
+		Rest string          `json:"@rest"`
+	}
+	if json.Unmarshal(raw, &v) != nil {
+		return "", false
+	}
+	j := string(v.JSON)
+	if j == p.json {
+		j = p.json
+	} else if p.pct {
+		j = url.PathEscape(j)
+	}
+	return v.Text + j + v.Rest, true
+}
+
+// valueView is one value's view: a string, or parts reassembled.
+func valueView(raw json.RawMessage, p *jsonParts) (string, bool) {
+	if p != nil {
+		return partsView(raw, p)
+	}
+	var s string
+	return s, json.Unmarshal(raw, &s) == nil
 }
 
 // applyHeaderView reads the engine's view of headerDoc(read) back: a value
@@ -336,15 +556,18 @@ func applyHeaderView(read []headerEntry, view []byte) (changed bool) {
 		switch {
 		case !ok:
 		case len(e.vals) == 1:
-			var s string
-			if json.Unmarshal(raw, &s) == nil {
+			if s, ok := valueView(raw, e.json[0]); ok {
 				vals = []string{s}
 			}
 		default:
-			var l []any
+			var l []json.RawMessage
 			if json.Unmarshal(raw, &l) == nil && len(l) == len(e.vals) {
-				for _, x := range l {
-					s, _ := x.(string)
+				for j, x := range l {
+					s, ok := valueView(x, e.json[j])
+					if !ok {
+						vals = nil
+						break
+					}
 					vals = append(vals, s)
 				}
 			}

@@ -2,11 +2,13 @@ package caddymodule
 
 import (
 	"context"
+	"encoding/base64"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httptrace"
 	"net/textproto"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -345,5 +347,63 @@ func TestResponseHeadersEncodedWords(t *testing.T) {
 	}
 	if v, ok := rec.Header()["X-Other"]; ok {
 		t.Errorf("an encoded-word in an unknown charset: %q not removed", v)
+	}
+}
+
+// TestDecodeWords: encoded-words as browsers read them in a file name.
+func TestDecodeWords(t *testing.T) {
+	for _, c := range []struct {
+		in, want string
+		ok       bool
+	}{
+		{"plain", "plain", true},
+		{"=?UTF-8?B?5a6i5oi3?=", "客户", true},
+		{"=?UTF-8?B?5a6i5oi3Xw?=", "客户_", true}, // no padding
+		{"=?utf-8?q?a_b=3Dc?=", "a b=c", true},
+		{"=?UTF-8?Q?a?= =?UTF-8?Q?b?=", "ab", true},       // white space between words dropped
+		{"x =?UTF-8?Q?a?= y", "x a y", true},              // not elsewhere
+		{"=?iso-8859-1?Q?138=961234?=", "138–1234", true}, // windows-1252, as browsers read the label
+		{"=?GBK?B?1cXI/Q==?=", "张三", true},
+		{"=?UTF-8*zh?B?5a6i5oi3?=", "客户", true},
+		{"=?x-unknown?B?MTM4?=", "", false},
+		{"=?UTF-8?B?not base64!?=", "=?UTF-8?B?not base64!?=", true}, // not a word: as it is
+		{"a=?b", "a=?b", true},
+		{"=?UTF-8?B?PT9VVEYtOD9CP01UTTQ/PQ==?=", "138", true}, // a word whose text is a word
+	} {
+		got, ok := decodeWords(c.in)
+		if got != c.want || ok != c.ok {
+			t.Errorf("decodeWords(%q) = %q, %v; want %q, %v", c.in, got, ok, c.want, c.ok)
+		}
+	}
+	// Nested deeper than a few levels: removed.
+	s := "13812345678"
+	for range 6 {
+		s = "=?UTF-8?B?" + base64.StdEncoding.EncodeToString([]byte(s)) + "?="
+	}
+	if _, ok := decodeWords(s); ok {
+		t.Errorf("six levels of words: read")
+	}
+}
+
+// TestResponseHeadersEmbeddedJSON: JSON after other text in a value (a
+// cookie's), as written or percent-encoded, is read as JSON: its keys type
+// its values, and the rest of the value stays as it was.
+func TestResponseHeadersEmbeddedJSON(t *testing.T) {
+	m := headerMask(t, "online_agent")
+	rec, out := serveHeaders(t, m, http.MethodGet, 200, http.Header{
+		"Content-Type": {"application/json"},
+		"Set-Cookie": {
+			`last={"name":"张三","id":7}; Path=/`,
+			`enc=` + url.PathEscape(`{"name":"李四"}`) + `; Path=/`,
+			`sid=abc123; Path=/`,
+		},
+	})
+	got := rec.Header().Values("Set-Cookie")
+	want := []string{`last={"name":"张*","id":7}; Path=/`, `enc=` + url.PathEscape(`{"name":"李*"}`) + `; Path=/`, `sid=abc123; Path=/`}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("Set-Cookie %q\nwant %q", got, want)
+	}
+	if n := out.Summary.Total(); n != 2 {
+		t.Errorf("%d values counted, want 2", n)
 	}
 }

@@ -372,7 +372,12 @@ func (m *Mask) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 	defer mw.release()
 	// Deferred, so that a response cut off by a panic (an upstream that
 	// died mid-stream) is counted too.
-	defer m.observe(out, d, start)
+	defer func() {
+		if mw.early != nil {
+			out.Summary.Merge(mw.early)
+		}
+		m.observe(out, d, start)
+	}()
 	return mw.serve(next)
 }
 

@@ -83,6 +83,8 @@ type maskWriter struct {
 	// says whether the body's view is the engine's own buffer, not the
 	// upstream's: the header does not set it.)
 	headerChanged bool
+	// early counts what the headers of 1xx and 101 responses showed.
+	early *rewrite.Summary
 }
 
 func (mw *maskWriter) release() {
