@@ -381,14 +381,16 @@ func (m *Mask) needsReading(v string) bool {
 		switch c := v[i]; {
 		case c == '%' || c == '&' || c == '+' || c == '\\' || c == '\r' || c == '\n':
 			return true // escapes, line breaks
+		case c == '{' || c == '[':
+			return true // JSON, whose keys type values, anywhere in it (embeddedJSON)
 		case c == '=' && i+1 < len(v) && v[i+1] == '?':
 			return true // an RFC 2047 encoded-word
 		case c >= 0x80 && !utf8.ValidString(v):
 			return true
 		}
 	}
-	if t := strings.TrimLeft(v, " \t"); t != "" && (t[0] == '{' || t[0] == '[' || t[0] == '"') {
-		return true // JSON, whose keys type values
+	if t := strings.TrimLeft(v, " \t"); t != "" && t[0] == '"' {
+		return true // a JSON string, whose escapes the engine reads
 	}
 	return (m.customTypes || detectors.MayMatch(unsafe.Slice(unsafe.StringData(v), len(v)))) &&
 		len(m.headerScanner.Scan(v, nil)) > 0

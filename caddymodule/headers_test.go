@@ -407,3 +407,14 @@ func TestResponseHeadersEmbeddedJSON(t *testing.T) {
 		t.Errorf("%d values counted, want 2", n)
 	}
 }
+
+// TestResponseHeadersJSONWithoutDigits: JSON after other text whose only
+// personal data is a name (no byte the detectors look for) still reaches
+// the engine.
+func TestResponseHeadersJSONWithoutDigits(t *testing.T) {
+	rec, _ := serveHeaders(t, headerMask(t, "online_agent"), http.MethodGet, 200, http.Header{
+		"Content-Type": {"application/json"}, "Set-Cookie": {`last={"name":"张三"}; Path=/`}})
+	if got := rec.Header().Get("Set-Cookie"); got != `last={"name":"张*"}; Path=/` {
+		t.Errorf("Set-Cookie %q", got)
+	}
+}
