@@ -1,0 +1,466 @@
+package caddymodule
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"mime"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding/htmlindex"
+)
+
+// A reading is one way a client may read a response header's value: its
+// text, and the JSON pieces in it (jsonPieces), if any.
+type reading struct {
+	text   string
+	pieces []piece
+}
+
+// A piece is a part of a reading's text: plain text (json empty) or a
+// JSON object or array as a client reads it, written (raw) as is, percent-
+// encoded ('p') or in a quoted cookie value ('q').
+type piece struct {
+	raw   string
+	json  string
+	style byte
+}
+
+// valueReadings returns the ways a client may read v. Line breaks are the
+// spaces net/http sends. RFC 2047 encoded-words are decoded as Firefox
+// decodes a download's name (the texts of adjacent words of one charset
+// and encoding joined, spaces allowed in a word) and as a strict decoder
+// (Chrome's, Go's) does: one reading if they agree, two if not. RFC 2231
+// continuations (filename*0=…; filename*1=…) are joined as browsers join
+// them, a reading of its own. ok is false for a value that is not UTF-8
+// (a browser reads it in some charset the detectors would not) or whose
+// encoded-words name a charset no browser knows, or are nested too deep:
+// the value is removed.
+func valueReadings(v string) (rs []reading, ok bool) {
+	if !utf8.ValidString(v) {
+		return nil, false
+	}
+	if strings.ContainsAny(v, "\r\n") {
+		v = strings.NewReplacer("\r\n", " ", "\r", " ", "\n", " ").Replace(v)
+	}
+	texts := []string{v}
+	if strings.Contains(v, "=?") {
+		a, okA := decodeWords(v, true)
+		b, okB := decodeWords(v, false)
+		if !okA || !okB {
+			return nil, false
+		}
+		texts = []string{a, b}
+	}
+	if strings.Contains(v, "*0") {
+		if joined, ok := joinContinuations(v); ok {
+			texts = append(texts, joined)
+		}
+	}
+	for i, t := range texts {
+		if slices.Contains(texts[:i], t) {
+			continue
+		}
+		rs = append(rs, reading{text: t, pieces: jsonPieces(t)})
+	}
+	return rs, true
+}
+
+// joinContinuations rewrites a value with RFC 2231 parameters
+// (filename*0="138"; filename*1="1234", or filename*0*=UTF-8”%31…) as
+// one parameter each, as browsers and Go's mime package join them, and
+// its encoded-words decoded as Firefox decodes them.
+func joinContinuations(v string) (string, bool) {
+	mt, params, err := mime.ParseMediaType(v)
+	if err != nil {
+		return "", false
+	}
+	var b strings.Builder
+	b.WriteString(mt)
+	keys := make([]string, 0, len(params))
+	for k := range params {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		val := params[k]
+		if d, ok := decodeWords(val, true); ok {
+			val = d
+		}
+		b.WriteString("; ")
+		b.WriteString(k)
+		b.WriteString(`="`)
+		b.WriteString(strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(val))
+		b.WriteString(`"`)
+	}
+	return b.String(), true
+}
+
+// decodeWords decodes the RFC 2047 encoded-words in s (=?UTF-8?B?…?=) as
+// browsers do in a download's name: anywhere in the value (inside quotes
+// too), B with or without its '=' padding, Q with '_' for a space, in the
+// charset the word names as the Encoding Standard reads its label
+// (iso-8859-1 and us-ascii are windows-1252), the white space between two
+// words dropped; as Firefox (firefox: a word's text may hold spaces, and
+// the texts of adjacent words of one charset and encoding are joined
+// before they are decoded, so that a character or a base64 quantum split
+// across two words is read whole) or as a strict decoder. A word that is
+// not one is left as it is. Words whose text is itself encoded-words are
+// decoded again (a browser decodes once, but a value rewritten from the
+// once-decoded text would show the inner words to it), up to a few
+// levels. ok is false for a charset no browser knows, or words nested
+// deeper.
+func decodeWords(s string, firefox bool) (out string, ok bool) {
+	for range 4 {
+		d, changed, ok := decodeWordsOnce(s, firefox)
+		if !ok {
+			return "", false
+		}
+		if !changed {
+			return s, true
+		}
+		s = d
+	}
+	return "", false
+}
+
+// wordText is an encoded-word's charset, encoding and encoded text.
+type wordText struct {
+	charset string
+	enc     byte // 'b' or 'q'
+	text    string
+	raw     string // the word as written
+}
+
+func decodeWordsOnce(s string, firefox bool) (string, bool, bool) {
+	// Where each "?=" is, found once: a word's end is the first after its
+	// text, and the texts' starts only grow, so each search is a step of
+	// one pointer (a value of many "=?" and no "?=" stays linear).
+	var ends []int
+	for i := 0; ; {
+		k := strings.Index(s[i:], "?=")
+		if k < 0 {
+			break
+		}
+		ends = append(ends, i+k)
+		i += k + 1
+	}
+	if len(ends) == 0 {
+		return s, false, true
+	}
+	var b strings.Builder
+	var pending []wordText // adjacent words not yet decoded (firefox: joined)
+	changed, e := false, 0
+	flush := func() bool {
+		if len(pending) == 0 {
+			return true
+		}
+		t, decoded, ok := decodeWordRun(pending)
+		if !ok {
+			return false
+		}
+		b.WriteString(t)
+		changed = changed || decoded
+		pending = pending[:0]
+		return true
+	}
+	afterWord := false
+	i := 0
+	for i < len(s) {
+		k := strings.Index(s[i:], "=?")
+		if k < 0 {
+			break
+		}
+		k += i
+		w, n, isWord := encodedWordAt(s, k, ends, &e, firefox)
+		if !isWord {
+			if !flush() {
+				return "", false, false
+			}
+			b.WriteString(s[i : k+2])
+			afterWord = false
+			i = k + 2
+			continue
+		}
+		between := s[i:k]
+		if !afterWord || strings.TrimLeft(between, " \t") != "" {
+			if !flush() {
+				return "", false, false
+			}
+			b.WriteString(between)
+		}
+		// (White space between two words is dropped.)
+		if len(pending) > 0 && !(firefox && w.charset == pending[0].charset && w.enc == pending[0].enc &&
+			!strings.HasSuffix(pending[len(pending)-1].text, "=")) {
+			if !flush() {
+				return "", false, false
+			}
+		}
+		pending = append(pending, w)
+		if !firefox {
+			if !flush() {
+				return "", false, false
+			}
+		}
+		afterWord = true
+		i = k + n
+	}
+	if !flush() {
+		return "", false, false
+	}
+	b.WriteString(s[i:])
+	return b.String(), changed, true
+}
+
+// encodedWordAt reads the encoded-word at s[i:] ("=?" there) and its
+// length; ok is false where there is none. ends are the offsets of s's
+// "?=", *e the first that may end this word.
+func encodedWordAt(s string, i int, ends []int, e *int, firefox bool) (w wordText, n int, ok bool) {
+	rest := s[i+2:]
+	q := strings.IndexByte(rest, '?')
+	if q <= 0 || q+2 >= len(rest) || rest[q+2] != '?' {
+		return w, 0, false
+	}
+	enc := rest[q+1] | 0x20
+	if enc != 'b' && enc != 'q' {
+		return w, 0, false
+	}
+	start := i + 2 + q + 3
+	for *e < len(ends) && ends[*e] < start {
+		*e++
+	}
+	if *e >= len(ends) {
+		return w, 0, false
+	}
+	end := ends[*e]
+	text := s[start:end]
+	// (Each check stops at the first byte that fails it. A strict word
+	// holds no '?', so the texts strict checks read do not overlap; a
+	// Firefox word that passes is taken whole: linear either way.)
+	for j := 0; j < len(text); j++ {
+		if c := text[j]; c < ' ' || !firefox && (c == ' ' || c == '?') {
+			return w, 0, false
+		}
+	}
+	charset := strings.ToLower(rest[:q])
+	if c, _, found := strings.Cut(charset, "*"); found {
+		charset = c // RFC 2231's language: =?UTF-8*zh?B?…?=
+	}
+	if enc == 'b' {
+		if _, err := base64.RawStdEncoding.DecodeString(strings.TrimRight(text, "=")); err != nil && !firefox {
+			return w, 0, false
+		}
+	}
+	return wordText{charset, enc, text, s[i : end+2]}, end + 2 - i, true
+}
+
+// decodeWordRun decodes adjacent words (one charset and encoding when
+// there are several) as one text; decoded is false when their text is not
+// base64 after all, and they stay as written. ok is false for a charset
+// no browser knows.
+func decodeWordRun(ws []wordText) (text string, decoded, ok bool) {
+	var joined strings.Builder
+	for _, w := range ws {
+		joined.WriteString(w.text)
+	}
+	t := joined.String()
+	var raw []byte
+	if ws[0].enc == 'b' {
+		var err error
+		if raw, err = base64.RawStdEncoding.DecodeString(strings.TrimRight(t, "=")); err != nil {
+			// Not base64 after all: the words as they are written.
+			var b strings.Builder
+			for _, w := range ws {
+				b.WriteString(w.raw)
+			}
+			return b.String(), false, true
+		}
+	} else {
+		raw = make([]byte, 0, len(t))
+		for j := 0; j < len(t); j++ {
+			switch c := t[j]; {
+			case c == '_':
+				raw = append(raw, ' ')
+			case c == '=' && j+2 < len(t) && isHex(t[j+1]) && isHex(t[j+2]):
+				raw = append(raw, unhex(t[j+1])<<4|unhex(t[j+2]))
+				j += 2
+			default:
+				raw = append(raw, c)
+			}
+		}
+	}
+	e, err := htmlindex.Get(ws[0].charset)
+	if err != nil {
+		return "", false, false
+	}
+	d, err := e.NewDecoder().Bytes(raw)
+	if err != nil {
+		return "", false, false
+	}
+	return strings.ToValidUTF8(string(d), "\uFFFD"), true, true
+}
+
+func isHex(c byte) bool { return c >= '0' && c <= '9' || c|0x20 >= 'a' && c|0x20 <= 'f' }
+
+func unhex(c byte) byte {
+	if c <= '9' {
+		return c - '0'
+	}
+	return c | 0x20 - 'a' + 10
+}
+
+// maxJSONTries bounds the places jsonPieces tries to read JSON at (each
+// try reads at most the rest of the value): linear in the value.
+const maxJSONTries = 16
+
+// jsonPieces splits t around the JSON objects and arrays in it: as written
+// (a cookie's last={"name":…}, a query's filter={…}), percent-encoded
+// (%7B%22name%22…, with stray '%' elsewhere), or in a quoted cookie value
+// with backslash escapes (Python's "{\"name\": …}"). nil when there is
+// none, or t is one JSON value the engine reads as such itself.
+func jsonPieces(t string) []piece {
+	var ps []piece
+	last, tries := 0, 0
+	for i := 0; i < len(t) && tries < maxJSONTries; i++ {
+		var p piece
+		var n int
+		switch c := t[i]; {
+		case c == '{' || c == '[':
+			tries++
+			n = jsonLen(t[i:])
+			p = piece{raw: t[i : i+n], json: t[i : i+n]}
+		case c == '%' && i+2 < len(t) && (t[i+1] == '7' && t[i+2]|0x20 == 'b' || t[i+1] == '5' && t[i+2]|0x20 == 'b'):
+			tries++
+			d, offs := percentDecode(t[i:])
+			if m := jsonLen(d); m > 0 {
+				n = offs[m]
+				p = piece{raw: t[i : i+n], json: d[:m], style: 'p'}
+			}
+		case c == '"' && i+1 < len(t) && (t[i+1] == '{' || t[i+1] == '[' || t[i+1] == '\\'):
+			tries++
+			if u, m, ok := unquoteCookie(t[i:]); ok && (u[0] == '{' || u[0] == '[') && jsonLen(u) == len(u) {
+				n = m
+				p = piece{raw: t[i : i+n], json: u, style: 'q'}
+			}
+		}
+		if n == 0 {
+			continue
+		}
+		if i > last {
+			ps = append(ps, piece{raw: t[last:i]})
+		}
+		ps = append(ps, p)
+		last = i + n
+		i = last - 1
+	}
+	if len(ps) == 0 || len(ps) == 1 && last == len(t) && ps[0].style == 0 && ps[0].json != "" {
+		return nil
+	}
+	if last < len(t) {
+		ps = append(ps, piece{raw: t[last:]})
+	}
+	return ps
+}
+
+// jsonLen is the length of the JSON object or array t starts with, 0 for
+// none.
+func jsonLen(t string) int {
+	if t == "" || t[0] != '{' && t[0] != '[' {
+		return 0
+	}
+	dec := json.NewDecoder(strings.NewReader(t))
+	var raw json.RawMessage
+	if dec.Decode(&raw) != nil {
+		return 0
+	}
+	return int(dec.InputOffset())
+}
+
+// percentDecode decodes t's percent-escapes, leaving a '%' that starts
+// none as it is; offs[i] is the offset in t of the byte decoded to d[i]
+// (and offs[len(d)] is len(t)).
+func percentDecode(t string) (string, []int) {
+	d := make([]byte, 0, len(t))
+	offs := make([]int, 0, len(t)+1)
+	for i := 0; i < len(t); {
+		if t[i] == '%' && i+2 < len(t) && isHex(t[i+1]) && isHex(t[i+2]) {
+			d, offs = append(d, unhex(t[i+1])<<4|unhex(t[i+2])), append(offs, i)
+			i += 3
+			continue
+		}
+		d, offs = append(d, t[i]), append(offs, i)
+		i++
+	}
+	return string(d), append(offs, len(t))
+}
+
+// unquoteCookie reads the quoted string t starts with as Python's
+// http.cookies writes one (\" and \\, and \NNN in octal for other
+// characters): its text and the quoted string's length.
+func unquoteCookie(t string) (string, int, bool) {
+	var b strings.Builder
+	for i := 1; i < len(t); i++ {
+		switch c := t[i]; c {
+		case '"':
+			return b.String(), i + 1, b.Len() > 0
+		case '\\':
+			if i+3 < len(t) && isOctal(t[i+1]) && isOctal(t[i+2]) && isOctal(t[i+3]) {
+				b.WriteByte((t[i+1]-'0')<<6 | (t[i+2]-'0')<<3 | (t[i+3] - '0'))
+				i += 3
+			} else if i+1 < len(t) {
+				b.WriteByte(t[i+1])
+				i++
+			}
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return "", 0, false
+}
+
+func isOctal(c byte) bool { return c >= '0' && c <= '7' }
+
+// encode writes a JSON piece's view in the piece's style: the piece as it
+// came when the view is what the client read.
+func (p piece) encode(view string) string {
+	if view == p.json {
+		return p.raw
+	}
+	switch p.style {
+	case 'p':
+		const hex = "0123456789ABCDEF"
+		var b strings.Builder
+		for i := 0; i < len(view); i++ {
+			c := view[i]
+			if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.' || c == '~' {
+				b.WriteByte(c)
+				continue
+			}
+			b.WriteByte('%')
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&15])
+		}
+		return b.String()
+	case 'q':
+		var b strings.Builder
+		b.WriteByte('"')
+		for i := 0; i < len(view); i++ {
+			switch c := view[i]; {
+			case c == '"' || c == '\\':
+				b.WriteByte('\\')
+				b.WriteByte(c)
+			case c == ',' || c == ';' || c < 0x20 || c == 0x7F:
+				b.WriteByte('\\')
+				b.WriteByte('0' + c>>6)
+				b.WriteByte('0' + c>>3&7)
+				b.WriteByte('0' + c&7)
+			default:
+				b.WriteByte(c)
+			}
+		}
+		b.WriteByte('"')
+		return b.String()
+	}
+	return view
+}
