@@ -203,7 +203,9 @@ type textEscapes struct {
 	// plusSpace: a '+' (as written or escaped) was read as form data's
 	// space between digits, which a page, a script or decodeURIComponent
 	// shows as a '+' (decodeKeepPlus and decodeAllKeepPlus read it so).
-	plusSpace bool
+	// plusMixed: the text holds a '+' as written and an escaped one, which
+	// form data reads differently (decodeForm).
+	plusSpace, plusMixed bool
 }
 
 // decodeTextEscapes reads the escapes a script or a page may hide a value
@@ -218,26 +220,40 @@ func decodeTextEscapes(src []byte) textEscapes {
 }
 
 // decode is decodeTextEscapes into t, whose storage it reuses.
-func (t *textEscapes) decode(src []byte) { t.decodeKinds(src, false, false) }
+func (t *textEscapes) decode(src []byte) { t.decodeKinds(src, false, plusDigits) }
 
 // decodePage is decode without a script's backslash escapes: the text as
 // a page or a link shows it ("1865557058&#57;\uff21" shows a mobile and
 // an escape).
-func (t *textEscapes) decodePage(src []byte) { t.decodeKinds(src, true, false) }
+func (t *textEscapes) decodePage(src []byte) { t.decodeKinds(src, true, plusDigits) }
 
 // decodeKeepPlus is decodePage with every '+' a '+', as written or
 // escaped: what a page or decodeURIComponent shows of
 // "zhangsan1990%2B2%40gmail.com" (an address whose local part a reading
 // of the '+' as a space would cut) or "6222&#32;0263&#32;3741&#32;7020+86".
-func (t *textEscapes) decodeKeepPlus(src []byte) { t.decodeKinds(src, true, true) }
+func (t *textEscapes) decodeKeepPlus(src []byte) { t.decodeKinds(src, true, plusKeep) }
 
 // decodeAllKeepPlus is decode with every '+' a '+': what a script shows of
 // "zhangsan1990+2\u0040gmail.com".
-func (t *textEscapes) decodeAllKeepPlus(src []byte) { t.decodeKinds(src, false, true) }
+func (t *textEscapes) decodeAllKeepPlus(src []byte) { t.decodeKinds(src, false, plusKeep) }
 
-func (t *textEscapes) decodeKinds(src []byte, pageOnly, keepPlus bool) {
+// decodeForm is decodePage as form data reads a '+': every '+' as written
+// a space, every escaped one a '+' ("6222+0263+3741+7020%2B86" is a card
+// and a country code's +86 to URLSearchParams or PHP).
+func (t *textEscapes) decodeForm(src []byte) { t.decodeKinds(src, true, plusForm) }
+
+// How decodeKinds reads a '+'.
+const (
+	plusDigits = iota // between digits a space, as written or escaped
+	plusKeep          // a '+', as written or escaped
+	plusForm          // as written a space, escaped a '+'
+)
+
+func (t *textEscapes) decodeKinds(src []byte, pageOnly bool, plus uint8) {
 	t.dec, t.offs, t.esc, t.decoded = t.dec[:0], t.offs[:0], t.esc[:0], false
-	t.slashes, t.pages, t.plusSpace = false, false, false
+	t.slashes, t.pages, t.plusSpace, t.plusMixed = false, false, false, false
+	var written, escaped bool // a '+' as written, an escaped '+'
+	defer func() { t.plusMixed = written && escaped }()
 	for i := 0; i < len(src); {
 		if src[i] == '\\' && i+1 < len(src) && src[i+1] == '\\' {
 			t.dec, t.offs = append(t.dec, '\\', '\\'), append(t.offs, int32(i), int32(i+1))
@@ -250,7 +266,8 @@ func (t *textEscapes) decodeKinds(src []byte, pageOnly, keepPlus bool) {
 			// Form data's space between digits; a page's reading
 			// takes no backslash for an escape of a digit before it
 			// (D:\exports\135+1234+5678.csv).
-			if !keepPlus && plusEscapeBetweenDigitsIn(src, i, i+1, pageOnly) {
+			written = true
+			if plus == plusForm || plus == plusDigits && plusEscapeBetweenDigitsIn(src, i, i+1, pageOnly) {
 				r, n = ' ', 1
 				t.plusSpace = true
 			}
@@ -276,7 +293,10 @@ func (t *textEscapes) decodeKinds(src []byte, pageOnly, keepPlus bool) {
 			t.decoded = true
 			continue
 		}
-		if r == '+' && src[i] != '+' && !keepPlus && plusEscapeBetweenDigitsIn(src, i, i+n, pageOnly) {
+		if r == '+' && src[i] != '+' {
+			escaped = true
+		}
+		if r == '+' && src[i] != '+' && plus == plusDigits && plusEscapeBetweenDigitsIn(src, i, i+n, pageOnly) {
 			// An escaped '+' between digits (171%2B7904%2B4489): a
 			// link decoder shows a '+', which form data reads as the
 			// group separator, a space.

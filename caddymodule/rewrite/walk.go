@@ -142,6 +142,7 @@ type escScratch struct {
 	tp, tp2   textEscapes // and of a page's and a link's alone
 	tk, tk2   textEscapes // and of each with every '+' a '+' (decodeKeepPlus …)
 	tkp, tkp2 textEscapes
+	tf, tf2   textEscapes    // and as form data reads a '+' (decodeForm)
 	first     detectors.Type // the type of the first value applySpans rewrote
 	fs2       []detectors.Finding
 	spans     []escSpan
@@ -1870,6 +1871,15 @@ func (w *walker) escSpans(src []byte, levels int) ([]escSpan, bool) {
 				}
 			}
 		}
+		if tf := &es.tf; te.plusMixed {
+			if tf.decodeForm(src); tf.decoded {
+				k = 0
+				es.fs2 = w.e.scanner.ScanWith(tf.dec, es.fs2[:0], &w.ws)
+				for _, f := range es.fs2 {
+					add(escSpan{int(tf.offs[f.Start]), int(tf.offs[f.End]), tf.dec[f.Start:f.End], f.Type})
+				}
+			}
+		}
 		if tkp := &es.tkp; es.tp.plusSpace {
 			if tkp.decodeKeepPlus(src); tkp.decoded {
 				k = 0
@@ -1915,6 +1925,15 @@ func (w *walker) escSpans(src []byte, levels int) ([]escSpan, bool) {
 					es.fs2 = w.e.scanner.ScanWith(tk2.dec, es.fs2[:0], &w.ws)
 					for _, f := range es.fs2 {
 						add(escSpan{int(tj.offs[tk2.offs[f.Start]]), int(tj.offs[tk2.offs[f.End]]), tk2.dec[f.Start:f.End], f.Type})
+					}
+				}
+			}
+			if tf2 := &es.tf2; te2.plusMixed {
+				if tf2.decodeForm(tj.dec); tf2.decoded {
+					k = 0
+					es.fs2 = w.e.scanner.ScanWith(tf2.dec, es.fs2[:0], &w.ws)
+					for _, f := range es.fs2 {
+						add(escSpan{int(tj.offs[tf2.offs[f.Start]]), int(tj.offs[tf2.offs[f.End]]), tf2.dec[f.Start:f.End], f.Type})
 					}
 				}
 			}
