@@ -400,8 +400,13 @@ func (e *Engine) key(k []byte) keyInfo {
 				}
 			}
 			if ki.clean && te.plusMixed {
-				if tp.decodeForm(k); tp.decoded {
+				if tp.decodeFormAll(k); tp.decoded {
 					ki.clean = len(e.scanner.ScanWith(tp.dec, nil, &ws)) == 0
+				}
+				if ki.clean && te.slashes {
+					if tp.decodeForm(k); tp.decoded {
+						ki.clean = len(e.scanner.ScanWith(tp.dec, nil, &ws)) == 0
+					}
 				}
 			}
 		}

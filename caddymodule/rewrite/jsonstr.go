@@ -242,11 +242,17 @@ func (t *textEscapes) decodeAllKeepPlus(src []byte) { t.decodeKinds(src, false, 
 // and a country code's +86 to URLSearchParams or PHP).
 func (t *textEscapes) decodeForm(src []byte) { t.decodeKinds(src, true, plusForm) }
 
+// decodeFormAll is decodeForm with a script's escapes decoded too: a
+// script shows "6222\u002b0263…%2B86" as "6222+0263…%2B86", and form
+// data reads its written '+' (a script's \u002b, \x2b, \+ included) as
+// spaces.
+func (t *textEscapes) decodeFormAll(src []byte) { t.decodeKinds(src, false, plusForm) }
+
 // How decodeKinds reads a '+'.
 const (
 	plusDigits = iota // between digits a space, as written or escaped
 	plusKeep          // a '+', as written or escaped
-	plusForm          // as written a space, escaped a '+'
+	plusForm          // as written (or a script's escape) a space, a page's or a link's escape a '+'
 )
 
 func (t *textEscapes) decodeKinds(src []byte, pageOnly bool, plus uint8) {
@@ -293,7 +299,15 @@ func (t *textEscapes) decodeKinds(src []byte, pageOnly bool, plus uint8) {
 			t.decoded = true
 			continue
 		}
-		if r == '+' && src[i] != '+' {
+		if r == '+' && src[i] == '\\' {
+			// A script's escaped '+' is a '+' the script writes:
+			// form data reads it as a space.
+			written = true
+			if plus == plusForm {
+				r = ' '
+				t.plusSpace = true
+			}
+		} else if r == '+' && src[i] != '+' {
 			escaped = true
 		}
 		if r == '+' && src[i] != '+' && plus == plusDigits && plusEscapeBetweenDigitsIn(src, i, i+n, pageOnly) {

@@ -142,7 +142,8 @@ type escScratch struct {
 	tp, tp2   textEscapes // and of a page's and a link's alone
 	tk, tk2   textEscapes // and of each with every '+' a '+' (decodeKeepPlus …)
 	tkp, tkp2 textEscapes
-	tf, tf2   textEscapes    // and as form data reads a '+' (decodeForm)
+	tf, tf2   textEscapes // and as form data reads a '+' (decodeFormAll, decodeForm)
+	tfp, tfp2 textEscapes
 	first     detectors.Type // the type of the first value applySpans rewrote
 	fs2       []detectors.Finding
 	spans     []escSpan
@@ -1872,11 +1873,20 @@ func (w *walker) escSpans(src []byte, levels int) ([]escSpan, bool) {
 			}
 		}
 		if tf := &es.tf; te.plusMixed {
-			if tf.decodeForm(src); tf.decoded {
+			if tf.decodeFormAll(src); tf.decoded {
 				k = 0
 				es.fs2 = w.e.scanner.ScanWith(tf.dec, es.fs2[:0], &w.ws)
 				for _, f := range es.fs2 {
 					add(escSpan{int(tf.offs[f.Start]), int(tf.offs[f.End]), tf.dec[f.Start:f.End], f.Type})
+				}
+			}
+			if tfp := &es.tfp; te.slashes {
+				if tfp.decodeForm(src); tfp.decoded {
+					k = 0
+					es.fs2 = w.e.scanner.ScanWith(tfp.dec, es.fs2[:0], &w.ws)
+					for _, f := range es.fs2 {
+						add(escSpan{int(tfp.offs[f.Start]), int(tfp.offs[f.End]), tfp.dec[f.Start:f.End], f.Type})
+					}
 				}
 			}
 		}
@@ -1929,11 +1939,20 @@ func (w *walker) escSpans(src []byte, levels int) ([]escSpan, bool) {
 				}
 			}
 			if tf2 := &es.tf2; te2.plusMixed {
-				if tf2.decodeForm(tj.dec); tf2.decoded {
+				if tf2.decodeFormAll(tj.dec); tf2.decoded {
 					k = 0
 					es.fs2 = w.e.scanner.ScanWith(tf2.dec, es.fs2[:0], &w.ws)
 					for _, f := range es.fs2 {
 						add(escSpan{int(tj.offs[tf2.offs[f.Start]]), int(tj.offs[tf2.offs[f.End]]), tf2.dec[f.Start:f.End], f.Type})
+					}
+				}
+				if tfp2 := &es.tfp2; te2.slashes {
+					if tfp2.decodeForm(tj.dec); tfp2.decoded {
+						k = 0
+						es.fs2 = w.e.scanner.ScanWith(tfp2.dec, es.fs2[:0], &w.ws)
+						for _, f := range es.fs2 {
+							add(escSpan{int(tj.offs[tfp2.offs[f.Start]]), int(tj.offs[tfp2.offs[f.End]]), tfp2.dec[f.Start:f.End], f.Type})
+						}
 					}
 				}
 			}
