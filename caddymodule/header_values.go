@@ -3,8 +3,8 @@ package caddymodule
 import (
 	"encoding/base64"
 	"encoding/json"
-	"mime"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -27,74 +27,191 @@ type piece struct {
 	style byte
 }
 
-// valueReadings returns the ways a client may read v. Line breaks are the
-// spaces net/http sends. RFC 2047 encoded-words are decoded as Firefox
+// valueReadings returns the ways a client may read v, those that decode
+// something first, then v as written (line breaks as the spaces net/http
+// sends each of them as). RFC 2047 encoded-words are decoded as Firefox
 // decodes a download's name (the texts of adjacent words of one charset
 // and encoding joined, spaces allowed in a word) and as a strict decoder
-// (Chrome's, Go's) does: one reading if they agree, two if not. RFC 2231
-// continuations (filename*0=…; filename*1=…) are joined as browsers join
-// them, a reading of its own. ok is false for a value that is not UTF-8
-// (a browser reads it in some charset the detectors would not) or whose
-// encoded-words name a charset no browser knows, or are nested too deep:
-// the value is removed.
+// (Chrome's, Go's) does. Parameters (filename="…", filename*=…) are read
+// as browsers read them: quoted-pairs undone, RFC 2231 continuations
+// joined, RFC 5987 values decoded in their charset. ok is false for a
+// value that is not UTF-8 (a browser reads it in some charset the
+// detectors would not), or that names a charset no browser knows, or
+// whose encoded-words are nested too deep: the value is removed.
 func valueReadings(v string) (rs []reading, ok bool) {
 	if !utf8.ValidString(v) {
 		return nil, false
 	}
 	if strings.ContainsAny(v, "\r\n") {
-		v = strings.NewReplacer("\r\n", " ", "\r", " ", "\n", " ").Replace(v)
+		v = strings.Map(func(r rune) rune {
+			if r == '\r' || r == '\n' {
+				return ' '
+			}
+			return r
+		}, v)
 	}
-	texts := []string{v}
+	var texts []string
 	if strings.Contains(v, "=?") {
 		a, okA := decodeWords(v, true)
 		b, okB := decodeWords(v, false)
 		if !okA || !okB {
 			return nil, false
 		}
-		texts = []string{a, b}
+		texts = append(texts, a, b)
 	}
-	if strings.Contains(v, "*0") {
-		if joined, ok := joinContinuations(v); ok {
-			texts = append(texts, joined)
+	if strings.IndexByte(v, ';') >= 0 && strings.ContainsAny(v, "\"*\\") {
+		p, ok := readParams(v)
+		if !ok {
+			return nil, false
+		}
+		if p != "" {
+			texts = append(texts, p)
 		}
 	}
+	texts = append(texts, v)
 	for i, t := range texts {
 		if slices.Contains(texts[:i], t) {
 			continue
 		}
-		rs = append(rs, reading{text: t, pieces: jsonPieces(t)})
+		ps, ok := jsonPieces(t)
+		if !ok {
+			return nil, false
+		}
+		rs = append(rs, reading{text: t, pieces: ps})
 	}
 	return rs, true
 }
 
-// joinContinuations rewrites a value with RFC 2231 parameters
-// (filename*0="138"; filename*1="1234", or filename*0*=UTF-8”%31…) as
-// one parameter each, as browsers and Go's mime package join them, and
-// its encoded-words decoded as Firefox decodes them.
-func joinContinuations(v string) (string, bool) {
-	mt, params, err := mime.ParseMediaType(v)
-	if err != nil {
-		return "", false
+// readParams reads v's parameters (after its first ';') as browsers read
+// them, leniently: a quoted value's quoted-pairs undone (\1\3\8 is 138),
+// RFC 2231 continuations (name*0, name*1, …) joined in order, an RFC 5987
+// value (name*=charset'lang'%…) decoded in its charset, and
+// encoded-words in a value decoded as Firefox decodes them. It returns v
+// rewritten as "first; name="value"; …", or "" when v has no parameter
+// such reading changes. ok is false for a charset no browser knows.
+func readParams(v string) (string, bool) {
+	head, rest, _ := strings.Cut(v, ";")
+	type part struct {
+		n     int
+		value string
+		ext   bool
+	}
+	var names []string
+	parts := map[string][]part{}
+	special := false
+	for rest != "" {
+		var item string
+		item, rest = cutParam(rest)
+		k, val, found := strings.Cut(item, "=")
+		if !found {
+			continue
+		}
+		k = strings.ToLower(strings.TrimSpace(k))
+		val = strings.TrimSpace(val)
+		if len(val) >= 2 && val[0] == '"' && val[len(val)-1] == '"' {
+			u := unquotePairs(val[1 : len(val)-1])
+			special = special || u != val[1:len(val)-1]
+			val = u
+		}
+		name, n, ext := k, -1, false
+		if strings.HasSuffix(name, "*") {
+			name, ext = name[:len(name)-1], true
+		}
+		if b, num, found := strings.Cut(name, "*"); found {
+			if x, err := strconv.Atoi(num); err == nil && x >= 0 && x < 1000 {
+				name, n = b, x
+			}
+		}
+		special = special || ext || n >= 0
+		if _, seen := parts[name]; !seen {
+			names = append(names, name)
+		}
+		parts[name] = append(parts[name], part{n, val, ext})
+	}
+	if !special {
+		return "", true
 	}
 	var b strings.Builder
-	b.WriteString(mt)
-	keys := make([]string, 0, len(params))
-	for k := range params {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		val := params[k]
+	b.WriteString(strings.TrimSpace(head))
+	for _, name := range names {
+		ps := parts[name]
+		slices.SortStableFunc(ps, func(a, b part) int { return a.n - b.n })
+		charset := ""
+		var joined strings.Builder
+		for i, p := range ps {
+			val := p.value
+			if p.ext {
+				if i == 0 || p.n <= 0 {
+					// charset'language'value
+					cs, r, ok := strings.Cut(val, "'")
+					_, r2, ok2 := strings.Cut(r, "'")
+					if ok && ok2 {
+						charset, val = cs, r2
+					}
+				}
+				d, _ := percentDecode(val)
+				val = d
+				if charset != "" {
+					e, err := htmlindex.Get(charset)
+					if err != nil {
+						return "", false
+					}
+					dd, err := e.NewDecoder().String(val)
+					if err != nil {
+						return "", false
+					}
+					val = dd
+				}
+			}
+			joined.WriteString(val)
+		}
+		val := joined.String()
 		if d, ok := decodeWords(val, true); ok {
 			val = d
 		}
 		b.WriteString("; ")
-		b.WriteString(k)
+		b.WriteString(name)
 		b.WriteString(`="`)
 		b.WriteString(strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(val))
 		b.WriteString(`"`)
 	}
-	return b.String(), true
+	return strings.ToValidUTF8(b.String(), "\uFFFD"), true
+}
+
+// cutParam returns the parameter rest starts with (up to a ';' outside
+// quotes) and what follows it.
+func cutParam(rest string) (string, string) {
+	quoted := false
+	for i := 0; i < len(rest); i++ {
+		switch rest[i] {
+		case '\\':
+			if quoted {
+				i++
+			}
+		case '"':
+			quoted = !quoted
+		case ';':
+			if !quoted {
+				return rest[:i], rest[i+1:]
+			}
+		}
+	}
+	return rest, ""
+}
+
+// unquotePairs undoes a quoted string's quoted-pairs (\x is x).
+func unquotePairs(s string) string {
+	if strings.IndexByte(s, '\\') < 0 {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+1 < len(s) {
+			i++
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
 }
 
 // decodeWords decodes the RFC 2047 encoded-words in s (=?UTF-8?B?…?=) as
@@ -310,36 +427,50 @@ func unhex(c byte) byte {
 	return c | 0x20 - 'a' + 10
 }
 
-// maxJSONTries bounds the places jsonPieces tries to read JSON at (each
-// try reads at most the rest of the value): linear in the value.
-const maxJSONTries = 16
+// maxJSONTries bounds the places jsonPieces tries to read JSON at that
+// look like JSON's start (each try reads at most the rest of the value):
+// linear in the value. A value with more is removed.
+const maxJSONTries = 64
 
 // jsonPieces splits t around the JSON objects and arrays in it: as written
 // (a cookie's last={"name":…}, a query's filter={…}), percent-encoded
-// (%7B%22name%22…, with stray '%' elsewhere), or in a quoted cookie value
-// with backslash escapes (Python's "{\"name\": …}"). nil when there is
-// none, or t is one JSON value the engine reads as such itself.
-func jsonPieces(t string) []piece {
-	var ps []piece
+// (%7B%22name%22…, with stray '%' elsewhere, and with '+' for spaces as
+// form data writes it), or in a quoted cookie value with backslash
+// escapes (Python's "{\"name\": …}"). nil when there is none, or t is one
+// JSON value the engine reads as such itself; ok false when t holds more
+// places that look like JSON than are tried.
+func jsonPieces(t string) (ps []piece, ok bool) {
 	last, tries := 0, 0
-	for i := 0; i < len(t) && tries < maxJSONTries; i++ {
+	for i := 0; i < len(t); i++ {
 		var p piece
 		var n int
 		switch c := t[i]; {
-		case c == '{' || c == '[':
-			tries++
+		case (c == '{' || c == '[') && jsonStart(t[i+1:]):
+			if tries++; tries > maxJSONTries {
+				return nil, false
+			}
 			n = jsonLen(t[i:])
 			p = piece{raw: t[i : i+n], json: t[i : i+n]}
 		case c == '%' && i+2 < len(t) && (t[i+1] == '7' && t[i+2]|0x20 == 'b' || t[i+1] == '5' && t[i+2]|0x20 == 'b'):
-			tries++
+			if tries++; tries > maxJSONTries {
+				return nil, false
+			}
 			d, offs := percentDecode(t[i:])
-			if m := jsonLen(d); m > 0 {
+			m := jsonLen(d)
+			if m == 0 && strings.IndexByte(t[i:], '+') >= 0 {
+				// Form data writes a space as '+'.
+				d, offs = percentDecode(strings.ReplaceAll(t[i:], "+", " "))
+				m = jsonLen(d)
+			}
+			if m > 0 {
 				n = offs[m]
 				p = piece{raw: t[i : i+n], json: d[:m], style: 'p'}
 			}
-		case c == '"' && i+1 < len(t) && (t[i+1] == '{' || t[i+1] == '[' || t[i+1] == '\\'):
-			tries++
-			if u, m, ok := unquoteCookie(t[i:]); ok && (u[0] == '{' || u[0] == '[') && jsonLen(u) == len(u) {
+		case c == '"' && i+1 < len(t) && (t[i+1] == '{' || t[i+1] == '['):
+			if tries++; tries > maxJSONTries {
+				return nil, false
+			}
+			if u, m, ok := unquoteCookie(t[i:]); ok && jsonLen(u) == len(u) {
 				n = m
 				p = piece{raw: t[i : i+n], json: u, style: 'q'}
 			}
@@ -355,12 +486,28 @@ func jsonPieces(t string) []piece {
 		i = last - 1
 	}
 	if len(ps) == 0 || len(ps) == 1 && last == len(t) && ps[0].style == 0 && ps[0].json != "" {
-		return nil
+		return nil, true
 	}
 	if last < len(t) {
 		ps = append(ps, piece{raw: t[last:]})
 	}
-	return ps
+	return ps, true
+}
+
+// jsonStart reports whether what follows a '{' or '[' may go on as JSON:
+// white space, then a string, a closing bracket, or (in an array) a value.
+func jsonStart(t string) bool {
+	t = strings.TrimLeft(t, " \t")
+	if t == "" {
+		return false
+	}
+	switch c := t[0]; {
+	case c == '"' || c == '}' || c == ']' || c == '{' || c == '[' || c == '-' || c >= '0' && c <= '9':
+		return true
+	case strings.HasPrefix(t, "true") || strings.HasPrefix(t, "false") || strings.HasPrefix(t, "null"):
+		return true
+	}
+	return false
 }
 
 // jsonLen is the length of the JSON object or array t starts with, 0 for
@@ -406,7 +553,8 @@ func unquoteCookie(t string) (string, int, bool) {
 			return b.String(), i + 1, b.Len() > 0
 		case '\\':
 			if i+3 < len(t) && isOctal(t[i+1]) && isOctal(t[i+2]) && isOctal(t[i+3]) {
-				b.WriteByte((t[i+1]-'0')<<6 | (t[i+2]-'0')<<3 | (t[i+3] - '0'))
+				// Python reads \374 as the character U+00FC.
+				b.WriteRune(rune(t[i+1]-'0')<<6 | rune(t[i+2]-'0')<<3 | rune(t[i+3]-'0'))
 				i += 3
 			} else if i+1 < len(t) {
 				b.WriteByte(t[i+1])
@@ -443,20 +591,23 @@ func (p piece) encode(view string) string {
 		}
 		return b.String()
 	case 'q':
+		// As Python's http.cookies quotes: \" and \\, and \NNN in
+		// octal for the other characters up to U+00FF a cookie may not
+		// hold as they are.
 		var b strings.Builder
 		b.WriteByte('"')
-		for i := 0; i < len(view); i++ {
-			switch c := view[i]; {
-			case c == '"' || c == '\\':
+		for _, r := range view {
+			switch {
+			case r == '"' || r == '\\':
 				b.WriteByte('\\')
-				b.WriteByte(c)
-			case c == ',' || c == ';' || c < 0x20 || c == 0x7F:
+				b.WriteRune(r)
+			case r == ',' || r == ';' || r < 0x20 || r >= 0x7F && r <= 0xFF:
 				b.WriteByte('\\')
-				b.WriteByte('0' + c>>6)
-				b.WriteByte('0' + c>>3&7)
-				b.WriteByte('0' + c&7)
+				b.WriteByte(byte('0' + r>>6))
+				b.WriteByte(byte('0' + r>>3&7))
+				b.WriteByte(byte('0' + r&7))
 			default:
-				b.WriteByte(c)
+				b.WriteRune(r)
 			}
 		}
 		b.WriteByte('"')

@@ -35,6 +35,11 @@ type headerEntry struct {
 	// removed. keep[j] false: value j is removed.
 	reads [][]reading
 	keep  []bool
+	// many: written as an array (the field has several values); at: the
+	// indexes of the values in the field they stand for (passes 2 and 3).
+	many bool
+	at   []int
+	of   string // pass 3: the field checked
 }
 
 // maskHeaders reads the response header for personal data before any of
@@ -97,6 +102,7 @@ func (m *Mask) valuesNeedReading(vs []string) bool {
 
 // needsReading is valuesNeedReading for one value (or a field's name).
 func (m *Mask) needsReading(v string) bool {
+	nonASCII := false
 	for i := 0; i < len(v); i++ {
 		switch c := v[i]; {
 		case c == '%' || c == '&' || c == '+' || c == '\\' || c == '\r' || c == '\n':
@@ -107,9 +113,12 @@ func (m *Mask) needsReading(v string) bool {
 			return true // an RFC 2047 encoded-word
 		case c == '*' && i+1 < len(v) && v[i+1] == '0':
 			return true // an RFC 2231 continuation (filename*0=…)
-		case c >= 0x80 && !utf8.ValidString(v):
-			return true
+		case c >= 0x80:
+			nonASCII = true
 		}
+	}
+	if nonASCII && !utf8.ValidString(v) {
+		return true
 	}
 	return (m.customTypes || detectors.MayMatch(unsafe.Slice(unsafe.StringData(v), len(v)))) &&
 		len(m.headerScanner.Scan(v, nil)) > 0
@@ -117,6 +126,19 @@ func (m *Mask) needsReading(v string) bool {
 
 // rewriteHeaders runs the header engine over the fields in read and
 // writes its view back into h. It reports whether h changed.
+//
+// Three passes, the last two only for values something was found in:
+//  1. find: every reading of every value (valueReadings) is rewritten;
+//     a value none of whose readings changed stays as the upstream sent
+//     it, and a field whose member is gone (its name was personal data,
+//     or drop) loses all its values;
+//  2. count: for each value that changed, its first reading that changed
+//     (the decoded ones come first) is rewritten alone, which counts each
+//     value once and gives the value to send;
+//  3. check: every reading of that value (a client may decode what the
+//     rewrite wrote, encoded-words or continuations) must hold nothing
+//     the roles may not see; a value that fails, or is no longer a valid
+//     header value, is removed.
 func (mw *maskWriter) rewriteHeaders(h http.Header, read []headerEntry, into *rewrite.Summary) (changed bool) {
 	slices.SortFunc(read, func(a, b headerEntry) int { return strings.Compare(a.name, b.name) })
 	for i := range read {
@@ -132,43 +154,221 @@ func (mw *maskWriter) rewriteHeaders(h http.Header, read []headerEntry, into *re
 			}
 		}
 	}
+	// 1. Find.
+	found := mw.findInHeaders(read)
+	// 2. Count, and the values to send.
 	var sum rewrite.Summary
-	view, err := mw.m.headerEngine.Rewrite(nil, headerDoc(read), rewrite.JSON, mw.d, &sum)
-	if err != nil {
-		// One field the engine cannot read (nested too deep): each is
-		// read on its own, and only the ones that fail are removed.
-		sum.Reset()
-		for i := range read {
-			var one rewrite.Summary
-			v, err := mw.m.headerEngine.Rewrite(nil, headerDoc(read[i:i+1]), rewrite.JSON, mw.d, &one)
-			if err != nil {
-				mw.m.logger.Debug("a response header field the gateway cannot read is removed",
-					zap.String("field", read[i].name), zap.Error(err))
-				clear(read[i].keep)
-				changed = true
+	var pass2 []headerEntry
+	for i := range read {
+		e := &read[i]
+		gone := found[i] != nil && len(found[i]) == 0
+		if found[i] == nil {
+			// The engine cannot read the field: all its values go.
+			for j := range e.keep {
+				changed = changed || e.keep[j]
+				e.keep[j] = false
+			}
+			continue
+		}
+		c := headerEntry{name: e.name, many: len(e.vals) > 1}
+		for j := range e.vals {
+			// (A field whose member is gone, its name personal data
+			// or dropped, is counted, and goes in pass 3.)
+			if e.keep[j] && (gone || found[i][j] >= 0) {
+				r := 0
+				if !gone {
+					r = found[i][j]
+				}
+				c.vals = append(c.vals, e.vals[j])
+				c.reads = append(c.reads, []reading{e.reads[j][r]})
+				c.keep = append(c.keep, true)
+				c.at = append(c.at, j)
+			}
+		}
+		if len(c.vals) > 0 {
+			pass2 = append(pass2, c)
+		}
+	}
+	defer func() {
+		for _, e := range read {
+			var vals []string
+			for j, v := range e.vals {
+				if e.keep[j] {
+					vals = append(vals, v)
+				}
+			}
+			if len(vals) == 0 {
+				delete(h, e.name)
+			} else {
+				h[e.name] = vals
+			}
+		}
+	}()
+	if len(pass2) == 0 {
+		return changed
+	}
+	changed = true
+	view, err := mw.m.headerEngine.Rewrite(nil, headerDoc(pass2), rewrite.JSON, mw.d, &sum)
+	views := viewsOf(pass2, view, err)
+	// 3. Check.
+	var pass3 []headerEntry
+	for k, c := range pass2 {
+		e := entryNamed(read, c.name)
+		for n, j := range c.at {
+			if views[k] == nil || views[k][n] == "\x00" {
+				e.keep[j] = false // dropped, or the field's name was personal data
 				continue
 			}
-			changed = applyHeaderView(read[i:i+1], v) || changed
-			sum.Merge(&one)
-		}
-	} else {
-		changed = applyHeaderView(read, view) || changed
-	}
-	for _, e := range read {
-		var vals []string
-		for j, v := range e.vals {
-			if e.keep[j] {
-				vals = append(vals, v)
+			v := views[k][n]
+			if !utf8.ValidString(v) || !httpguts.ValidHeaderFieldValue(v) {
+				e.keep[j] = false
+				continue
+			}
+			rs, ok := valueReadings(v)
+			if !ok {
+				e.keep[j] = false
+				continue
+			}
+			e.vals[j] = v
+			// The value as written is the engine's own view; the
+			// others are what a client decoding it reads. Each is
+			// read under a name that types nothing: the field's name
+			// typed the view already, and a masked value masked again
+			// need not be what it is.
+			var others []reading
+			for _, r := range rs {
+				if r.text != v {
+					others = append(others, r)
+				}
+			}
+			for _, r := range others {
+				pass3 = append(pass3, headerEntry{name: "@check", vals: []string{v}, reads: [][]reading{{r}},
+					keep: []bool{true}, at: []int{j}, of: c.name})
 			}
 		}
-		if len(vals) == 0 {
-			delete(h, e.name)
-		} else {
-			h[e.name] = vals
+	}
+	if len(pass3) > 0 {
+		// Each checked on its own member (one name may hold several).
+		for k := range pass3 {
+			var scratch rewrite.Summary
+			c := &pass3[k]
+			doc := headerDoc(pass3[k : k+1])
+			view, err := mw.m.headerEngine.Rewrite(nil, doc, rewrite.JSON, mw.d, &scratch)
+			if err != nil || string(view) != string(doc) {
+				entryNamed(read, c.of).keep[c.at[0]] = false
+			}
 		}
 	}
 	into.Merge(&sum)
 	return changed
+}
+
+func entryNamed(read []headerEntry, name string) *headerEntry {
+	for i := range read {
+		if read[i].name == name {
+			return &read[i]
+		}
+	}
+	return nil
+}
+
+// findInHeaders is the first pass: for each field, nil when the engine
+// cannot read it, empty when its member is gone from the view (its name
+// was personal data, or it was dropped), else for each value the index of
+// its first reading the engine changed, -1 for none (a value that is
+// removed counts as unchanged here). A field the engine cannot read (nested too deep) is
+// read on its own, and only one that fails is gone.
+func (mw *maskWriter) findInHeaders(read []headerEntry) [][]int {
+	var scratch rewrite.Summary
+	view, err := mw.m.headerEngine.Rewrite(nil, headerDoc(read), rewrite.JSON, mw.d, &scratch)
+	if err == nil {
+		return foundIn(read, view)
+	}
+	out := make([][]int, len(read))
+	for i := range read {
+		scratch.Reset()
+		v, err := mw.m.headerEngine.Rewrite(nil, headerDoc(read[i:i+1]), rewrite.JSON, mw.d, &scratch)
+		if err != nil {
+			mw.m.logger.Debug("a response header field the gateway cannot read is removed",
+				zap.String("field", read[i].name), zap.Error(err))
+			continue
+		}
+		out[i] = foundIn(read[i:i+1], v)[0]
+	}
+	return out
+}
+
+// foundIn reads the first pass's view.
+func foundIn(read []headerEntry, view []byte) [][]int {
+	var got struct {
+		Header map[string]json.RawMessage `json:"@header"`
+	}
+	if json.Unmarshal(view, &got) != nil {
+		got.Header = nil // cannot happen for the engine's view of valid JSON; fail closed
+	}
+	out := make([][]int, len(read))
+	for i := range read {
+		e := &read[i]
+		raw, ok := got.Header[e.name]
+		out[i] = []int{}
+		if !ok {
+			continue
+		}
+		vals := []json.RawMessage{raw}
+		if len(e.vals) > 1 {
+			if json.Unmarshal(raw, &vals) != nil || len(vals) != len(e.vals) {
+				continue // the field's array is not what was sent
+			}
+		}
+		out[i] = make([]int, len(e.vals))
+		for j := range e.vals {
+			out[i][j] = -1
+			if !e.keep[j] {
+				continue
+			}
+			for r, v := range readingViews(vals[j], e.reads[j]) {
+				if v != e.reads[j][r].text {
+					out[i][j] = r
+					break
+				}
+			}
+		}
+	}
+	return out
+}
+
+// viewsOf reads the second pass's view: for each field of pass, the
+// views of its values ("\x00" for one dropped or not what was written),
+// nil for a field whose member is gone.
+func viewsOf(pass []headerEntry, view []byte, err error) [][]string {
+	out := make([][]string, len(pass))
+	var got struct {
+		Header map[string]json.RawMessage `json:"@header"`
+	}
+	if err != nil || json.Unmarshal(view, &got) != nil {
+		return out
+	}
+	for i := range pass {
+		c := &pass[i]
+		raw, ok := got.Header[c.name]
+		if !ok {
+			continue
+		}
+		vals := []json.RawMessage{raw}
+		if c.many {
+			if json.Unmarshal(raw, &vals) != nil || len(vals) != len(c.vals) {
+				continue
+			}
+		}
+		out[i] = make([]string, len(c.vals))
+		for j := range c.vals {
+			out[i][j] = "\x00"
+			if vs := readingViews(vals[j], c.reads[j]); vs != nil {
+				out[i][j] = vs[0]
+			}
+		}
+	}
+	return out
 }
 
 // headerDoc writes the fields as {"@header":{"Name":value or [values]}},
@@ -182,7 +382,7 @@ func headerDoc(read []headerEntry) []byte {
 		}
 		doc = appendJSONString(doc, e.name)
 		doc = append(doc, ':')
-		if len(e.vals) == 1 {
+		if len(e.vals) == 1 && !e.many {
 			doc = appendValue(doc, e.reads[0])
 			continue
 		}
@@ -238,30 +438,30 @@ func appendReading(doc []byte, r reading) []byte {
 	return append(doc, "]}"...)
 }
 
-// valueView is the view of a value the engine wrote for appendValue:
-// the value to send, or ok false when it must be removed (a reading
-// changed where the value was read several ways, or the view is not what
-// was written). same reports that nothing was changed.
-func valueView(raw json.RawMessage, rs []reading) (view string, same, ok bool) {
+// readingViews is the view of each of a value's readings in raw (as
+// appendValue wrote them), nil when raw is not what was written.
+func readingViews(raw json.RawMessage, rs []reading) []string {
 	if len(rs) == 1 {
-		v, ok := readingView(raw, rs[0])
-		return v, ok && v == rs[0].text, ok
+		if v, ok := readingView(raw, rs[0]); ok {
+			return []string{v}
+		}
+		return nil
 	}
 	var alt struct {
 		Read []json.RawMessage `json:"@read"`
 	}
 	if json.Unmarshal(raw, &alt) != nil || len(alt.Read) != len(rs) {
-		return "", false, false
+		return nil
 	}
+	out := make([]string, len(rs))
 	for i, r := range rs {
-		if v, ok := readingView(alt.Read[i], r); !ok || v != r.text {
-			// Found in one of several readings (a browser's and
-			// another's): no single rewrite of the value is safe
-			// for both.
-			return "", false, false
+		v, ok := readingView(alt.Read[i], r)
+		if !ok {
+			return nil
 		}
+		out[i] = v
 	}
-	return "", true, true
+	return out
 }
 
 // readingView reassembles a reading from its view.
@@ -289,55 +489,6 @@ func readingView(raw json.RawMessage, r reading) (string, bool) {
 		b.WriteString(p.encode(string(parts.Parts[i])))
 	}
 	return b.String(), true
-}
-
-// applyHeaderView reads the engine's view of headerDoc(read) back: a value
-// the engine changed replaces the upstream's (e.vals), one it dropped,
-// left invalid or could not be written back is removed, and a field whose
-// member is gone (dropped, or its name was personal data) loses all its
-// values. It reports a change.
-func applyHeaderView(read []headerEntry, view []byte) (changed bool) {
-	var got struct {
-		Header map[string]json.RawMessage `json:"@header"`
-	}
-	if err := json.Unmarshal(view, &got); err != nil {
-		got.Header = nil // cannot happen for the engine's view of valid JSON; fail closed
-	}
-	for i := range read {
-		e := &read[i]
-		raw, ok := got.Header[e.name]
-		var vals []json.RawMessage
-		switch {
-		case !ok:
-		case len(e.vals) == 1:
-			vals = []json.RawMessage{raw}
-		default:
-			if json.Unmarshal(raw, &vals) != nil || len(vals) != len(e.vals) {
-				vals = nil // the field's array is not what was sent
-			}
-		}
-		for j := range e.vals {
-			if !e.keep[j] {
-				continue
-			}
-			if j >= len(vals) {
-				e.keep[j] = false
-				changed = true
-				continue
-			}
-			v, same, ok := valueView(vals[j], e.reads[j])
-			switch {
-			case ok && same:
-				continue // as the upstream sent it
-			case ok && utf8.ValidString(v) && httpguts.ValidHeaderFieldValue(v):
-				e.vals[j] = v
-			default:
-				e.keep[j] = false
-			}
-			changed = true
-		}
-	}
-	return changed
 }
 
 // appendJSONString appends s as a JSON string. s is valid UTF-8; only what
