@@ -15,6 +15,7 @@ import (
 	"github.com/caddyserver/caddy/v2/caddytest"
 
 	"github.com/piigate/piigate/config"
+	"github.com/piigate/piigate/detectors"
 )
 
 // headerMask is a Mask for the header tests: the online agent masks
@@ -420,5 +421,16 @@ func TestResponseHeadersJSONWithoutDigits(t *testing.T) {
 		"Content-Type": {"application/json"}, "Set-Cookie": {`last={"name":"张三"}; Path=/`}})
 	if got := rec.Header().Get("Set-Cookie"); got != `last={"name":"张*"}; Path=/` {
 		t.Errorf("Set-Cookie %q", got)
+	}
+}
+
+// TestPlainHeaderNamesTypeNothing: the names maskHeaders looks up instead
+// of classifying type nothing, and hold nothing the detectors find.
+func TestPlainHeaderNamesTypeNothing(t *testing.T) {
+	m := headerMask(t, "online_agent")
+	for k := range plainHeaderNames {
+		if _, typed := detectors.ClassifyField(k); typed || m.needsReading(k) || http.CanonicalHeaderKey(k) != k {
+			t.Errorf("%s: typed %v, needs reading %v, canonical %v", k, typed, m.needsReading(k), http.CanonicalHeaderKey(k) == k)
+		}
 	}
 }

@@ -67,7 +67,7 @@ func (mw *maskWriter) maskHeaders(h http.Header, final bool) {
 		if len(vs) == 0 || final && unreadHeaders[k] || k == "Date" && len(vs) == 1 && imfFixdate(vs[0]) {
 			continue
 		}
-		if _, typed := detectors.ClassifyField(k); !typed && !m.needsReading(k) && !m.valuesNeedReading(vs) {
+		if !m.valuesNeedReading(vs) && !nameNeedsReading(m, k) {
 			continue
 		}
 		read = append(read, headerEntry{name: k, vals: vs})
@@ -86,6 +86,38 @@ func (mw *maskWriter) maskHeaders(h http.Header, final bool) {
 		into = mw.early
 	}
 	mw.headerChanged = mw.rewriteHeaders(h, read, into) || mw.headerChanged
+}
+
+// plainHeaderNames are names of standard fields, which type nothing as
+// key names (TestPlainHeaderNamesTypeNothing): looked up, not classified,
+// on every response.
+var plainHeaderNames = map[string]bool{}
+
+func init() {
+	for _, k := range []string{"Content-Type", "Date", "Server", "Via", "Set-Cookie", "Location", "Vary",
+		"Alt-Svc", "Strict-Transport-Security", "X-Powered-By", "Etag", "Last-Modified", "Expires", "Pragma",
+		"Content-Language", "Content-Disposition", "Content-Location", "Link", "Refresh", "Retry-After",
+		"Access-Control-Allow-Origin", "Access-Control-Allow-Credentials", "Access-Control-Allow-Headers",
+		"Access-Control-Allow-Methods", "Access-Control-Expose-Headers", "Access-Control-Max-Age",
+		"Content-Security-Policy", "Referrer-Policy", "Permissions-Policy", "X-Frame-Options", "X-Xss-Protection",
+		"Cross-Origin-Opener-Policy", "Cross-Origin-Embedder-Policy", "Cross-Origin-Resource-Policy",
+		"X-Request-Id", "X-Runtime", "X-Ua-Compatible", "Www-Authenticate", "Accept-Ranges", "Age", "Allow",
+		"Connection", "Keep-Alive", "Transfer-Encoding", "Trailer", "Upgrade", "Timing-Allow-Origin", "Server-Timing",
+		"Report-To", "Nel", "X-Dns-Prefetch-Control", "X-Download-Options", "X-Permitted-Cross-Domain-Policies"} {
+		plainHeaderNames[k] = true
+	}
+}
+
+// nameNeedsReading reports whether a field's name may be personal data or
+// type its value as a key name does.
+func nameNeedsReading(m *Mask, k string) bool {
+	if plainHeaderNames[k] {
+		return false
+	}
+	if _, typed := detectors.ClassifyField(k); typed {
+		return true
+	}
+	return m.needsReading(k)
 }
 
 // valuesNeedReading reports whether a value may hold personal data that
