@@ -152,7 +152,7 @@ func TestResponseHeadersMasked(t *testing.T) {
 		t.Errorf("supervisor: result %s (a field was removed)", out.Result)
 	}
 	delete(upstream, "X-Legacy-Note")
-	if rec, out = serveHeaders(t, headerMask(t, "supervisor"), http.MethodGet, 200, upstream); out.Result != resultUnchanged {
+	if _, out = serveHeaders(t, headerMask(t, "supervisor"), http.MethodGet, 200, upstream); out.Result != resultUnchanged {
 		t.Errorf("supervisor, all UTF-8: result %s", out.Result)
 	}
 	upstream["X-Legacy-Note"] = []string{"\xd5\xc5\xc8\xfd"}

@@ -644,14 +644,12 @@ func (t *textEscapes) decodeJSON(src []byte) {
 // digit), before an ASCII or a full-width digit or an escape.
 func plusBetweenDigits(src []byte, i int) bool { return plusEscapeBetweenDigits(src, i, i+1) }
 
-// digitBefore reports whether what ends at src[i] (exclusive) is a digit:
+// digitBeforeIn reports whether what ends at src[i] (exclusive) is a digit:
 // an ASCII or a full-width one as written, or an escape of one (%31,
 // %EF%BC%91, &#49;, &#0000049, \u0031, \x31). The end of another escape
 // (&nbsp;, &#160, %3A, \u00a0, \x20) is not.
-func digitBefore(src []byte, i int) bool { return digitBeforeIn(src, i, false) }
-
-// digitBeforeIn is digitBefore in a script's text, or (page) in a page's
-// or a link's, where a backslash starts no escape.
+// (In a script's text, page false; in a page's or a link's, page true,
+// a backslash starts no escape.)
 func digitBeforeIn(src []byte, i int, page bool) bool {
 	if i == 0 {
 		return false
