@@ -399,6 +399,11 @@ func (e *Engine) key(k []byte) keyInfo {
 					ki.clean = len(e.scanner.ScanWith(tp.dec, nil, &ws)) == 0
 				}
 			}
+			if ki.clean && te.plusRefMixed {
+				if tp.decodeFormRef(k); tp.decoded {
+					ki.clean = len(e.scanner.ScanWith(tp.dec, nil, &ws)) == 0
+				}
+			}
 			if ki.clean && te.plusMixed {
 				if tp.decodeFormAll(k); tp.decoded {
 					ki.clean = len(e.scanner.ScanWith(tp.dec, nil, &ws)) == 0

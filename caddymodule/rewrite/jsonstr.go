@@ -203,9 +203,13 @@ type textEscapes struct {
 	// plusSpace: a '+' (as written or escaped) was read as form data's
 	// space between digits, which a page, a script or decodeURIComponent
 	// shows as a '+' (decodeKeepPlus and decodeAllKeepPlus read it so).
-	// plusMixed: the text holds a '+' as written and an escaped one, which
-	// form data reads differently (decodeForm).
-	plusSpace, plusMixed bool
+	// plusMixed: the text holds a '+' as written (or a script's escape of
+	// one) and a page's or a link's escape of one, which form data reads
+	// differently (decodeForm); plusRefMixed: an HTML reference of a '+'
+	// and a percent-escape of one, which form data reads differently when
+	// a page has turned the reference into a '+' (an href's &#43;:
+	// decodeFormRef).
+	plusSpace, plusMixed, plusRefMixed bool
 }
 
 // decodeTextEscapes reads the escapes a script or a page may hide a value
@@ -248,18 +252,27 @@ func (t *textEscapes) decodeForm(src []byte) { t.decodeKinds(src, true, plusForm
 // spaces.
 func (t *textEscapes) decodeFormAll(src []byte) { t.decodeKinds(src, false, plusForm) }
 
+// decodeFormRef is decodeFormAll where a page has decoded its references
+// first: "/s?q=6222&#43;0263…%2B86" in an href is the link
+// "/s?q=6222+0263…%2B86", whose '+' (an &#43; included) form data reads
+// as spaces, its %2B as a '+'.
+func (t *textEscapes) decodeFormRef(src []byte) { t.decodeKinds(src, false, plusFormRef) }
+
 // How decodeKinds reads a '+'.
 const (
-	plusDigits = iota // between digits a space, as written or escaped
-	plusKeep          // a '+', as written or escaped
-	plusForm          // as written (or a script's escape) a space, a page's or a link's escape a '+'
+	plusDigits  = iota // between digits a space, as written or escaped
+	plusKeep           // a '+', as written or escaped
+	plusForm           // as written (or a script's escape) a space, a page's or a link's escape a '+'
+	plusFormRef        // as plusForm, but a page's reference a space too (a link's escape a '+')
 )
 
 func (t *textEscapes) decodeKinds(src []byte, pageOnly bool, plus uint8) {
 	t.dec, t.offs, t.esc, t.decoded = t.dec[:0], t.offs[:0], t.esc[:0], false
-	t.slashes, t.pages, t.plusSpace, t.plusMixed = false, false, false, false
-	var written, escaped bool // a '+' as written, an escaped '+'
-	defer func() { t.plusMixed = written && escaped }()
+	t.slashes, t.pages, t.plusSpace, t.plusMixed, t.plusRefMixed = false, false, false, false, false
+	// A '+' as written (or a script's escape), a page's reference of
+	// one, a link's percent-escape of one.
+	var written, ref, pct bool
+	defer func() { t.plusMixed, t.plusRefMixed = written && (ref || pct), ref && pct }()
 	for i := 0; i < len(src); {
 		if src[i] == '\\' && i+1 < len(src) && src[i+1] == '\\' {
 			t.dec, t.offs = append(t.dec, '\\', '\\'), append(t.offs, int32(i), int32(i+1))
@@ -273,7 +286,7 @@ func (t *textEscapes) decodeKinds(src []byte, pageOnly bool, plus uint8) {
 			// takes no backslash for an escape of a digit before it
 			// (D:\exports\135+1234+5678.csv).
 			written = true
-			if plus == plusForm || plus == plusDigits && plusEscapeBetweenDigitsIn(src, i, i+1, pageOnly) {
+			if plus == plusForm || plus == plusFormRef || plus == plusDigits && plusEscapeBetweenDigitsIn(src, i, i+1, pageOnly) {
 				r, n = ' ', 1
 				t.plusSpace = true
 			}
@@ -299,16 +312,23 @@ func (t *textEscapes) decodeKinds(src []byte, pageOnly bool, plus uint8) {
 			t.decoded = true
 			continue
 		}
-		if r == '+' && src[i] == '\\' {
+		switch {
+		case r == '+' && src[i] == '\\':
 			// A script's escaped '+' is a '+' the script writes:
 			// form data reads it as a space.
 			written = true
-			if plus == plusForm {
+			if plus == plusForm || plus == plusFormRef {
 				r = ' '
 				t.plusSpace = true
 			}
-		} else if r == '+' && src[i] != '+' {
-			escaped = true
+		case r == '+' && src[i] == '&':
+			ref = true
+			if plus == plusFormRef {
+				r = ' '
+				t.plusSpace = true
+			}
+		case r == '+' && src[i] == '%':
+			pct = true
 		}
 		if r == '+' && src[i] != '+' && plus == plusDigits && plusEscapeBetweenDigitsIn(src, i, i+n, pageOnly) {
 			// An escaped '+' between digits (171%2B7904%2B4489): a

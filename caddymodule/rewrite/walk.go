@@ -144,6 +144,7 @@ type escScratch struct {
 	tkp, tkp2 textEscapes
 	tf, tf2   textEscapes // and as form data reads a '+' (decodeFormAll, decodeForm)
 	tfp, tfp2 textEscapes
+	tfr, tfr2 textEscapes    // (decodeFormRef)
 	first     detectors.Type // the type of the first value applySpans rewrote
 	fs2       []detectors.Finding
 	spans     []escSpan
@@ -1890,6 +1891,15 @@ func (w *walker) escSpans(src []byte, levels int) ([]escSpan, bool) {
 				}
 			}
 		}
+		if tfr := &es.tfr; te.plusRefMixed {
+			if tfr.decodeFormRef(src); tfr.decoded {
+				k = 0
+				es.fs2 = w.e.scanner.ScanWith(tfr.dec, es.fs2[:0], &w.ws)
+				for _, f := range es.fs2 {
+					add(escSpan{int(tfr.offs[f.Start]), int(tfr.offs[f.End]), tfr.dec[f.Start:f.End], f.Type})
+				}
+			}
+		}
 		if tkp := &es.tkp; es.tp.plusSpace {
 			if tkp.decodeKeepPlus(src); tkp.decoded {
 				k = 0
@@ -1953,6 +1963,15 @@ func (w *walker) escSpans(src []byte, levels int) ([]escSpan, bool) {
 						for _, f := range es.fs2 {
 							add(escSpan{int(tj.offs[tfp2.offs[f.Start]]), int(tj.offs[tfp2.offs[f.End]]), tfp2.dec[f.Start:f.End], f.Type})
 						}
+					}
+				}
+			}
+			if tfr2 := &es.tfr2; te2.plusRefMixed {
+				if tfr2.decodeFormRef(tj.dec); tfr2.decoded {
+					k = 0
+					es.fs2 = w.e.scanner.ScanWith(tfr2.dec, es.fs2[:0], &w.ws)
+					for _, f := range es.fs2 {
+						add(escSpan{int(tj.offs[tfr2.offs[f.Start]]), int(tj.offs[tfr2.offs[f.End]]), tfr2.dec[f.Start:f.End], f.Type})
 					}
 				}
 			}
