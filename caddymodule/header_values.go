@@ -16,6 +16,9 @@ import (
 type reading struct {
 	text   string
 	pieces []piece
+	// look: a reading to look in, never to send (readParams' rewrite of
+	// the parameters is not the value's form).
+	look bool
 }
 
 // A piece is a part of a reading's text: plain text (json empty) or a
@@ -51,6 +54,7 @@ func valueReadings(v string) (rs []reading, ok bool) {
 		}, v)
 	}
 	var texts []string
+	params := "\x00" // readParams' reading, if any
 	if strings.Contains(v, "=?") {
 		a, okA := decodeWords(v, true)
 		b, okB := decodeWords(v, false)
@@ -66,6 +70,7 @@ func valueReadings(v string) (rs []reading, ok bool) {
 		}
 		if p != "" {
 			texts = append(texts, p)
+			params = p
 		}
 	}
 	texts = append(texts, v)
@@ -77,27 +82,35 @@ func valueReadings(v string) (rs []reading, ok bool) {
 		if !ok {
 			return nil, false
 		}
-		rs = append(rs, reading{text: t, pieces: ps})
+		rs = append(rs, reading{text: t, pieces: ps, look: t == params})
 	}
 	return rs, true
 }
 
 // readParams reads v's parameters (after its first ';') as browsers read
 // them, leniently: a quoted value's quoted-pairs undone (\1\3\8 is 138),
-// RFC 2231 continuations (name*0, name*1, …) joined in order, an RFC 5987
-// value (name*=charset'lang'%…) decoded in its charset, and
-// encoded-words in a value decoded as Firefox decodes them. It returns v
-// rewritten as "first; name="value"; …", or "" when v has no parameter
-// such reading changes. ok is false for a charset no browser knows.
+// RFC 2231 continuations (name*0, name*1, …) joined in order, their bytes
+// joined before they are decoded (a character may be cut between two), an
+// RFC 5987 value (name*=charset'lang'%…) decoded in its charset, and
+// encoded-words in a value decoded as Firefox decodes them. Each
+// parameter stays one of its own: filename and filename* (clients choose
+// one or the other), and a name given twice (Chrome takes the first).
+// It returns "first; name="value"; …", a reading to look in, never to
+// send, or "" when v has no parameter such reading changes. ok is false
+// for a charset no browser knows.
 func readParams(v string) (string, bool) {
 	head, rest, _ := strings.Cut(v, ";")
-	type part struct {
+	type seg struct {
 		n     int
 		value string
 		ext   bool
 	}
-	var names []string
-	parts := map[string][]part{}
+	type param struct {
+		name string
+		segs []seg
+	}
+	var params []*param
+	conts := map[string]*param{} // continued parameters by name
 	special := false
 	for rest != "" {
 		var item string
@@ -123,54 +136,64 @@ func readParams(v string) (string, bool) {
 			}
 		}
 		special = special || ext || n >= 0
-		if _, seen := parts[name]; !seen {
-			names = append(names, name)
+		if n >= 0 {
+			p := conts[name]
+			if p == nil {
+				p = &param{name: name}
+				conts[name] = p
+				params = append(params, p)
+			}
+			p.segs = append(p.segs, seg{n, val, ext})
+			continue
 		}
-		parts[name] = append(parts[name], part{n, val, ext})
+		if ext {
+			name += "*"
+		}
+		params = append(params, &param{name: name, segs: []seg{{0, val, ext}}})
 	}
 	if !special {
 		return "", true
 	}
 	var b strings.Builder
 	b.WriteString(strings.TrimSpace(head))
-	for _, name := range names {
-		ps := parts[name]
-		slices.SortStableFunc(ps, func(a, b part) int { return a.n - b.n })
+	for _, p := range params {
+		slices.SortStableFunc(p.segs, func(a, b seg) int { return a.n - b.n })
 		charset := ""
-		var joined strings.Builder
-		for i, p := range ps {
-			val := p.value
-			if p.ext {
-				if i == 0 || p.n <= 0 {
-					// charset'language'value
-					cs, r, ok := strings.Cut(val, "'")
-					_, r2, ok2 := strings.Cut(r, "'")
-					if ok && ok2 {
-						charset, val = cs, r2
-					}
-				}
-				d, _ := percentDecode(val)
-				val = d
-				if charset != "" {
-					e, err := htmlindex.Get(charset)
-					if err != nil {
-						return "", false
-					}
-					dd, err := e.NewDecoder().String(val)
-					if err != nil {
-						return "", false
-					}
-					val = dd
+		var raw []byte
+		for i, sg := range p.segs {
+			val := sg.value
+			if !sg.ext {
+				raw = append(raw, val...)
+				continue
+			}
+			if i == 0 {
+				// charset'language'value
+				cs, r, ok := strings.Cut(val, "'")
+				_, r2, ok2 := strings.Cut(r, "'")
+				if ok && ok2 {
+					charset, val = cs, r2
 				}
 			}
-			joined.WriteString(val)
+			d, _ := percentDecode(val)
+			raw = append(raw, d...)
 		}
-		val := joined.String()
+		val := string(raw)
+		if charset != "" {
+			e, err := htmlindex.Get(charset)
+			if err != nil {
+				return "", false
+			}
+			dd, err := e.NewDecoder().Bytes(raw)
+			if err != nil {
+				return "", false
+			}
+			val = string(dd)
+		}
 		if d, ok := decodeWords(val, true); ok {
 			val = d
 		}
 		b.WriteString("; ")
-		b.WriteString(name)
+		b.WriteString(p.name)
 		b.WriteString(`="`)
 		b.WriteString(strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(val))
 		b.WriteString(`"`)

@@ -247,8 +247,10 @@ func (mw *maskWriter) rewriteHeaders(h http.Header, read []headerEntry, into *re
 	for k, c := range pass2 {
 		e := entryNamed(read, c.name)
 		for n, j := range c.at {
-			if views[k] == nil || views[k][n] == "\x00" {
-				e.keep[j] = false // dropped, or the field's name was personal data
+			if views[k] == nil || views[k][n] == "\x00" || c.reads[n][0].look {
+				// Dropped, or the field's name was personal data, or
+				// found only where the value cannot be rewritten.
+				e.keep[j] = false
 				continue
 			}
 			v := views[k][n]
@@ -262,18 +264,19 @@ func (mw *maskWriter) rewriteHeaders(h http.Header, read []headerEntry, into *re
 				continue
 			}
 			e.vals[j] = v
-			// The value as written is the engine's own view; the
-			// others are what a client decoding it reads. Each is
-			// read under a name that types nothing: the field's name
-			// typed the view already, and a masked value masked again
-			// need not be what it is.
-			var others []reading
+			// Every reading of it, itself included (a mask shortens the
+			// text, and a context word may come within reach of a
+			// number that needs one), under a name that types nothing:
+			// the field's name typed the view already, and a masked
+			// value masked again need not be what it is.
 			for _, r := range rs {
-				if r.text != v {
-					others = append(others, r)
+				if r.text == v {
+					// Itself by content only: key names in its JSON
+					// typed what the view masked already (the "| "
+					// keeps a value that is all JSON from being
+					// read as JSON).
+					r = reading{text: "| " + v}
 				}
-			}
-			for _, r := range others {
 				pass3 = append(pass3, headerEntry{name: "@check", vals: []string{v}, reads: [][]reading{{r}},
 					keep: []bool{true}, at: []int{j}, of: c.name})
 			}
@@ -358,10 +361,11 @@ func foundIn(read []headerEntry, view []byte) [][]int {
 			if !e.keep[j] {
 				continue
 			}
+			// The first reading that changed and may be sent (one to
+			// look in only, if no other did).
 			for r, v := range readingViews(vals[j], e.reads[j]) {
-				if v != e.reads[j][r].text {
+				if v != e.reads[j][r].text && (out[i][j] < 0 || e.reads[j][out[i][j]].look) {
 					out[i][j] = r
-					break
 				}
 			}
 		}
