@@ -403,6 +403,11 @@ func (e *Engine) key(k []byte) keyInfo {
 				if tp.decodeFormRef(k); tp.decoded {
 					ki.clean = len(e.scanner.ScanWith(tp.dec, nil, &ws)) == 0
 				}
+				if ki.clean && te.slashes {
+					if tp.decodeFormRefPage(k); tp.decoded {
+						ki.clean = len(e.scanner.ScanWith(tp.dec, nil, &ws)) == 0
+					}
+				}
 			}
 			if ki.clean && te.plusMixed {
 				if tp.decodeFormAll(k); tp.decoded {

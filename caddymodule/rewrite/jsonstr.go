@@ -258,6 +258,10 @@ func (t *textEscapes) decodeFormAll(src []byte) { t.decodeKinds(src, false, plus
 // as spaces, its %2B as a '+'.
 func (t *textEscapes) decodeFormRef(src []byte) { t.decodeKinds(src, false, plusFormRef) }
 
+// decodeFormRefPage is decodeFormRef with a backslash a backslash (a
+// link holding a Windows path: D:\exports\6222&#43;0263…%2B86.csv).
+func (t *textEscapes) decodeFormRefPage(src []byte) { t.decodeKinds(src, true, plusFormRef) }
+
 // How decodeKinds reads a '+'.
 const (
 	plusDigits  = iota // between digits a space, as written or escaped

@@ -144,7 +144,8 @@ type escScratch struct {
 	tkp, tkp2 textEscapes
 	tf, tf2   textEscapes // and as form data reads a '+' (decodeFormAll, decodeForm)
 	tfp, tfp2 textEscapes
-	tfr, tfr2 textEscapes    // (decodeFormRef)
+	tfr, tfr2 textEscapes // (decodeFormRef, decodeFormRefPage)
+	trp, trp2 textEscapes
 	first     detectors.Type // the type of the first value applySpans rewrote
 	fs2       []detectors.Finding
 	spans     []escSpan
@@ -1547,6 +1548,26 @@ func (w *walker) lines(src []byte) error {
 	return nil
 }
 
+// scriptEscapesPageEscape reports whether src holds a script's escape of
+// an '&' or a '%' (\u0026, \u0025, \x26, \x25, any case).
+func scriptEscapesPageEscape(src []byte) bool {
+	for i := bytes.IndexByte(src, '\\'); i >= 0 && i+3 < len(src); {
+		switch {
+		case src[i+1] == 'u' && i+5 < len(src) && src[i+2] == '0' && src[i+3] == '0' && src[i+4] == '2' &&
+			(src[i+5] == '6' || src[i+5] == '5'):
+			return true
+		case src[i+1] == 'x' && src[i+2] == '2' && (src[i+3] == '6' || src[i+3] == '5'):
+			return true
+		}
+		k := bytes.IndexByte(src[i+1:], '\\')
+		if k < 0 {
+			break
+		}
+		i += 1 + k
+	}
+	return false
+}
+
 // text content-scans plain text.
 func (w *walker) text(src []byte) {
 	levels, mark := 1, len(w.out)
@@ -1570,6 +1591,12 @@ func (w *walker) text(src []byte) {
 			// are read twice.
 			levels = 2
 		}
+	} else if scriptEscapesPageEscape(src) {
+		// A page whose script data escapes an '&' or a '%' (Go's
+		// json.Marshal and Next.js write & as \u0026): the script
+		// writes a reference or a percent-escape into the page,
+		// "1381234567\u0026#56;" an 8. Its escapes are read twice.
+		levels = 3
 	}
 	w.src = src
 	w.fs = w.e.scanner.ScanWith(src, w.fs[:0], &w.ws)
@@ -1578,7 +1605,7 @@ func (w *walker) text(src []byte) {
 	}
 	out, changed, ok := []byte(nil), false, false
 	if mayHoldTextEscape(src) {
-		out, changed, ok = w.escapedView(src, detectors.Unknown, levels)
+		out, changed, ok = w.escapedView(src, detectors.Unknown, min(levels, 2))
 	}
 	if !ok {
 		if len(w.fs) == 0 {
@@ -1899,6 +1926,15 @@ func (w *walker) escSpans(src []byte, levels int) ([]escSpan, bool) {
 					add(escSpan{int(tfr.offs[f.Start]), int(tfr.offs[f.End]), tfr.dec[f.Start:f.End], f.Type})
 				}
 			}
+			if trp := &es.trp; te.slashes {
+				if trp.decodeFormRefPage(src); trp.decoded {
+					k = 0
+					es.fs2 = w.e.scanner.ScanWith(trp.dec, es.fs2[:0], &w.ws)
+					for _, f := range es.fs2 {
+						add(escSpan{int(trp.offs[f.Start]), int(trp.offs[f.End]), trp.dec[f.Start:f.End], f.Type})
+					}
+				}
+			}
 		}
 		if tkp := &es.tkp; es.tp.plusSpace {
 			if tkp.decodeKeepPlus(src); tkp.decoded {
@@ -1972,6 +2008,15 @@ func (w *walker) escSpans(src []byte, levels int) ([]escSpan, bool) {
 					es.fs2 = w.e.scanner.ScanWith(tfr2.dec, es.fs2[:0], &w.ws)
 					for _, f := range es.fs2 {
 						add(escSpan{int(tj.offs[tfr2.offs[f.Start]]), int(tj.offs[tfr2.offs[f.End]]), tfr2.dec[f.Start:f.End], f.Type})
+					}
+				}
+				if trp2 := &es.trp2; te2.slashes {
+					if trp2.decodeFormRefPage(tj.dec); trp2.decoded {
+						k = 0
+						es.fs2 = w.e.scanner.ScanWith(trp2.dec, es.fs2[:0], &w.ws)
+						for _, f := range es.fs2 {
+							add(escSpan{int(tj.offs[trp2.offs[f.Start]]), int(tj.offs[trp2.offs[f.End]]), trp2.dec[f.Start:f.End], f.Type})
+						}
 					}
 				}
 			}
