@@ -68,7 +68,7 @@ func valueReadings(v string) (rs []reading, ok bool) {
 		if !ok {
 			return nil, false
 		}
-		if p != "" {
+		if p != "" && p != v && !slices.Contains(texts, p) {
 			texts = append(texts, p)
 			params = p
 		}
@@ -82,6 +82,8 @@ func valueReadings(v string) (rs []reading, ok bool) {
 		if !ok {
 			return nil, false
 		}
+		// (The parameters' reading is looked in only when it is no
+		// other reading: read as written, they are the value.)
 		rs = append(rs, reading{text: t, pieces: ps, look: t == params})
 	}
 	return rs, true

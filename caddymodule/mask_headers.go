@@ -267,16 +267,13 @@ func (mw *maskWriter) rewriteHeaders(h http.Header, read []headerEntry, into *re
 			// Every reading of it, itself included (a mask shortens the
 			// text, and a context word may come within reach of a
 			// number that needs one), under a name that types nothing:
-			// the field's name typed the view already, and a masked
-			// value masked again need not be what it is.
+			// the field's name typed the view already.
 			for _, r := range rs {
-				if r.text == v {
-					// Itself by content only: key names in its JSON
-					// typed what the view masked already (the "| "
-					// keeps a value that is all JSON from being
-					// read as JSON).
-					r = reading{text: "| " + v}
-				}
+				// By content only: key names in its JSON typed what
+				// the view masked already, and a masked value masked
+				// again need not be what it is (the "| " keeps a value
+				// that is all JSON from being read as JSON).
+				r = reading{text: "| " + r.text}
 				pass3 = append(pass3, headerEntry{name: "@check", vals: []string{v}, reads: [][]reading{{r}},
 					keep: []bool{true}, at: []int{j}, of: c.name})
 			}
