@@ -28,6 +28,7 @@ type piece struct {
 	raw   string
 	json  string
 	style byte
+	tail  string // 'q': what follows the JSON inside the quotes ("{…}.json")
 }
 
 // valueReadings returns the ways a client may read v, those that decode
@@ -476,7 +477,11 @@ func jsonPieces(t string) (ps []piece, ok bool) {
 			}
 			n = jsonLen(t[i:])
 			p = piece{raw: t[i : i+n], json: t[i : i+n]}
-		case c == '%' && i+2 < len(t) && (t[i+1] == '7' && t[i+2]|0x20 == 'b' || t[i+1] == '5' && t[i+2]|0x20 == 'b'):
+		case c == '%' && i+2 < len(t) && (t[i+1] == '7' && t[i+2]|0x20 == 'b' || t[i+1] == '5' && t[i+2]|0x20 == 'b'),
+			(c == '{' || c == '[') && i+1 < len(t) && t[i+1] == '%':
+			// Percent-encoded, its brackets too or not
+			// (filename*=utf-8''{%22name%22…}, as Go's
+			// mime.FormatMediaType writes it).
 			if tries++; tries > maxJSONTries {
 				return nil, false
 			}
@@ -495,9 +500,11 @@ func jsonPieces(t string) (ps []piece, ok bool) {
 			if tries++; tries > maxJSONTries {
 				return nil, false
 			}
-			if u, m, ok := unquoteCookie(t[i:]); ok && jsonLen(u) == len(u) {
-				n = m
-				p = piece{raw: t[i : i+n], json: u, style: 'q'}
+			if u, m, ok := unquoteCookie(t[i:]); ok {
+				if k := jsonLen(u); k > 0 {
+					n = m
+					p = piece{raw: t[i : i+n], json: u[:k], style: 'q', tail: u[k:]}
+				}
 			}
 		}
 		if n == 0 {
@@ -621,7 +628,7 @@ func (p piece) encode(view string) string {
 		// hold as they are.
 		var b strings.Builder
 		b.WriteByte('"')
-		for _, r := range view {
+		for _, r := range view + p.tail {
 			switch {
 			case r == '"' || r == '\\':
 				b.WriteByte('\\')

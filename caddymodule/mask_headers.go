@@ -268,12 +268,14 @@ func (mw *maskWriter) rewriteHeaders(h http.Header, read []headerEntry, into *re
 			// text, and a context word may come within reach of a
 			// number that needs one), under a name that types nothing:
 			// the field's name typed the view already.
+			// JSON the value to send holds as it is written was typed
+			// by its keys already, and a masked value masked again
+			// need not be what it is: read by content. JSON only a
+			// decoding shows (continuations joined, a word only a
+			// strict decoder reads) is read by its keys too.
+			sent := sentJSON(v)
 			for _, r := range rs {
-				// By content only: key names in its JSON typed what
-				// the view masked already, and a masked value masked
-				// again need not be what it is (the "| " keeps a value
-				// that is all JSON from being read as JSON).
-				r = reading{text: "| " + r.text}
+				r = checkReading(r, sent)
 				pass3 = append(pass3, headerEntry{name: "@check", vals: []string{v}, reads: [][]reading{{r}},
 					keep: []bool{true}, at: []int{j}, of: c.name})
 			}
@@ -302,6 +304,42 @@ func entryNamed(read []headerEntry, name string) *headerEntry {
 		}
 	}
 	return nil
+}
+
+// sentJSON returns the JSON texts the value v holds as written: its
+// pieces', and v itself when it is all JSON.
+func sentJSON(v string) []string {
+	var out []string
+	if t := strings.TrimSpace(v); jsonLen(t) == len(t) && t != "" {
+		out = append(out, t)
+	}
+	ps, _ := jsonPieces(v)
+	for _, p := range ps {
+		if p.json != "" {
+			out = append(out, p.json)
+		}
+	}
+	return out
+}
+
+// checkReading is r as pass 3 reads it: the JSON in sent as text (by
+// content), other JSON as JSON, and a text that is all JSON held in sent
+// behind "| " (which keeps it from being read as JSON).
+func checkReading(r reading, sent []string) reading {
+	if len(r.pieces) == 0 {
+		if t := strings.TrimSpace(r.text); slices.Contains(sent, t) || jsonLen(t) != len(t) {
+			return reading{text: "| " + r.text}
+		}
+		return r
+	}
+	ps := make([]piece, len(r.pieces))
+	for i, p := range r.pieces {
+		if p.json != "" && slices.Contains(sent, p.json) {
+			p = piece{raw: "| " + p.raw}
+		}
+		ps[i] = p
+	}
+	return reading{text: r.text, pieces: ps}
 }
 
 // findInHeaders is the first pass: for each field, nil when the engine

@@ -599,6 +599,43 @@ func plusEscapeBetweenDigitsIn(src []byte, i, j int, page bool) bool {
 	return before && digitBeforeIn(src, i, page)
 }
 
+// decodeScript reads src as a script decodes its string literals: each
+// backslash escape escapeAt reads (\xHH, \uXXXX, \u{…}, octal, identity
+// escapes) decoded to what it stands for, whatever that is (an '&' too,
+// for a page's reading of what the script writes), nothing else.
+func (t *textEscapes) decodeScript(src []byte) {
+	t.dec, t.offs, t.esc, t.decoded = t.dec[:0], t.offs[:0], t.esc[:0], false
+	for i := 0; i < len(src); {
+		if src[i] == '\\' && i+1 < len(src) && src[i+1] == '\\' {
+			t.esc = append(t.esc, [2]int{i, i + 2})
+			t.dec, t.offs = append(t.dec, '\\'), append(t.offs, int32(i))
+			t.decoded = true
+			i += 2
+			continue
+		}
+		r, n := rune(-1), 0
+		if src[i] == '\\' {
+			r, n = escapeAt(src, i)
+		}
+		if n == 0 {
+			t.dec, t.offs = append(t.dec, src[i]), append(t.offs, int32(i))
+			i++
+			continue
+		}
+		t.esc = append(t.esc, [2]int{i, i + n})
+		t.decoded = true
+		if r >= 0 && r != noRune {
+			k := len(t.dec)
+			t.dec = utf8.AppendRune(t.dec, r)
+			for range len(t.dec) - k {
+				t.offs = append(t.offs, int32(i))
+			}
+		}
+		i += n
+	}
+	t.offs = append(t.offs, int32(len(src)))
+}
+
 // decodeJSON reads src, a JSON string's text without its quotes, as
 // JSON.parse does, into t (whose storage it reuses): its backslash
 // escapes decoded, nothing else. A malformed escape stays as it is.

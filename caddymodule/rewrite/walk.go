@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math/bits"
 	"slices"
+	"unicode"
 	"unicode/utf8"
 	"unsafe"
 
@@ -1548,6 +1549,29 @@ func (w *walker) lines(src []byte) error {
 	return nil
 }
 
+// boundaryEscape returns the length of the script's hex escape at src[i]
+// (\uXXXX, \u{…}, \xHH) when it stands for a character that is no part
+// of a value (not a letter or a digit, nor one of the characters values
+// are written with), else 0. (Octal and control escapes are not: in a
+// page, where backslashes are not escapes, D:\exports\13812345678 shows
+// the digits after the backslash.)
+func boundaryEscape(src []byte, i int) int {
+	if src[i] != '\\' || i+1 >= len(src) || src[i+1] != 'u' && src[i+1] != 'x' {
+		return 0
+	}
+	r, n := escapeAt(src, i)
+	if n == 0 || r < 0 || r == noRune {
+		return 0
+	}
+	switch {
+	case unicode.IsLetter(r) || unicode.IsDigit(r):
+		return 0
+	case r == '@' || r == '.' || r == '-' || r == '_' || r == '+' || r == '%':
+		return 0
+	}
+	return n
+}
+
 // scriptEscapesPageEscape reports whether src holds a script's escape of
 // an '&' or a '%' (\u0026, \u0025, \x26, \x25, any case).
 func scriptEscapesPageEscape(src []byte) bool {
@@ -1605,7 +1629,7 @@ func (w *walker) text(src []byte) {
 	}
 	out, changed, ok := []byte(nil), false, false
 	if mayHoldTextEscape(src) {
-		out, changed, ok = w.escapedView(src, detectors.Unknown, min(levels, 2))
+		out, changed, ok = w.escapedView(src, detectors.Unknown, levels)
 	}
 	if !ok {
 		if len(w.fs) == 0 {
@@ -1828,7 +1852,12 @@ func (w *walker) escSpans(src []byte, levels int) ([]escSpan, bool) {
 	// (tp and tp2 are read below only where they were decoded for src.)
 	es.tp.plusSpace, es.tp2.plusSpace = false, false
 	tj.decoded = false
-	if levels > 1 {
+	switch {
+	case levels > 2:
+		// A page's script: its escapes as the script decodes them
+		// (\x26 too), then a page's on what it writes.
+		tj.decodeScript(src)
+	case levels > 1:
 		tj.decodeJSON(src)
 	}
 	spans := es.spans[:0]
@@ -1842,6 +1871,16 @@ func (w *walker) escSpans(src []byte, levels int) ([]escSpan, bool) {
 			s, e = outsideEscapes(tj.esc, s, e)
 		}
 		cut = cut || s != f.Start || e != f.End
+		if s < f.Start {
+			if n := boundaryEscape(src, s); n > 0 && s+n < e {
+				// It starts in a script's hex escape of a character
+				// no value holds, whose letters the scan took for the
+				// value's (the '>' of \u003ezhang@…): the value
+				// starts after it, and masking from the escape would
+				// take the page's markup with it.
+				s = s + n
+			}
+		}
 		if s < e {
 			spans = append(spans, escSpan{s, e, src[s:e], f.Type})
 		}
