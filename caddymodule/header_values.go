@@ -28,7 +28,6 @@ type piece struct {
 	raw   string
 	json  string
 	style byte
-	tail  string // 'q': what follows the JSON inside the quotes ("{…}.json")
 }
 
 // valueReadings returns the ways a client may read v, those that decode
@@ -500,11 +499,9 @@ func jsonPieces(t string) (ps []piece, ok bool) {
 			if tries++; tries > maxJSONTries {
 				return nil, false
 			}
-			if u, m, ok := unquoteCookie(t[i:]); ok {
-				if k := jsonLen(u); k > 0 {
-					n = m
-					p = piece{raw: t[i : i+n], json: u[:k], style: 'q', tail: u[k:]}
-				}
+			if u, m, ok := unquoteCookie(t[i:]); ok && jsonLen(u) == len(u) {
+				n = m
+				p = piece{raw: t[i : i+n], json: u, style: 'q'}
 			}
 		}
 		if n == 0 {
@@ -628,7 +625,7 @@ func (p piece) encode(view string) string {
 		// hold as they are.
 		var b strings.Builder
 		b.WriteByte('"')
-		for _, r := range view + p.tail {
+		for _, r := range view {
 			switch {
 			case r == '"' || r == '\\':
 				b.WriteByte('\\')

