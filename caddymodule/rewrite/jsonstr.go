@@ -439,8 +439,11 @@ func escapeAt(src []byte, i int) (rune, int) {
 		// A control character (\n is a line feed, not an n): a
 		// boundary, its letter no part of a value.
 		return controlEscape[c], 2
-	case c == '8', c == '9', c == '@', c == '.', c == '-', c == '_', c == '+', c == '(', c == ')', c == ' ':
-		return rune(c), 2 // an identity escape (\8 and \9 too, in sloppy mode)
+	case c == '8', c == '9', c == '@', c == '.', c == '-', c == '_', c == '+', c == '(', c == ')', c == ' ',
+		c == '&', c == '%', c == '#', c == ';':
+		// An identity escape (\8 and \9 too, in sloppy mode; \& and
+		// \% write a page's or a link's escape, "\&#56;" an 8).
+		return rune(c), 2
 	case c >= 'a' && c <= 'z' && !strings.ContainsRune("bfnrtuvx", rune(c)), c >= 'A' && c <= 'Z':
 		return rune(c), 2 // an identity escape of a letter (\a is a)
 	}

@@ -1573,23 +1573,19 @@ func boundaryEscape(src []byte, i int) int {
 }
 
 // scriptEscapesPageEscape reports whether src holds a script's escape of
-// an '&' or a '%' (\u0026, \x26, \u{26}, octal \46, any case and form
-// escapeAt reads).
+// an '&' or a '%', or of a reference's '#' or ';' (\u0026, \x26, \u{26},
+// octal \46, \&, \#, any form escapeAt reads), also after an escaped backslash: "\\u0026" is \u0026 to the
+// script, which JSON.parse('…') reads as an '&' in turn.
 func scriptEscapesPageEscape(src []byte) bool {
 	for i := bytes.IndexByte(src, '\\'); i >= 0; {
-		if i+1 < len(src) && src[i+1] == '\\' {
-			i += 2 // an escaped backslash: what follows is not an escape
-		} else {
-			if r, n := escapeAt(src, i); n > 0 && (r == '&' || r == '%') {
-				return true
-			}
-			i++
+		if r, n := escapeAt(src, i); n > 0 && (r == '&' || r == '%' || r == '#' || r == ';') {
+			return true
 		}
-		k := bytes.IndexByte(src[i:], '\\')
+		k := bytes.IndexByte(src[i+1:], '\\')
 		if k < 0 {
 			break
 		}
-		i += k
+		i += 1 + k
 	}
 	return false
 }
