@@ -53,8 +53,7 @@ func valueReadings(v string) (rs []reading, ok bool) {
 			return r
 		}, v)
 	}
-	var texts []string
-	params := "\x00" // readParams' reading, if any
+	var texts, looks []string // looks: readings to look in only
 	if strings.Contains(v, "=?") {
 		a, okA := decodeWords(v, true)
 		b, okB := decodeWords(v, false)
@@ -70,7 +69,16 @@ func valueReadings(v string) (rs []reading, ok bool) {
 		}
 		if p != "" && p != v && !slices.Contains(texts, p) {
 			texts = append(texts, p)
-			params = p
+			looks = append(looks, p)
+		}
+	}
+	if strings.Contains(v, "%25") {
+		// A URL encoded twice (a login redirect's return URL holding a
+		// search: %2540 is an '@' once it is followed): read with one
+		// level decoded, the engine's link reading doing the other.
+		if d, _ := percentDecode(v); d != v && utf8.ValidString(d) && !slices.Contains(texts, d) {
+			texts = append(texts, d)
+			looks = append(looks, d)
 		}
 	}
 	texts = append(texts, v)
@@ -82,9 +90,10 @@ func valueReadings(v string) (rs []reading, ok bool) {
 		if !ok {
 			return nil, false
 		}
-		// (The parameters' reading is looked in only when it is no
-		// other reading: read as written, they are the value.)
-		rs = append(rs, reading{text: t, pieces: ps, look: t == params})
+		// (The parameters' reading, and a URL decoded once, are looked
+		// in only when they are no other reading: sent, they would
+		// change the value's form.)
+		rs = append(rs, reading{text: t, pieces: ps, look: slices.Contains(looks, t) && t != v})
 	}
 	return rs, true
 }
