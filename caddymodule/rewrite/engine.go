@@ -389,33 +389,13 @@ func (e *Engine) key(k []byte) keyInfo {
 					ki.clean = len(e.scanner.ScanWith(tp.dec, nil, &ws)) == 0
 				}
 			}
-			if ki.clean && tp.plusSpace {
-				if tp.decodeKeepPlus(k); tp.decoded {
-					ki.clean = len(e.scanner.ScanWith(tp.dec, nil, &ws)) == 0
-				}
-			}
-			if ki.clean && te.plusSpace {
-				if tp.decodeAllKeepPlus(k); tp.decoded {
-					ki.clean = len(e.scanner.ScanWith(tp.dec, nil, &ws)) == 0
-				}
-			}
-			if ki.clean && te.plusRefMixed {
-				if tp.decodeFormRef(k); tp.decoded {
-					ki.clean = len(e.scanner.ScanWith(tp.dec, nil, &ws)) == 0
-				}
-				if ki.clean && te.slashes {
-					if tp.decodeFormRefPage(k); tp.decoded {
-						ki.clean = len(e.scanner.ScanWith(tp.dec, nil, &ws)) == 0
-					}
-				}
-			}
-			if ki.clean && te.plusMixed {
-				if tp.decodeFormAll(k); tp.decoded {
-					ki.clean = len(e.scanner.ScanWith(tp.dec, nil, &ws)) == 0
-				}
-				if ki.clean && te.slashes {
-					if tp.decodeForm(k); tp.decoded {
-						ki.clean = len(e.scanner.ScanWith(tp.dec, nil, &ws)) == 0
+			// And with its '+' read otherwise.
+			var pr plusReadings
+			var buf [len(pr)]*textEscapes
+			if ki.clean {
+				for _, t := range pr.decode(k, &te, tp.plusSpace, buf[:0]) {
+					if ki.clean = len(e.scanner.ScanWith(t.dec, nil, &ws)) == 0; !ki.clean {
+						break
 					}
 				}
 			}

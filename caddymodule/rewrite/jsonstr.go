@@ -231,36 +231,48 @@ func (t *textEscapes) decode(src []byte) { t.decodeKinds(src, false, plusDigits)
 // an escape).
 func (t *textEscapes) decodePage(src []byte) { t.decodeKinds(src, true, plusDigits) }
 
-// decodeKeepPlus is decodePage with every '+' a '+', as written or
-// escaped: what a page or decodeURIComponent shows of
-// "zhangsan1990%2B2%40gmail.com" (an address whose local part a reading
-// of the '+' as a space would cut) or "6222&#32;0263&#32;3741&#32;7020+86".
-func (t *textEscapes) decodeKeepPlus(src []byte) { t.decodeKinds(src, true, plusKeep) }
+// plusReadings holds the readings of a text that read its '+' otherwise
+// than decode and decodePage do (form data reads a written one as a
+// space, a page or a link decoder shows every one as a '+'), for the
+// texts that hold such a '+'.
+type plusReadings [6]textEscapes
 
-// decodeAllKeepPlus is decode with every '+' a '+': what a script shows of
-// "zhangsan1990+2\u0040gmail.com".
-func (t *textEscapes) decodeAllKeepPlus(src []byte) { t.decodeKinds(src, false, plusKeep) }
-
-// decodeForm is decodePage as form data reads a '+': every '+' as written
-// a space, every escaped one a '+' ("6222+0263+3741+7020%2B86" is a card
-// and a country code's +86 to URLSearchParams or PHP).
-func (t *textEscapes) decodeForm(src []byte) { t.decodeKinds(src, true, plusForm) }
-
-// decodeFormAll is decodeForm with a script's escapes decoded too: a
-// script shows "6222\u002b0263…%2B86" as "6222+0263…%2B86", and form
-// data reads its written '+' (a script's \u002b, \x2b, \+ included) as
-// spaces.
-func (t *textEscapes) decodeFormAll(src []byte) { t.decodeKinds(src, false, plusForm) }
-
-// decodeFormRef is decodeFormAll where a page has decoded its references
-// first: "/s?q=6222&#43;0263…%2B86" in an href is the link
-// "/s?q=6222+0263…%2B86", whose '+' (an &#43; included) form data reads
-// as spaces, its %2B as a '+'.
-func (t *textEscapes) decodeFormRef(src []byte) { t.decodeKinds(src, false, plusFormRef) }
-
-// decodeFormRefPage is decodeFormRef with a backslash a backslash (a
-// link holding a Windows path: D:\exports\6222&#43;0263…%2B86.csv).
-func (t *textEscapes) decodeFormRefPage(src []byte) { t.decodeKinds(src, true, plusFormRef) }
+// decode reads src each other way its '+' may be read, as te (src's
+// decode) and tpPlusSpace (its decodePage read a '+' as a space) call
+// for, and returns those that decoded something, appended to out:
+//   - a '+' read as a space is read again as a '+' (decodeAllKeepPlus,
+//     and decodeKeepPlus for the page's reading);
+//   - a written '+' beside an escaped one is read as form data reads them
+//     (decodeFormAll, decodeForm where backslashes are there);
+//   - a reference of a '+' beside a percent-escape of one is read as form
+//     data reads the link a page made of it (decodeFormRef,
+//     decodeFormRefPage where backslashes are there).
+func (p *plusReadings) decode(src []byte, te *textEscapes, tpPlusSpace bool, out []*textEscapes) []*textEscapes {
+	try := func(i int, pageOnly bool, mode uint8) {
+		if p[i].decodeKinds(src, pageOnly, mode); p[i].decoded {
+			out = append(out, &p[i])
+		}
+	}
+	if te.plusSpace {
+		try(0, false, plusKeep)
+	}
+	if te.plusMixed {
+		try(1, false, plusForm)
+		if te.slashes {
+			try(2, true, plusForm)
+		}
+	}
+	if te.plusRefMixed {
+		try(3, false, plusFormRef)
+		if te.slashes {
+			try(4, true, plusFormRef)
+		}
+	}
+	if tpPlusSpace {
+		try(5, true, plusKeep)
+	}
+	return out
+}
 
 // How decodeKinds reads a '+'.
 const (

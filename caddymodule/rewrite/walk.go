@@ -137,19 +137,15 @@ type walker struct {
 // byte otherwise); marks is escapeMarks' output; the rest is
 // escapedView's.
 type escScratch struct {
-	ix, marks []uint64
-	te, te2   textEscapes
-	tj        textEscapes // escapedView's reading of JSON escapes
-	tp, tp2   textEscapes // and of a page's and a link's alone
-	tk, tk2   textEscapes // and of each with every '+' a '+' (decodeKeepPlus …)
-	tkp, tkp2 textEscapes
-	tf, tf2   textEscapes // and as form data reads a '+' (decodeFormAll, decodeForm)
-	tfp, tfp2 textEscapes
-	tfr, tfr2 textEscapes // (decodeFormRef, decodeFormRefPage)
-	trp, trp2 textEscapes
-	first     detectors.Type // the type of the first value applySpans rewrote
-	fs2       []detectors.Finding
-	spans     []escSpan
+	ix, marks   []uint64
+	te, te2     textEscapes
+	tj          textEscapes  // escapedView's reading of JSON escapes
+	tp, tp2     textEscapes  // and of a page's and a link's alone
+	plus, plus2 plusReadings // and of each with its '+' read otherwise
+	plusOut     []*textEscapes
+	first       detectors.Type // the type of the first value applySpans rewrote
+	fs2         []detectors.Finding
+	spans       []escSpan
 }
 
 const (
@@ -1907,164 +1903,56 @@ func (w *walker) escSpans(src []byte, levels int) ([]escSpan, bool) {
 		spans = append(spans, sp)
 		more = true
 	}
+	// read adds what the detectors find in a reading t of src, or of
+	// base.dec (a reading of src) when base is not nil.
+	read := func(t, base *textEscapes) {
+		k = 0
+		es.fs2 = w.e.scanner.ScanWith(t.dec, es.fs2[:0], &w.ws)
+		for _, f := range es.fs2 {
+			s, e := int(t.offs[f.Start]), int(t.offs[f.End])
+			if base != nil {
+				s, e = int(base.offs[s]), int(base.offs[e])
+			}
+			add(escSpan{s, e, t.dec[f.Start:f.End], f.Type})
+		}
+	}
 	if te.decoded {
 		// The escapes of a script, a page and a link, decoded.
-		es.fs2 = w.e.scanner.ScanWith(te.dec, es.fs2[:0], &w.ws)
-		for _, f := range es.fs2 {
-			add(escSpan{int(te.offs[f.Start]), int(te.offs[f.End]), te.dec[f.Start:f.End], f.Type})
-		}
+		read(te, nil)
 		if tp := &es.tp; te.slashes && te.pages {
 			// A page's or a link's escapes alone, a script's left as
 			// they are written: a page showing the text shows
 			// "1865557058&#57;\uff21" as a mobile and an escape.
 			if tp.decodePage(src); tp.decoded {
-				k = 0
-				es.fs2 = w.e.scanner.ScanWith(tp.dec, es.fs2[:0], &w.ws)
-				for _, f := range es.fs2 {
-					add(escSpan{int(tp.offs[f.Start]), int(tp.offs[f.End]), tp.dec[f.Start:f.End], f.Type})
-				}
+				read(tp, nil)
 			}
 		}
-		// A '+' read as form data's space, shown as a '+' by a script,
-		// a page or a link decoder: each reading that read one so is
-		// read again with every '+' a '+'.
-		if tk := &es.tk; te.plusSpace {
-			if tk.decodeAllKeepPlus(src); tk.decoded {
-				k = 0
-				es.fs2 = w.e.scanner.ScanWith(tk.dec, es.fs2[:0], &w.ws)
-				for _, f := range es.fs2 {
-					add(escSpan{int(tk.offs[f.Start]), int(tk.offs[f.End]), tk.dec[f.Start:f.End], f.Type})
-				}
-			}
-		}
-		if tf := &es.tf; te.plusMixed {
-			if tf.decodeFormAll(src); tf.decoded {
-				k = 0
-				es.fs2 = w.e.scanner.ScanWith(tf.dec, es.fs2[:0], &w.ws)
-				for _, f := range es.fs2 {
-					add(escSpan{int(tf.offs[f.Start]), int(tf.offs[f.End]), tf.dec[f.Start:f.End], f.Type})
-				}
-			}
-			if tfp := &es.tfp; te.slashes {
-				if tfp.decodeForm(src); tfp.decoded {
-					k = 0
-					es.fs2 = w.e.scanner.ScanWith(tfp.dec, es.fs2[:0], &w.ws)
-					for _, f := range es.fs2 {
-						add(escSpan{int(tfp.offs[f.Start]), int(tfp.offs[f.End]), tfp.dec[f.Start:f.End], f.Type})
-					}
-				}
-			}
-		}
-		if tfr := &es.tfr; te.plusRefMixed {
-			if tfr.decodeFormRef(src); tfr.decoded {
-				k = 0
-				es.fs2 = w.e.scanner.ScanWith(tfr.dec, es.fs2[:0], &w.ws)
-				for _, f := range es.fs2 {
-					add(escSpan{int(tfr.offs[f.Start]), int(tfr.offs[f.End]), tfr.dec[f.Start:f.End], f.Type})
-				}
-			}
-			if trp := &es.trp; te.slashes {
-				if trp.decodeFormRefPage(src); trp.decoded {
-					k = 0
-					es.fs2 = w.e.scanner.ScanWith(trp.dec, es.fs2[:0], &w.ws)
-					for _, f := range es.fs2 {
-						add(escSpan{int(trp.offs[f.Start]), int(trp.offs[f.End]), trp.dec[f.Start:f.End], f.Type})
-					}
-				}
-			}
-		}
-		if tkp := &es.tkp; es.tp.plusSpace {
-			if tkp.decodeKeepPlus(src); tkp.decoded {
-				k = 0
-				es.fs2 = w.e.scanner.ScanWith(tkp.dec, es.fs2[:0], &w.ws)
-				for _, f := range es.fs2 {
-					add(escSpan{int(tkp.offs[f.Start]), int(tkp.offs[f.End]), tkp.dec[f.Start:f.End], f.Type})
-				}
-			}
+		// The '+' read otherwise (plusReadings).
+		es.plusOut = es.plus.decode(src, te, es.tp.plusSpace, es.plusOut[:0])
+		for _, t := range es.plusOut {
+			read(t, nil)
 		}
 	}
 	if tj.decoded {
 		// What JSON.parse gives a script ("13812345678%31\n" holds a
 		// mobile there, and 138123456781 with its escapes decoded)…
-		k = 0
-		es.fs2 = w.e.scanner.ScanWith(tj.dec, es.fs2[:0], &w.ws)
-		for _, f := range es.fs2 {
-			add(escSpan{int(tj.offs[f.Start]), int(tj.offs[f.End]), tj.dec[f.Start:f.End], f.Type})
-		}
+		read(tj, nil)
 		// …and what a page or a link shows of that ("\u0026#56;" is
 		// "&#56;", an 8; "&#5\u0034;" is "&#54;").
 		if te2 := &es.te2; mayHoldTextEscape(tj.dec) {
 			if te2.decode(tj.dec); te2.decoded {
-				k = 0
-				es.fs2 = w.e.scanner.ScanWith(te2.dec, es.fs2[:0], &w.ws)
-				for _, f := range es.fs2 {
-					add(escSpan{int(tj.offs[te2.offs[f.Start]]), int(tj.offs[te2.offs[f.End]]), te2.dec[f.Start:f.End], f.Type})
-				}
+				read(te2, tj)
 			}
 			if tp2 := &es.tp2; te2.slashes && te2.pages {
 				// …and a page's escapes alone on it
 				// ("1572252969\u0026#50;\\Users" gives 1572252969&#50;\Users).
 				if tp2.decodePage(tj.dec); tp2.decoded {
-					k = 0
-					es.fs2 = w.e.scanner.ScanWith(tp2.dec, es.fs2[:0], &w.ws)
-					for _, f := range es.fs2 {
-						add(escSpan{int(tj.offs[tp2.offs[f.Start]]), int(tj.offs[tp2.offs[f.End]]), tp2.dec[f.Start:f.End], f.Type})
-					}
+					read(tp2, tj)
 				}
 			}
-			if tk2 := &es.tk2; te2.plusSpace {
-				if tk2.decodeAllKeepPlus(tj.dec); tk2.decoded {
-					k = 0
-					es.fs2 = w.e.scanner.ScanWith(tk2.dec, es.fs2[:0], &w.ws)
-					for _, f := range es.fs2 {
-						add(escSpan{int(tj.offs[tk2.offs[f.Start]]), int(tj.offs[tk2.offs[f.End]]), tk2.dec[f.Start:f.End], f.Type})
-					}
-				}
-			}
-			if tf2 := &es.tf2; te2.plusMixed {
-				if tf2.decodeFormAll(tj.dec); tf2.decoded {
-					k = 0
-					es.fs2 = w.e.scanner.ScanWith(tf2.dec, es.fs2[:0], &w.ws)
-					for _, f := range es.fs2 {
-						add(escSpan{int(tj.offs[tf2.offs[f.Start]]), int(tj.offs[tf2.offs[f.End]]), tf2.dec[f.Start:f.End], f.Type})
-					}
-				}
-				if tfp2 := &es.tfp2; te2.slashes {
-					if tfp2.decodeForm(tj.dec); tfp2.decoded {
-						k = 0
-						es.fs2 = w.e.scanner.ScanWith(tfp2.dec, es.fs2[:0], &w.ws)
-						for _, f := range es.fs2 {
-							add(escSpan{int(tj.offs[tfp2.offs[f.Start]]), int(tj.offs[tfp2.offs[f.End]]), tfp2.dec[f.Start:f.End], f.Type})
-						}
-					}
-				}
-			}
-			if tfr2 := &es.tfr2; te2.plusRefMixed {
-				if tfr2.decodeFormRef(tj.dec); tfr2.decoded {
-					k = 0
-					es.fs2 = w.e.scanner.ScanWith(tfr2.dec, es.fs2[:0], &w.ws)
-					for _, f := range es.fs2 {
-						add(escSpan{int(tj.offs[tfr2.offs[f.Start]]), int(tj.offs[tfr2.offs[f.End]]), tfr2.dec[f.Start:f.End], f.Type})
-					}
-				}
-				if trp2 := &es.trp2; te2.slashes {
-					if trp2.decodeFormRefPage(tj.dec); trp2.decoded {
-						k = 0
-						es.fs2 = w.e.scanner.ScanWith(trp2.dec, es.fs2[:0], &w.ws)
-						for _, f := range es.fs2 {
-							add(escSpan{int(tj.offs[trp2.offs[f.Start]]), int(tj.offs[trp2.offs[f.End]]), trp2.dec[f.Start:f.End], f.Type})
-						}
-					}
-				}
-			}
-			if tkp2 := &es.tkp2; es.tp2.plusSpace {
-				if tkp2.decodeKeepPlus(tj.dec); tkp2.decoded {
-					k = 0
-					es.fs2 = w.e.scanner.ScanWith(tkp2.dec, es.fs2[:0], &w.ws)
-					for _, f := range es.fs2 {
-						add(escSpan{int(tj.offs[tkp2.offs[f.Start]]), int(tj.offs[tkp2.offs[f.End]]), tkp2.dec[f.Start:f.End], f.Type})
-					}
-				}
+			es.plusOut = es.plus2.decode(tj.dec, te2, es.tp2.plusSpace, es.plusOut[:0])
+			for _, t := range es.plusOut {
+				read(t, tj)
 			}
 		}
 	}
