@@ -370,25 +370,13 @@ func (mw *maskWriter) findInHeaders(read []headerEntry) [][]int {
 
 // foundIn reads the first pass's view.
 func foundIn(read []headerEntry, view []byte) [][]int {
-	var got struct {
-		Header map[string]json.RawMessage `json:"@header"`
-	}
-	if json.Unmarshal(view, &got) != nil {
-		got.Header = nil // cannot happen for the engine's view of valid JSON; fail closed
-	}
+	members := memberValues(read, view)
 	out := make([][]int, len(read))
 	for i := range read {
 		e := &read[i]
-		raw, ok := got.Header[e.name]
 		out[i] = []int{}
-		if !ok {
+		if members[i] == nil {
 			continue
-		}
-		vals := []json.RawMessage{raw}
-		if len(e.vals) > 1 {
-			if json.Unmarshal(raw, &vals) != nil || len(vals) != len(e.vals) {
-				continue // the field's array is not what was sent
-			}
 		}
 		out[i] = make([]int, len(e.vals))
 		for j := range e.vals {
@@ -398,7 +386,7 @@ func foundIn(read []headerEntry, view []byte) [][]int {
 			}
 			// The first reading that changed and may be sent (one to
 			// look in only, if no other did).
-			for r, v := range readingViews(vals[j], e.reads[j]) {
+			for r, v := range readingViews(members[i][j], e.reads[j]) {
 				if v != e.reads[j][r].text && (out[i][j] < 0 || e.reads[j][out[i][j]].look) {
 					out[i][j] = r
 				}
@@ -413,31 +401,50 @@ func foundIn(read []headerEntry, view []byte) [][]int {
 // nil for a field whose member is gone.
 func viewsOf(pass []headerEntry, view []byte, err error) [][]string {
 	out := make([][]string, len(pass))
-	var got struct {
-		Header map[string]json.RawMessage `json:"@header"`
-	}
-	if err != nil || json.Unmarshal(view, &got) != nil {
+	if err != nil {
 		return out
 	}
+	members := memberValues(pass, view)
 	for i := range pass {
 		c := &pass[i]
-		raw, ok := got.Header[c.name]
-		if !ok {
+		if members[i] == nil {
 			continue
-		}
-		vals := []json.RawMessage{raw}
-		if c.many {
-			if json.Unmarshal(raw, &vals) != nil || len(vals) != len(c.vals) {
-				continue
-			}
 		}
 		out[i] = make([]string, len(c.vals))
 		for j := range c.vals {
 			out[i][j] = "\x00"
-			if vs := readingViews(vals[j], c.reads[j]); vs != nil {
+			if vs := readingViews(members[i][j], c.reads[j]); vs != nil {
 				out[i][j] = vs[0]
 			}
 		}
+	}
+	return out
+}
+
+// memberValues returns, for each field of fields, its values' members in
+// the engine's view of headerDoc(fields), nil for a field whose member is
+// gone or is not what was written.
+func memberValues(fields []headerEntry, view []byte) [][]json.RawMessage {
+	var got struct {
+		Header map[string]json.RawMessage `json:"@header"`
+	}
+	if json.Unmarshal(view, &got) != nil {
+		got.Header = nil // cannot happen for the engine's view of valid JSON; fail closed
+	}
+	out := make([][]json.RawMessage, len(fields))
+	for i := range fields {
+		e := &fields[i]
+		raw, ok := got.Header[e.name]
+		if !ok {
+			continue
+		}
+		vals := []json.RawMessage{raw}
+		if len(e.vals) != 1 || e.many {
+			if json.Unmarshal(raw, &vals) != nil || len(vals) != len(e.vals) {
+				continue // the field's array is not what was sent
+			}
+		}
+		out[i] = vals
 	}
 	return out
 }
