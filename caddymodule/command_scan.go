@@ -15,6 +15,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	caddyrewrite "github.com/caddyserver/caddy/v2/modules/caddyhttp/rewrite"
 	"github.com/spf13/cobra"
 
 	"github.com/piigate/piigate/caddymodule/rewrite"
@@ -196,11 +197,17 @@ func loadMasksForPath(file, adapter, reqPath string) ([]*Mask, error) {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	req, _ := http.NewRequest(http.MethodGet, "http://localhost"+reqPath, nil)
-	req = req.WithContext(context.WithValue(req.Context(), caddy.ReplacerCtxKey, caddy.NewReplacer()))
 	var answered []string
 	for _, n := range names {
 		srv := httpApp.Servers[n]
+		// A request of its own for each server: the rewrites on the way
+		// (handle_path, uri, rewrite) change it.
+		req, err := http.NewRequest(http.MethodGet, "http://localhost"+reqPath, nil)
+		if err != nil {
+			return nil, fmt.Errorf("path %s: %w", reqPath, err)
+		}
+		req = req.WithContext(context.WithValue(req.Context(), caddyhttp.VarsCtxKey, map[string]any{}))
+		caddyhttp.NewTestReplacer(req) // the request's placeholders, for the rewrites' URIs
 		c := chainWalk{named: srv.NamedRoutes, req: req}
 		if err := c.server(srv); err != nil {
 			return nil, fmt.Errorf("server %s: %w", n, err)
@@ -461,6 +468,21 @@ func (c *chainWalk) handler(h json.RawMessage) (done bool, err error) {
 		return done, err
 	case "reverse_proxy":
 		return c.reverseProxy(h)
+	case "rewrite":
+		// handle_path, uri and rewrite change the path the handlers
+		// after them match (a pii_mask's own matcher included).
+		var rw caddyrewrite.Rewrite
+		if err := strictModule(h, &rw); err != nil {
+			return false, fmt.Errorf("rewrite: %w", err)
+		}
+		if err := rw.Provision(caddy.Context{}); err != nil {
+			return false, fmt.Errorf("rewrite: %w", err)
+		}
+		repl := c.req.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
+		if !rewriteNeedsMatchers(&rw, repl) {
+			rw.Rewrite(c.req, repl)
+		}
+		return false, nil
 	case "error":
 		c.failed, c.answered = true, "error"
 		return true, nil
@@ -470,6 +492,26 @@ func (c *chainWalk) handler(h json.RawMessage) (done bool, err error) {
 	}
 	c.answered = head.Handler
 	return true, nil
+}
+
+// rewriteNeedsMatchers reports whether a rewrite uses placeholders that
+// only a matcher the dry run does not evaluate sets (try_files' file
+// matcher, a regexp matcher's captures): such a rewrite is not followed,
+// and the path stays as it was (as when no file matches).
+func rewriteNeedsMatchers(rw *caddyrewrite.Rewrite, repl *caddy.Replacer) bool {
+	vals := []string{rw.Method, rw.URI, rw.StripPathPrefix, rw.StripPathSuffix}
+	for _, r := range rw.URISubstring {
+		vals = append(vals, r.Find, r.Replace)
+	}
+	for _, r := range rw.PathRegexp {
+		vals = append(vals, r.Replace)
+	}
+	for _, v := range vals {
+		if _, err := repl.ReplaceOrErr(v, false, true); err != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // reverseProxy walks a reverse_proxy: it answers with the upstream's
