@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"sort"
@@ -17,13 +18,15 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	caddyrewrite "github.com/caddyserver/caddy/v2/modules/caddyhttp/rewrite"
 	"github.com/spf13/cobra"
+	"golang.org/x/net/http/httpguts"
 
 	"github.com/piigate/piigate/caddymodule/rewrite"
 	"github.com/piigate/piigate/config"
 )
 
 func scanCommand() *cobra.Command {
-	var cfgFile, adapter, role, reqPath, format string
+	var cfgFile, adapter, role, reqPath, format, contentType string
+	var headers []string
 	var summary bool
 	cmd := &cobra.Command{
 		Use:   "scan --config <Caddyfile> --role <role> [--path <path>]",
@@ -45,6 +48,14 @@ everywhere too, as under scan all; so is JSONP, a callback's call
 (cb({…});), whose argument is rewritten as JSON. --summary prints what was found, by
 entity type and action, on stderr.
 
+With --content-type or --header, the body goes through the pii_mask
+handlers themselves, as the upstream's response with that type and those
+header fields: what the gateway does with the label (JSON under text/html
+content-scanned everywhere, XML or CSV refused on a route whose rules read
+JSON, a type it cannot inspect refused) is what is shown, and the header
+fields the agent would get are printed on stderr. A response the gateway
+refuses is an error that says why.
+
 Exit status 1 with a message on stderr for a bad configuration or a body
 that is not what --format says.`,
 		Args: cobra.NoArgs,
@@ -59,6 +70,12 @@ that is not what --format says.`,
 			body, err := io.ReadAll(cmd.InOrStdin())
 			if err != nil {
 				return fmt.Errorf("reading stdin: %w", err)
+			}
+			if contentType != "" || len(headers) > 0 {
+				if format != "" {
+					return errors.New("--format and --content-type/--header exclude each other: the type decides the format")
+				}
+				return serveDryRun(cmd, masks, role, reqPath, body, contentType, headers, summary)
 			}
 			f, err := parseFormat(format, body)
 			if err != nil {
@@ -109,7 +126,112 @@ that is not what --format says.`,
 	cmd.Flags().StringVar(&reqPath, "path", "/", "the request path the body is the response to")
 	cmd.Flags().StringVar(&format, "format", "", "json, ndjson, events, jsonp or text (default: sniffed)")
 	cmd.Flags().BoolVar(&summary, "summary", false, "print the values found, by type and action, on stderr")
+	cmd.Flags().StringVar(&contentType, "content-type", "", "the upstream's Content-Type: run the body through the handlers as the gateway reads that type")
+	cmd.Flags().StringArrayVar(&headers, "header", nil, `an upstream response header field, "Name: value" (repeatable); the agent's header is printed on stderr`)
 	return cmd
+}
+
+// serveDryRun runs body through the pii_mask handlers as the upstream's
+// response (200, contentType, headers) to a GET of reqPath by an agent with
+// role, and prints the agent's body on stdout and, with headers given, the
+// agent's header on stderr. A refusal is an error giving its reason.
+func serveDryRun(cmd *cobra.Command, masks []*Mask, role, reqPath string, body []byte, contentType string, headers []string, summary bool) error {
+	upHeader := http.Header{}
+	for _, h := range headers {
+		name, value, ok := strings.Cut(h, ":")
+		name = strings.TrimSpace(name)
+		if !ok || !httpguts.ValidHeaderFieldName(name) || !httpguts.ValidHeaderFieldValue(strings.TrimSpace(value)) {
+			return fmt.Errorf("--header %q: want \"Name: value\"", h)
+		}
+		upHeader.Add(name, strings.TrimSpace(value))
+	}
+	if contentType != "" {
+		upHeader.Set("Content-Type", contentType)
+	}
+	var next caddyhttp.Handler = caddyhttp.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) error {
+		for k, v := range upHeader {
+			w.Header()[k] = append([]string(nil), v...)
+		}
+		w.WriteHeader(http.StatusOK)
+		_, err := w.Write(body)
+		return err
+	})
+	// The outermost pii_mask first, each calling the next; each one's
+	// outcome is taken when it calls the one inside it (the var holds the
+	// innermost's at the end).
+	outcomes := make([]*Outcome, len(masks))
+	unknown := false
+	for i := len(masks) - 1; i >= 0; i-- {
+		m, inner, i := masks[i], next, i
+		var d config.Decision
+		m.table.Decide(role, &d)
+		unknown = unknown || d.Unknown
+		m.RolesFrom, m.rolesKey = role, "" // the role given, whatever the configuration reads it from
+		next = caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+			return m.ServeHTTP(w, r, caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+				outcomes[i], _ = caddyhttp.GetVar(r.Context(), varOutcome).(*Outcome)
+				return inner.ServeHTTP(w, r)
+			}))
+		})
+	}
+	req, err := http.NewRequest(http.MethodGet, "http://localhost"+reqPath, nil)
+	if err != nil {
+		return fmt.Errorf("path %s: %w", reqPath, err)
+	}
+	req.RemoteAddr = "127.0.0.1:1"
+	ctx := context.WithValue(req.Context(), caddyhttp.VarsCtxKey, map[string]any{})
+	ctx = context.WithValue(ctx, caddyhttp.ExtraLogFieldsCtxKey, new(caddyhttp.ExtraLogFields))
+	req = req.WithContext(ctx)
+	caddyhttp.NewTestReplacer(req)
+	rec := httptest.NewRecorder()
+	if err := next.ServeHTTP(rec, req); err != nil {
+		return fmt.Errorf("the gateway fails the request: %w", err)
+	}
+	if rec.Code != http.StatusOK {
+		reason := ""
+		for _, o := range outcomes {
+			if o != nil && o.Reason != "" {
+				reason = " (" + o.Reason + ")"
+			}
+		}
+		if o, _ := caddyhttp.GetVar(req.Context(), varOutcome).(*Outcome); o != nil && o.Reason != "" {
+			reason = " (" + o.Reason + ")"
+		}
+		msg := strings.TrimSpace(rec.Body.String())
+		var e struct {
+			Error string `json:"error"`
+		}
+		if json.Unmarshal(rec.Body.Bytes(), &e) == nil && e.Error != "" {
+			msg = e.Error
+		}
+		return fmt.Errorf("the gateway refuses this response with %d%s: %s", rec.Code, reason, msg)
+	}
+	if len(headers) > 0 {
+		names := make([]string, 0, len(rec.Header()))
+		for k := range rec.Header() {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		for _, k := range names {
+			for _, v := range rec.Header()[k] {
+				fmt.Fprintf(cmd.ErrOrStderr(), "< %s: %s\n", k, v)
+			}
+		}
+	}
+	if summary {
+		for i := len(outcomes) - 1; i >= 0; i-- {
+			if outcomes[i] != nil {
+				printSummary(cmd.ErrOrStderr(), &outcomes[i].Summary)
+			}
+		}
+	}
+	if _, err := cmd.OutOrStdout().Write(rec.Body.Bytes()); err != nil {
+		return err
+	}
+	if unknown {
+		fmt.Fprintf(cmd.ErrOrStderr(), "note: no role in %q is defined; the default (redact everything) applied\n", role)
+	}
+	return nil
 }
 
 func parseFormat(name string, body []byte) (rewrite.Format, error) {
