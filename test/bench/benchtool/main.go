@@ -5,7 +5,7 @@
 //
 //	benchtool upstream -addr-file F [-seed N] [-size B]
 //	benchtool ports N
-//	benchtool verify -kind plain|noop|fields|scan -url U [-seed N] [-size B]
+//	benchtool verify -kind plain|route|noop|fields|scan -url U [-seed N] [-size B]
 //	benchtool report -results F [-fields-target R] [-scan-target R]
 //	benchtool get -o FILE URL
 package main

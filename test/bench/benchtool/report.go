@@ -164,6 +164,7 @@ func report(args []string) error {
 	plain := sums["plain"]
 	rows := []struct{ cfg, label string }{
 		{"plain", "plain reverse_proxy"},
+		{"route", "a directive on /api/*"},
 		{"noop", "pii_mask, no rules"},
 		{"fields", "pii_mask, field rules"},
 		{"scan", "pii_mask, scan all"},

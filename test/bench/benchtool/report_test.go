@@ -69,6 +69,11 @@ func TestReportVerdicts(t *testing.T) {
 			{"plain": 60000, "noop": 30000, "fields": 55000, "scan": 50000},
 			{"plain": 60000, "noop": 30000, "fields": 55000, "scan": 50000},
 		}, nil},
+		// So is route.
+		{"route has no target", []map[string]int{
+			{"plain": 60000, "route": 30000, "noop": 30000, "fields": 55000, "scan": 50000},
+			{"plain": 60000, "route": 30000, "noop": 30000, "fields": 55000, "scan": 50000},
+		}, nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			err := report([]string{"-results", writeResults(t, c.rounds)})

@@ -42,7 +42,7 @@ var protected = []struct {
 // nothing useful, so any difference is fatal.
 func verify(args []string) error {
 	fs := flag.NewFlagSet("verify", flag.ExitOnError)
-	kind := fs.String("kind", "", "plain, noop, fields or scan")
+	kind := fs.String("kind", "", "plain, route, noop, fields or scan")
 	url := fs.String("url", "", "URL to fetch through the configuration")
 	seed := fs.Int64("seed", 1, "seed the upstream uses")
 	size := fs.Int("size", 8192, "body size the upstream uses")
@@ -59,6 +59,17 @@ func verify(args []string) error {
 			return fmt.Errorf("plain reverse_proxy changed the body (%d bytes in, %d out)", len(orig), len(got))
 		}
 		fmt.Printf("verify plain:  ok, the upstream's %d bytes unchanged\n", len(got))
+		return nil
+	case "route":
+		// One more directive on /api/*: the body unchanged, the header
+		// it sets there.
+		if !bytes.Equal(got, orig) {
+			return fmt.Errorf("the route reference changed the body (%d bytes in, %d out)", len(orig), len(got))
+		}
+		if cc := hdr.Get("Cache-Control"); cc != "private, no-store" {
+			return fmt.Errorf("the route reference: Cache-Control %q, not the header directive's: the request did not go through it", cc)
+		}
+		fmt.Printf("verify route:  ok, the upstream's %d bytes unchanged, through a header directive on /api/*\n", len(got))
 		return nil
 	case "noop":
 		// pii_mask without rules: the body passes unchanged, but through
