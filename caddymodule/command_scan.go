@@ -8,14 +8,19 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	// The handlers the dry run runs on its request.
+	_ "github.com/caddyserver/caddy/v2/modules/caddyhttp/headers"
+	_ "github.com/caddyserver/caddy/v2/modules/caddyhttp/map"
 	caddyrewrite "github.com/caddyserver/caddy/v2/modules/caddyhttp/rewrite"
 	"github.com/spf13/cobra"
 	"golang.org/x/net/http/httpguts"
@@ -25,8 +30,8 @@ import (
 )
 
 func scanCommand() *cobra.Command {
-	var cfgFile, adapter, role, reqPath, format, contentType string
-	var headers []string
+	var cfgFile, adapter, role, reqPath, host, format, contentType string
+	var headers, reqHeaders []string
 	var summary bool
 	cmd := &cobra.Command{
 		Use:   "scan --config <Caddyfile> --role <role> [--path <path>]",
@@ -37,8 +42,11 @@ pii_mask handler of the configuration. Nothing is started.
 
 The routes are followed as Caddy runs them for a GET of the path (route
 order, handle blocks, terminal routes, a handler that answers before a
-pii_mask); every pii_mask on the way applies, the innermost first. Only
-path matchers are evaluated (others, such as host, are taken to match). --format chooses
+pii_mask); every pii_mask on the way applies, the innermost first. The
+matchers are Caddy's own, evaluated on a GET of --path from 127.0.0.1 with
+the --request-header fields; host matchers are taken to match unless
+--host is given. The handlers that change the request (rewrite, uri,
+handle_path, vars, map, request headers) run on it. --format chooses
 json (default: sniffed), ndjson, events, jsonp or text. The body is read as one
 labelled with that format's own type (application/json …; a body that is
 one JSON string or number is JSON by default, and read as a text type's
@@ -63,19 +71,39 @@ that is not what --format says.`,
 			if cfgFile == "" || role == "" {
 				return errors.New("--config and --role are required")
 			}
-			masks, err := loadMasksForPath(cfgFile, adapter, reqPath)
+			reqHeader, err := parseHeaderFlags("--request-header", reqHeaders)
 			if err != nil {
 				return err
 			}
+			upHeader, err := parseHeaderFlags("--header", headers)
+			if err != nil {
+				return err
+			}
+			serve := contentType != "" || len(headers) > 0
+			switch {
+			case serve && format != "":
+				return errors.New("--format and --content-type/--header exclude each other: the type decides the format")
+			case contentType != "" && len(upHeader["Content-Type"]) > 0:
+				return errors.New("--content-type and --header \"Content-Type: …\" exclude each other")
+			case contentType != "" && (!httpguts.ValidHeaderFieldValue(contentType) || strings.TrimSpace(contentType) != contentType):
+				return fmt.Errorf("--content-type %q: not a header field value", contentType)
+			case contentType != "":
+				upHeader.Set("Content-Type", contentType)
+			}
+			walk, err := loadMasksForPath(cfgFile, adapter, scanOptions{path: reqPath, host: host, header: reqHeader})
+			if err != nil {
+				return err
+			}
+			for _, n := range walk.notes {
+				fmt.Fprintf(cmd.ErrOrStderr(), "note: %s\n", n)
+			}
+			masks := walk.masks
 			body, err := io.ReadAll(cmd.InOrStdin())
 			if err != nil {
 				return fmt.Errorf("reading stdin: %w", err)
 			}
-			if contentType != "" || len(headers) > 0 {
-				if format != "" {
-					return errors.New("--format and --content-type/--header exclude each other: the type decides the format")
-				}
-				return serveDryRun(cmd, masks, role, reqPath, body, contentType, headers, summary)
+			if serve {
+				return serveDryRun(cmd, walk, role, body, upHeader, len(headers) > 0, summary)
 			}
 			f, err := parseFormat(format, body)
 			if err != nil {
@@ -123,7 +151,9 @@ that is not what --format says.`,
 	cmd.Flags().StringVar(&cfgFile, "config", "", "configuration file (Caddyfile or JSON)")
 	cmd.Flags().StringVar(&adapter, "adapter", "", "config adapter (default: caddyfile for files named Caddyfile*, else JSON)")
 	cmd.Flags().StringVar(&role, "role", "", "the agent's gateway role(s), comma-separated")
-	cmd.Flags().StringVar(&reqPath, "path", "/", "the request path the body is the response to")
+	cmd.Flags().StringVar(&reqPath, "path", "/", "the request path (and query) the body is the response to")
+	cmd.Flags().StringVar(&host, "host", "", "the request's Host (default: host matchers are taken to match)")
+	cmd.Flags().StringArrayVar(&reqHeaders, "request-header", nil, `a request header field, "Name: value" (repeatable), for the matchers and handlers on the way`)
 	cmd.Flags().StringVar(&format, "format", "", "json, ndjson, events, jsonp or text (default: sniffed)")
 	cmd.Flags().BoolVar(&summary, "summary", false, "print the values found, by type and action, on stderr")
 	cmd.Flags().StringVar(&contentType, "content-type", "", "the upstream's Content-Type: run the body through the handlers as the gateway reads that type")
@@ -131,22 +161,39 @@ that is not what --format says.`,
 	return cmd
 }
 
-// serveDryRun runs body through the pii_mask handlers as the upstream's
-// response (200, contentType, headers) to a GET of reqPath by an agent with
-// role, and prints the agent's body on stdout and, with headers given, the
-// agent's header on stderr. A refusal is an error giving its reason.
-func serveDryRun(cmd *cobra.Command, masks []*Mask, role, reqPath string, body []byte, contentType string, headers []string, summary bool) error {
-	upHeader := http.Header{}
-	for _, h := range headers {
-		name, value, ok := strings.Cut(h, ":")
-		name = strings.TrimSpace(name)
-		if !ok || !httpguts.ValidHeaderFieldName(name) || !httpguts.ValidHeaderFieldValue(strings.TrimSpace(value)) {
-			return fmt.Errorf("--header %q: want \"Name: value\"", h)
+// parseHeaderFlags reads "Name: value" flags into a header.
+func parseHeaderFlags(flag string, vals []string) (http.Header, error) {
+	h := http.Header{}
+	for _, v := range vals {
+		name, value, ok := strings.Cut(v, ":")
+		name, value = strings.TrimSpace(name), strings.TrimSpace(value)
+		if !ok || !httpguts.ValidHeaderFieldName(name) || !httpguts.ValidHeaderFieldValue(value) {
+			return nil, fmt.Errorf("%s %q: want \"Name: value\"", flag, v)
 		}
-		upHeader.Add(name, strings.TrimSpace(value))
+		h.Add(name, value)
 	}
-	if contentType != "" {
-		upHeader.Set("Content-Type", contentType)
+	return h, nil
+}
+
+// hopHeaders are the fields reverse_proxy never passes on (RFC 9110,
+// section 7.6.1), besides those a Connection field names.
+var hopHeaders = []string{"Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate",
+	"Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade"}
+
+// serveDryRun runs body through the pii_mask handlers the walk found as
+// the upstream's response (200, upHeader) to the walk's request, each
+// handler seeing the request as the walk reached it, and prints the
+// agent's body on stdout and, with showHeader, the agent's header on
+// stderr. A refusal is an error giving its reason.
+func serveDryRun(cmd *cobra.Command, walk *scanWalk, role string, body []byte, upHeader http.Header, showHeader, summary bool) error {
+	// What reverse_proxy drops before the handlers see the response.
+	for _, v := range upHeader["Connection"] {
+		for _, name := range strings.Split(v, ",") {
+			upHeader.Del(strings.TrimSpace(name))
+		}
+	}
+	for _, name := range hopHeaders {
+		upHeader.Del(name)
 	}
 	var next caddyhttp.Handler = caddyhttp.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) error {
 		for k, v := range upHeader {
@@ -159,42 +206,33 @@ func serveDryRun(cmd *cobra.Command, masks []*Mask, role, reqPath string, body [
 	// The outermost pii_mask first, each calling the next; each one's
 	// outcome is taken when it calls the one inside it (the var holds the
 	// innermost's at the end).
+	masks := walk.masks
 	outcomes := make([]*Outcome, len(masks))
 	unknown := false
 	for i := len(masks) - 1; i >= 0; i-- {
-		m, inner, i := masks[i], next, i
+		m, inner, at := masks[i], next, walk.reqs[i]
 		var d config.Decision
 		m.table.Decide(role, &d)
 		unknown = unknown || d.Unknown
 		m.RolesFrom, m.rolesKey = role, "" // the role given, whatever the configuration reads it from
 		next = caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
-			return m.ServeHTTP(w, r, caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+			// The request as the walk reached this pii_mask.
+			r2 := *r
+			u := *at.URL
+			r2.Method, r2.RequestURI, r2.URL = at.Method, at.RequestURI, &u
+			return m.ServeHTTP(w, &r2, caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 				outcomes[i], _ = caddyhttp.GetVar(r.Context(), varOutcome).(*Outcome)
 				return inner.ServeHTTP(w, r)
 			}))
 		})
 	}
-	req, err := http.NewRequest(http.MethodGet, "http://localhost"+reqPath, nil)
-	if err != nil {
-		return fmt.Errorf("path %s: %w", reqPath, err)
-	}
-	req.RemoteAddr = "127.0.0.1:1"
-	ctx := context.WithValue(req.Context(), caddyhttp.VarsCtxKey, map[string]any{})
-	ctx = context.WithValue(ctx, caddyhttp.ExtraLogFieldsCtxKey, new(caddyhttp.ExtraLogFields))
-	req = req.WithContext(ctx)
-	caddyhttp.NewTestReplacer(req)
 	rec := httptest.NewRecorder()
-	if err := next.ServeHTTP(rec, req); err != nil {
+	if err := next.ServeHTTP(rec, walk.req); err != nil {
 		return fmt.Errorf("the gateway fails the request: %w", err)
 	}
 	if rec.Code != http.StatusOK {
 		reason := ""
-		for _, o := range outcomes {
-			if o != nil && o.Reason != "" {
-				reason = " (" + o.Reason + ")"
-			}
-		}
-		if o, _ := caddyhttp.GetVar(req.Context(), varOutcome).(*Outcome); o != nil && o.Reason != "" {
+		if o, _ := caddyhttp.GetVar(walk.req.Context(), varOutcome).(*Outcome); o != nil && o.Reason != "" {
 			reason = " (" + o.Reason + ")"
 		}
 		msg := strings.TrimSpace(rec.Body.String())
@@ -206,7 +244,7 @@ func serveDryRun(cmd *cobra.Command, masks []*Mask, role, reqPath string, body [
 		}
 		return fmt.Errorf("the gateway refuses this response with %d%s: %s", rec.Code, reason, msg)
 	}
-	if len(headers) > 0 {
+	if showHeader {
 		names := make([]string, 0, len(rec.Header()))
 		for k := range rec.Header() {
 			names = append(names, k)
@@ -276,7 +314,7 @@ func printSummary(w io.Writer, sum *rewrite.Summary) {
 
 // loadMaskForPath adapts the configuration and provisions, without
 // starting anything, the pii app and the first pii_mask guarding reqPath.
-func loadMasksForPath(file, adapter, reqPath string) ([]*Mask, error) {
+func loadMasksForPath(file, adapter string, opt scanOptions) (*scanWalk, error) {
 	raw, err := os.ReadFile(file)
 	if err != nil {
 		return nil, err
@@ -319,18 +357,18 @@ func loadMasksForPath(file, adapter, reqPath string) ([]*Mask, error) {
 		names = append(names, n)
 	}
 	sort.Strings(names)
+	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
+	defer cancel()
 	var answered []string
 	for _, n := range names {
 		srv := httpApp.Servers[n]
-		// A request of its own for each server: the rewrites on the way
-		// (handle_path, uri, rewrite) change it.
-		req, err := http.NewRequest(http.MethodGet, "http://localhost"+reqPath, nil)
+		// A request of its own for each server: the handlers on the way
+		// (handle_path, uri, rewrite, vars, map) change it.
+		req, err := scanRequest(opt, srv)
 		if err != nil {
-			return nil, fmt.Errorf("path %s: %w", reqPath, err)
+			return nil, err
 		}
-		req = req.WithContext(context.WithValue(req.Context(), caddyhttp.VarsCtxKey, map[string]any{}))
-		caddyhttp.NewTestReplacer(req) // the request's placeholders, for the rewrites' URIs
-		c := chainWalk{named: srv.NamedRoutes, req: req}
+		c := chainWalk{named: srv.NamedRoutes, req: req, ctx: ctx, anyHost: opt.host == "", groups: map[string]bool{}}
 		if err := c.server(srv); err != nil {
 			return nil, fmt.Errorf("server %s: %w", n, err)
 		}
@@ -343,23 +381,72 @@ func loadMasksForPath(file, adapter, reqPath string) ([]*Mask, error) {
 			}
 			continue
 		}
-		var masks []*Mask
-		for _, raw := range c.masks {
+		w := &scanWalk{req: c.req}
+		for _, at := range c.masks {
 			m := new(Mask)
-			if err := strictModule(raw, m); err != nil {
+			if err := strictModule(at.raw, m); err != nil {
 				return nil, fmt.Errorf("pii_mask: %w", err)
 			}
 			if err := m.provisionWith(app); err != nil {
 				return nil, fmt.Errorf("pii_mask: %w", err)
 			}
-			masks = append(masks, m)
+			w.masks = append(w.masks, m)
+			w.reqs = append(w.reqs, at.req)
 		}
-		return masks, nil
+		if len(c.hosts) > 0 {
+			slices.Sort(c.hosts)
+			w.notes = append(w.notes, fmt.Sprintf("the routes of host(s) %s in server %s were taken to match; other sites on it may answer otherwise (--host chooses one)",
+				strings.Join(slices.Compact(c.hosts), ", "), n))
+		}
+		return w, nil
 	}
 	if len(answered) > 0 {
-		return nil, fmt.Errorf("no pii_mask handler guards path %s in %s: %s, before any pii_mask", reqPath, file, strings.Join(answered, "; "))
+		return nil, fmt.Errorf("no pii_mask handler guards path %s in %s: %s, before any pii_mask", opt.path, file, strings.Join(answered, "; "))
 	}
-	return nil, fmt.Errorf("no pii_mask handler guards path %s in %s", reqPath, file)
+	return nil, fmt.Errorf("no pii_mask handler guards path %s in %s", opt.path, file)
+}
+
+// scanOptions describe the dry run's request.
+type scanOptions struct {
+	path   string      // the request target: a path and perhaps a query
+	host   string      // the Host; empty: host matchers are taken to match
+	header http.Header // the request's header fields
+}
+
+// scanWalk is what a walk found: the pii_mask handlers on the way,
+// outermost first, the request as each one sees it and as the walk left
+// it, and notes for the admin.
+type scanWalk struct {
+	masks []*Mask
+	reqs  []*http.Request
+	req   *http.Request
+	notes []string
+}
+
+// scanRequest builds the dry run's GET request, prepared as Caddy's
+// server prepares one (replacer, variables, original request).
+func scanRequest(opt scanOptions, srv *caddyhttp.Server) (*http.Request, error) {
+	if !strings.HasPrefix(opt.path, "/") {
+		return nil, fmt.Errorf("--path %q: want a path that starts with /, and perhaps a query", opt.path)
+	}
+	if _, err := url.ParseRequestURI(opt.path); err != nil {
+		return nil, fmt.Errorf("--path %q: %w", opt.path, err)
+	}
+	host := opt.host
+	if host == "" {
+		host = "localhost"
+	}
+	req, err := http.NewRequest(http.MethodGet, "http://"+host+opt.path, nil)
+	if err != nil || req.Host != host {
+		return nil, fmt.Errorf("--host %q: not a host name", opt.host)
+	}
+	req.RequestURI = opt.path
+	req.RemoteAddr = "127.0.0.1:40000"
+	req.Header = opt.header.Clone()
+	if req.Header == nil {
+		req.Header = http.Header{}
+	}
+	return caddyhttp.PrepareRequest(req, caddy.NewReplacer(), httptest.NewRecorder(), srv), nil
 }
 
 // strictModule decodes a module's JSON as Caddy does: without its module
@@ -396,7 +483,11 @@ var passOn = map[string]bool{
 // which answer on the client's own writer, outside every pii_mask.
 type chainWalk struct {
 	req      *http.Request
-	masks    []json.RawMessage
+	masks    []maskAt
+	ctx      caddy.Context // loads the matchers and the handlers that change the request
+	anyHost  bool          // no --host: host matchers are taken to match
+	hosts    []string      // the host matchers taken to match
+	groups   map[string]bool
 	answered string                      // the handler that answers, when one was reached
 	failed   bool                        // an error handler failed the request
 	named    map[string]*caddyhttp.Route // the server's named routes, for invoke
@@ -409,6 +500,13 @@ type chainWalk struct {
 	// The intercept handlers passed whose handle_response takes a 2xx in:
 	// they run after the rest of the chain.
 	intercepts []pendingIntercept
+}
+
+// maskAt is a pii_mask on the way and the request as it reaches it (the
+// rewrites before it applied).
+type maskAt struct {
+	raw json.RawMessage
+	req *http.Request
 }
 
 type pendingIntercept struct {
@@ -466,6 +564,12 @@ func (c *chainWalk) server(srv *caddyhttp.Server) error {
 		}
 		serverErrors = true
 		c.masks, c.intercepts = nil, nil // handle_errors writes to the client itself
+		// Caddy gives the server's error routes the request as the
+		// client sent it (method, URI), not as the rewrites left it.
+		if orig, ok := c.req.Context().Value(caddyhttp.OriginalRequestCtxKey).(http.Request); ok {
+			u := *orig.URL
+			c.req.Method, c.req.RequestURI, c.req.URL = orig.Method, orig.RequestURI, &u
+		}
 		if err := c.onError(srv.Errors); err != nil {
 			return err
 		}
@@ -485,7 +589,7 @@ func (c *chainWalk) intercepted() error {
 		p := c.intercepts[len(c.intercepts)-1]
 		c.intercepts = c.intercepts[:len(c.intercepts)-1]
 		masks, frames, answered := c.masks, c.frames, c.answered
-		c.masks = append([]json.RawMessage(nil), masks[:min(p.outer, len(masks))]...)
+		c.masks = append([]maskAt(nil), masks[:min(p.outer, len(masks))]...)
 		c.frames, c.answered = append([]errFrame(nil), frames[:min(p.frames, len(frames))]...), ""
 		if _, err := c.routes(p.routes); err != nil {
 			return err
@@ -524,16 +628,21 @@ func (c *chainWalk) onError(errs *caddyhttp.HTTPErrorConfig) error {
 
 // routes walks a route list; done reports that the chain ended in it.
 func (c *chainWalk) routes(routes caddyhttp.RouteList) (done bool, err error) {
-	groups := map[string]bool{}
 	for _, route := range routes {
-		if !pathMatches(route.MatcherSetsRaw, c.req) {
+		if route.Group != "" && c.groups[route.Group] {
+			// Another route of its group ran: Caddy keeps the groups in
+			// one set per request, across subroutes and named routes.
+			continue
+		}
+		match, err := c.matches(&route)
+		if err != nil {
+			return false, err
+		}
+		if !match {
 			continue
 		}
 		if route.Group != "" {
-			if groups[route.Group] {
-				continue // another route of its group ran
-			}
-			groups[route.Group] = true
+			c.groups[route.Group] = true
 		}
 		for _, h := range route.HandlersRaw {
 			if done, err := c.handler(h); done || err != nil {
@@ -557,7 +666,10 @@ func (c *chainWalk) handler(h json.RawMessage) (done bool, err error) {
 	}
 	switch head.Handler {
 	case "pii_mask":
-		c.masks = append(c.masks, h)
+		r := *c.req
+		u := *c.req.URL
+		r.URL = &u
+		c.masks = append(c.masks, maskAt{raw: h, req: &r})
 		return false, nil
 	case "subroute":
 		var sr caddyhttp.Subroute
@@ -590,21 +702,11 @@ func (c *chainWalk) handler(h json.RawMessage) (done bool, err error) {
 		return done, err
 	case "reverse_proxy":
 		return c.reverseProxy(h)
-	case "rewrite":
-		// handle_path, uri and rewrite change the path the handlers
-		// after them match (a pii_mask's own matcher included).
-		var rw caddyrewrite.Rewrite
-		if err := strictModule(h, &rw); err != nil {
-			return false, fmt.Errorf("rewrite: %w", err)
-		}
-		if err := rw.Provision(caddy.Context{}); err != nil {
-			return false, fmt.Errorf("rewrite: %w", err)
-		}
-		repl := c.req.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
-		if !rewriteNeedsMatchers(&rw, repl) {
-			rw.Rewrite(c.req, repl)
-		}
-		return false, nil
+	case "rewrite", "vars", "map", "headers":
+		// They change the request (its path, the variables and
+		// placeholders a later rewrite or matcher reads, its header
+		// fields): the real handler runs on the dry run's request.
+		return false, c.run(head.Handler, h)
 	case "error":
 		c.failed, c.answered = true, "error"
 		return true, nil
@@ -614,26 +716,6 @@ func (c *chainWalk) handler(h json.RawMessage) (done bool, err error) {
 	}
 	c.answered = head.Handler
 	return true, nil
-}
-
-// rewriteNeedsMatchers reports whether a rewrite uses placeholders that
-// only a matcher the dry run does not evaluate sets (try_files' file
-// matcher, a regexp matcher's captures): such a rewrite is not followed,
-// and the path stays as it was (as when no file matches).
-func rewriteNeedsMatchers(rw *caddyrewrite.Rewrite, repl *caddy.Replacer) bool {
-	vals := []string{rw.Method, rw.URI, rw.StripPathPrefix, rw.StripPathSuffix}
-	for _, r := range rw.URISubstring {
-		vals = append(vals, r.Find, r.Replace)
-	}
-	for _, r := range rw.PathRegexp {
-		vals = append(vals, r.Replace)
-	}
-	for _, v := range vals {
-		if _, err := repl.ReplaceOrErr(v, false, true); err != nil {
-			return true
-		}
-	}
-	return false
 }
 
 // reverseProxy walks a reverse_proxy: it answers with the upstream's
@@ -698,27 +780,77 @@ func matchesSuccess(m *caddyhttp.ResponseMatcher) bool {
 	return false
 }
 
-// pathMatches evaluates the path matchers of matcher sets (any set may
-// match; within a set, all matchers must); other matchers count as
-// matching.
-func pathMatches(sets caddyhttp.RawMatcherSets, req *http.Request) bool {
-	if len(sets) == 0 {
-		return true
+// matches evaluates a route's matchers on the dry run's request, as
+// Caddy's server does (any set may match; within a set, all matchers
+// must). Without --host, a host matcher is taken to match, and noted.
+func (c *chainWalk) matches(route *caddyhttp.Route) (bool, error) {
+	if len(route.MatcherSetsRaw) == 0 {
+		return true, nil
 	}
-	for _, set := range sets {
+	if err := route.ProvisionMatchers(c.ctx); err != nil {
+		return false, fmt.Errorf("route matchers: %w", err)
+	}
+	for _, set := range route.MatcherSets {
 		ok := true
-		if raw, has := set["path"]; has {
-			var mp caddyhttp.MatchPath
-			if json.Unmarshal(raw, &mp) != nil {
+		for _, m := range set {
+			if hosts, isHost := hostMatcher(m); isHost && c.anyHost {
+				c.hosts = append(c.hosts, hosts...)
+				continue
+			}
+			match, err := caddyhttp.MatcherSet{m}.MatchWithError(c.req)
+			if err != nil {
+				return false, fmt.Errorf("route matcher: %w", err)
+			}
+			if !match {
 				ok = false
-			} else {
-				_ = mp.Provision(caddy.Context{})
-				ok = mp.Match(req)
+				break
 			}
 		}
 		if ok {
-			return true
+			return true, nil
 		}
 	}
-	return false
+	return false, nil
+}
+
+func hostMatcher(m any) ([]string, bool) {
+	switch m := m.(type) {
+	case caddyhttp.MatchHost:
+		return m, true
+	case *caddyhttp.MatchHost:
+		return *m, true
+	}
+	return nil, false
+}
+
+// run runs a handler that changes the request on the dry run's request;
+// the request it passes on is the one the walk goes on with.
+func (c *chainWalk) run(name string, raw json.RawMessage) error {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &fields); err != nil {
+		return err
+	}
+	delete(fields, "handler")
+	delete(fields, "@id")
+	clean, err := json.Marshal(fields)
+	if err != nil {
+		return err
+	}
+	mod, err := c.ctx.LoadModuleByID("http.handlers."+name, clean)
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	if rw, ok := mod.(*caddyrewrite.Rewrite); ok {
+		// Its ServeHTTP would log each rewrite to the admin's terminal.
+		rw.Rewrite(c.req, c.req.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer))
+		return nil
+	}
+	mh, ok := mod.(caddyhttp.MiddlewareHandler)
+	if !ok {
+		return fmt.Errorf("%s is not a middleware handler", name)
+	}
+	return mh.ServeHTTP(httptest.NewRecorder(), c.req, caddyhttp.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) error {
+		c.req = r
+		return nil
+	}))
 }

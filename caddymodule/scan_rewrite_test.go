@@ -91,3 +91,44 @@ func TestScanFollowsRewrites(t *testing.T) {
 		})
 	}
 }
+
+// The matchers on the way are Caddy's own, evaluated on the dry run's
+// request: --request-header sets what a header matcher reads, and --host
+// picks one site of a server (without it, host matchers are taken to
+// match, and a note says so).
+func TestScanRequestFlags(t *testing.T) {
+	const body = `{"mobile":"13812345678"}`
+	file := writeCaddyfile(t, `
+	@json header Accept application/json
+	pii_mask @json {
+		field mobile cn_mobile
+	}
+	reverse_proxy UPSTREAM
+}
+http://127.0.0.1:9080 {
+	reverse_proxy UPSTREAM`)
+	base := []string{"--config", file, "--role", "online_agent", "--path", "/api/customers"}
+	out, errOut, err := run(t, scanCommand(), body, append(base, "--request-header", "Accept: application/json")...)
+	if err != nil || out != `{"mobile":"138****5678"}` {
+		t.Errorf("Accept: application/json: %q %v", out, err)
+	}
+	if !strings.Contains(errOut, "note: the routes of host(s) localhost in server srv0 were taken to match") {
+		t.Errorf("no note of the host matchers taken to match: %q", errOut)
+	}
+	if _, _, err := run(t, scanCommand(), body, base...); err == nil || !strings.Contains(err.Error(), "no pii_mask handler guards path") {
+		t.Errorf("without Accept, the header matcher does not match: %v", err)
+	}
+	out, errOut, err = run(t, scanCommand(), body, append(base, "--request-header", "Accept: application/json", "--host", "localhost")...)
+	if err != nil || out != `{"mobile":"138****5678"}` || strings.Contains(errOut, "note:") {
+		t.Errorf("--host localhost: %q %q %v", out, errOut, err)
+	}
+	if _, _, err := run(t, scanCommand(), body, append(base, "--request-header", "Accept: application/json", "--host", "127.0.0.1")...); err == nil ||
+		!strings.Contains(err.Error(), "no pii_mask handler guards path") {
+		t.Errorf("--host 127.0.0.1, the other site: %v", err)
+	}
+	for _, bad := range [][]string{{"--host", "a b"}, {"--request-header", "no colon"}} {
+		if _, _, err := run(t, scanCommand(), body, append(base, bad...)...); err == nil {
+			t.Errorf("%q: no error", bad)
+		}
+	}
+}
