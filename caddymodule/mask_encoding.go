@@ -117,6 +117,9 @@ var (
 // decodeBody undoes the codings (last applied first) and refuses a result
 // longer than limit: a small compressed body may inflate to gigabytes.
 func decodeBody(b []byte, encs []string, limit int64) ([]byte, error) {
+	if len(b) == 0 {
+		return b, nil // an empty body under any coding is empty to clients
+	}
 	for i := len(encs) - 1; i >= 0; i-- {
 		var r io.Reader
 		var done func()
@@ -188,6 +191,30 @@ func decodeBody(b []byte, encs []string, limit int64) ([]byte, error) {
 		b = out
 	}
 	return b, nil
+}
+
+// codedAsIs reports whether the upstream's coded bytes may go to the agent
+// as they came when what they decode to is unchanged: only where the
+// coding carries nothing its decoder skips. A gzip header can hold a file
+// name, a comment and extra fields (which gunzip -N, file and archive
+// tools show), zstd skippable frames and brotli metadata blocks any bytes
+// at all; a body whose coding may hold such parts is coded again from
+// the view instead.
+func codedAsIs(b []byte, encs []string) bool {
+	if len(b) == 0 {
+		return true
+	}
+	if len(encs) != 1 {
+		return false
+	}
+	switch encs[0] {
+	case "gzip":
+		const fextra, fname, fcomment = 1 << 2, 1 << 3, 1 << 4
+		return len(b) >= 10 && b[3]&(fextra|fname|fcomment) == 0
+	case "deflate":
+		return true // zlib or raw deflate: no part a decoder skips
+	}
+	return false
 }
 
 // resettable is what the pooled compressors share.

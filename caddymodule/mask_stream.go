@@ -22,9 +22,17 @@ type streamer struct {
 	// a line (not at its start), and just after a CR that ended one (a
 	// LF then completes that CRLF).
 	midLine, afterCR bool
+	// A JSON text sequence (RFC 7464), whose records may run over
+	// several lines: where the search stands, the depth of brackets and
+	// whether inside a string (after a backslash) at the end of pending.
+	seq           bool
+	depth         int
+	inStr, escape bool
 }
 
-func newStreamer(mw *maskWriter) *streamer { return &streamer{mw: mw} }
+func newStreamer(mw *maskWriter) *streamer {
+	return &streamer{mw: mw, seq: mw.media == "application/json-seq"}
+}
 
 func (s *streamer) write(p []byte) (int, error) {
 	from := len(s.pending) // pending holds no complete unit before from
@@ -50,6 +58,9 @@ func (s *streamer) write(p []byte) (int, error) {
 // came): only the new bytes are searched, so a long unit that arrives in
 // many writes costs time in proportion to its length, not to its square.
 func (s *streamer) boundary(from int) int {
+	if s.seq {
+		return s.seqBoundary(from)
+	}
 	if s.mw.format == rewrite.NDJSON {
 		if i := bytes.LastIndexByte(s.pending[from:], '\n'); i >= 0 {
 			return from + i + 1
@@ -82,6 +93,46 @@ func (s *streamer) boundary(from int) int {
 				s.afterCR = false
 				i++
 			}
+		}
+	}
+	return cut
+}
+
+// seqBoundary is boundary for a JSON text sequence: a line ending
+// outside every bracket and string ends the record (a pretty-printed
+// record's inner lines do not); a record separator starts one, and ends
+// the one before it, complete or not (an incomplete one is refused).
+func (s *streamer) seqBoundary(from int) int {
+	cut := 0
+	for i := from; i < len(s.pending); i++ {
+		c := s.pending[i]
+		if s.inStr && c != 0x1E {
+			switch {
+			case s.escape:
+				s.escape = false
+			case c == '\\':
+				s.escape = true
+			case c == '"':
+				s.inStr = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			s.inStr = true
+		case '{', '[':
+			s.depth++
+		case '}', ']':
+			s.depth--
+		case '\n':
+			if s.depth <= 0 {
+				cut = i + 1
+			}
+		case 0x1E:
+			if s.depth != 0 || s.inStr {
+				cut = i // the record before it ends here, cut short
+			}
+			s.depth, s.inStr, s.escape = 0, false, false
 		}
 	}
 	return cut

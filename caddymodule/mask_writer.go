@@ -173,6 +173,15 @@ func (mw *maskWriter) WriteHeader(status int) {
 	case media == "text/event-stream":
 		mw.format = rewrite.Events
 		mw.mode = modeStream
+		// EventSource, and the fetch-based readers of event streams,
+		// decode them as UTF-8 whatever charset the label names (a
+		// servlet's default ISO-8859-1, GBK): so does the rewrite, and
+		// the stream keeps flowing. The view is labelled as what it was
+		// read as.
+		if mw.charset != nil {
+			mw.charset = nil
+			h.Set("Content-Type", withUTF8(ct, media))
+		}
 	case media == "application/x-ndjson" || media == "application/ndjson" || media == "application/jsonl" ||
 		media == "application/json-seq" || media == "application/x-jsonlines":
 		mw.format = rewrite.NDJSON
@@ -892,7 +901,7 @@ func (mw *maskWriter) finish() error {
 		}
 		same = same && bytes.Equal(view, raw)
 	}
-	if same && len(mw.encodings) > 0 && !mw.m.NoReencode {
+	if same && len(mw.encodings) > 0 && !mw.m.NoReencode && codedAsIs(mw.buf.Bytes(), mw.encodings) {
 		return mw.send(mw.buf.Bytes(), true, result) // unchanged: the upstream's compressed bytes
 	}
 	if len(mw.encodings) > 0 && !mw.m.NoReencode {

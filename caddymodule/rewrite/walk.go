@@ -1507,7 +1507,10 @@ func (w *walker) nested(text []byte, s slot) (out []byte, changed, ok bool, err 
 }
 
 // lines rewrites NDJSON: every non-empty line is a document. A leading
-// record separator (RFC 7464 JSON text sequences) is kept.
+// record separator (RFC 7464 JSON text sequences) is kept, and the
+// document after it may run over several lines (jq --seq pretty-prints
+// its records), up to the next separator; the rest of the line it ends
+// on must be blank.
 func (w *walker) lines(src []byte) error {
 	w.src = src
 	if err := w.index(src); err != nil {
@@ -1530,13 +1533,28 @@ func (w *walker) lines(src []byte) error {
 			// A line is its own document: the walker reads the whole
 			// body, so it walks the line in place.
 			sub := src[:end]
+			if off == 1 {
+				// A record: to the next separator.
+				sub = src
+				if j := bytes.IndexByte(src[end:], 0x1E); j >= 0 {
+					sub = src[:end+j]
+				}
+			}
 			w.src = sub
 			vEnd, err := w.value(start+i, root)
 			w.src = src
 			if err != nil {
 				return fmt.Errorf("line starting at byte %d: %w", start, err)
 			}
-			if skipWS(sub, vEnd) != end {
+			if vEnd > end {
+				// A record over several lines ends on a later one.
+				if end = bytes.IndexByte(src[vEnd:], '\n'); end < 0 {
+					end = len(src)
+				} else {
+					end += vEnd
+				}
+			}
+			if skipWS(src[:end], vEnd) != end {
 				return syntaxErr(src, vEnd, "data after the JSON value on the line")
 			}
 		}
