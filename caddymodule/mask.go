@@ -426,7 +426,7 @@ func wantsStream(h http.Header) bool {
 	for _, v := range h["Accept"] {
 		v = strings.ToLower(v)
 		if strings.Contains(v, "text/event-stream") || strings.Contains(v, "ndjson") ||
-			strings.Contains(v, "jsonl") || strings.Contains(v, "json-seq") {
+			strings.Contains(v, "jsonl") || strings.Contains(v, "json-seq") || strings.Contains(v, "stream+json") {
 			return true
 		}
 	}

@@ -183,7 +183,8 @@ func (mw *maskWriter) WriteHeader(status int) {
 			h.Set("Content-Type", withUTF8(ct, media))
 		}
 	case media == "application/x-ndjson" || media == "application/ndjson" || media == "application/jsonl" ||
-		media == "application/json-seq" || media == "application/x-jsonlines":
+		media == "application/json-seq" || media == "application/x-jsonlines" ||
+		media == "application/stream+json": // Spring WebFlux's older name for NDJSON
 		mw.format = rewrite.NDJSON
 		mw.mode = modeStream
 	case media == "application/json" || media == "text/json" || strings.HasSuffix(media, "+json"):

@@ -70,3 +70,19 @@ func TestJSONSeqRecordsOverLines(t *testing.T) {
 func recBody(w http.ResponseWriter) string {
 	return w.(*maskWriter).w.(*httptest.ResponseRecorder).Body.String()
 }
+
+// application/stream+json (Spring WebFlux's older name for NDJSON) is a
+// stream of JSON lines, rewritten line by line as they come; before, it
+// fell under +json, was read whole and refused as malformed.
+func TestStreamPlusJSONIsNDJSON(t *testing.T) {
+	m := r44bMask(t)
+	rec, _, cut := serveRaw(t, m, []byte("{\"phone\":\"13812345678\"}\n{\"phone\":\"13912345678\"}\n"),
+		"Content-Type", "application/stream+json")
+	if cut != nil || rec.Code != http.StatusOK ||
+		rec.Body.String() != "{\"phone\":\"138****5678\"}\n{\"phone\":\"139****5678\"}\n" {
+		t.Errorf("cut %v, %d %q", cut, rec.Code, rec.Body.String())
+	}
+	if !wantsStream(http.Header{"Accept": {"application/stream+json"}}) {
+		t.Error("a client asking for application/stream+json asks for a stream")
+	}
+}
