@@ -101,7 +101,13 @@ func (a *App) compile() error {
 	}
 	a.table = t
 	if a.HashKey != "" {
-		key, err := parseKey(caddy.NewReplacer().ReplaceKnown(a.HashKey, ""))
+		resolved, err := caddy.NewReplacer().ReplaceOrErr(a.HashKey, true, true)
+		if err != nil {
+			// A mistyped placeholder ({evn.…}) would otherwise be the
+			// key itself: text printed in the configuration.
+			return fmt.Errorf("pii: hash_key: %w", err)
+		}
+		key, err := parseKey(resolved)
 		if err != nil {
 			return fmt.Errorf("pii: hash_key: %w", err)
 		}

@@ -34,6 +34,7 @@ func init() {
 func parseGlobalPII(d *caddyfile.Dispenser, existing any) (any, error) {
 	app := new(App)
 	if existing != nil {
+		d.Next() // the option's name, for the error's line
 		return nil, d.Err("the pii global option may appear only once")
 	}
 	if err := app.UnmarshalCaddyfile(d); err != nil {
@@ -84,6 +85,7 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			}
 			a.Combine = v
 		case "mask":
+			file, line := d.File(), d.Line()
 			args := d.RemainingArgs()
 			if len(args) != 3 {
 				return d.Errf("mask: want <entity_type> <keep_first> <keep_last>, got %d arguments", len(args))
@@ -103,6 +105,7 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.Errf("mask %s given twice", args[0])
 			}
 			a.Masks[args[0]] = config.MaskSpec{KeepFirst: first, KeepLast: last}
+			refs = append(refs, ruleRef{typ: args[0], where: "mask", file: file, line: line})
 		case "custom":
 			args := d.RemainingArgs()
 			if len(args) < 2 || len(args) > 3 {
@@ -164,8 +167,11 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 // whole configuration.
 type ruleRef struct {
 	role, typ, action string
-	file              string // the file the rule is in (an import's own)
-	line              int
+	// where is what names the type when it is not a role's rule
+	// ("field data.emp", "mask").
+	where string
+	file  string // the file the rule is in (an import's own)
+	line  int
 }
 
 // checkRefs checks that the rules name only defined custom types and use
@@ -173,7 +179,12 @@ type ruleRef struct {
 func checkRefs(refs []ruleRef, custom map[string]config.CustomType, hashKey bool) error {
 	for _, r := range refs {
 		if strings.HasPrefix(r.typ, detectors.CustomPrefix) && custom[r.typ].Pattern == "" {
-			return errAt(r, "role %s: entity type %q is not defined (define it with custom %s <regex> in the pii global option)", r.role, r.typ, r.typ)
+			where := "role " + r.role
+			if r.where != "" {
+				where = r.where
+			}
+			return errAt(r, "%s: entity type %q is not defined (define it with custom %s <regex> in the pii global option)", where, r.typ,
+				strings.TrimPrefix(r.typ, detectors.CustomPrefix))
 		}
 		if r.action == "hash" && !hashKey {
 			return errAt(r, "role %s: %s hash needs hash_key in the pii global option (e.g. hash_key {env.PII_HASH_KEY})", r.role, r.typ)

@@ -1,8 +1,10 @@
 package caddymodule
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"golang.org/x/net/http/httpguts"
 	"net/http"
 	"path"
 	"strings"
@@ -25,6 +27,9 @@ func init() {
 // DefaultMaxBody is the largest response body pii_mask reads when
 // max_body is not set.
 const DefaultMaxBody = 16 << 20
+
+// MaxMaxBody bounds max_body: a guarded body is held in memory whole.
+const MaxMaxBody = 1 << 30
 
 // Mask (module http.handlers.pii_mask) rewrites the responses of the routes
 // it guards so each agent sees only what the agent's roles may see of the
@@ -143,6 +148,14 @@ func (m *Mask) Provision(ctx caddy.Context) error {
 	return nil
 }
 
+// Cleanup releases the handler's metrics when Caddy unloads its
+// configuration.
+func (m *Mask) Cleanup() error {
+	m.metrics.release()
+	m.metrics = nil
+	return nil
+}
+
 // provisionWith compiles the handler against app; `caddy pii scan` uses it
 // without a running Caddy.
 func (m *Mask) provisionWith(app *App) error {
@@ -156,6 +169,9 @@ func (m *Mask) provisionWith(app *App) error {
 	}
 	if m.MaxBody <= 0 {
 		m.MaxBody = DefaultMaxBody
+	}
+	if m.MaxBody > MaxMaxBody {
+		return fmt.Errorf("max_body %d: at most %d (1GiB): the body is held in memory", m.MaxBody, MaxMaxBody)
 	}
 	m.rolesKey = singlePlaceholder(m.RolesFrom)
 	route, err := config.CompileRoute(config.Route{Fields: m.Fields, Scan: m.Scan})
@@ -195,7 +211,26 @@ func (m *Mask) provisionWith(app *App) error {
 		return fmt.Errorf("a role uses hash, which needs hash_key in the pii app")
 	}
 	for _, h := range m.StripRequestHeaders {
+		if !httpguts.ValidHeaderFieldName(h) {
+			return fmt.Errorf("strip_request_headers: %q is not a header field name", h)
+		}
 		m.strip = append(m.strip, http.CanonicalHeaderKey(h))
+	}
+	for _, f := range m.Fields {
+		if strings.HasPrefix(f.Type, detectors.CustomPrefix) && m.app.Custom[f.Type].Pattern == "" {
+			return fmt.Errorf("field %q: entity type %q is not defined in the pii app", f.Path, f.Type)
+		}
+	}
+	if !strings.Contains(m.RolesFrom, "{") {
+		// Literal roles: one the policy defines, or a placeholder whose
+		// braces were forgotten (every agent would get the default).
+		known := false
+		for _, r := range strings.FieldsFunc(m.RolesFrom, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' }) {
+			known = known || m.table.Defines(r)
+		}
+		if !known {
+			return fmt.Errorf("roles_from %q: holds no placeholder and names no role the pii app defines", m.RolesFrom)
+		}
 	}
 	for _, t := range m.PassTypes {
 		if _, err := path.Match(t, "x/y"); err != nil || !strings.Contains(t, "/") {
@@ -302,6 +337,27 @@ type Outcome struct {
 	PolicyVersion string          `json:"policy_version"`
 	Summary       rewrite.Summary `json:"-"`
 	Duration      time.Duration   `json:"duration"`
+}
+
+// MarshalJSON writes the outcome with what was found, as Caddy's
+// log_append writes the request variable: counts per type and action,
+// and the JSON paths, never the values.
+func (o *Outcome) MarshalJSON() ([]byte, error) {
+	type count struct {
+		Type   string `json:"type"`
+		Action string `json:"action"`
+		N      int    `json:"n"`
+	}
+	type plain Outcome
+	counts := make([]count, len(o.Summary.Counts))
+	for i, c := range o.Summary.Counts {
+		counts[i] = count{c.Type.String(), c.Action.String(), c.N}
+	}
+	return json.Marshal(struct {
+		*plain
+		Counts []count  `json:"counts,omitempty"`
+		Paths  []string `json:"paths,omitempty"`
+	}{(*plain)(o), counts, o.Summary.Paths})
 }
 
 // The results and the refusal reasons, as metrics and outcomes name them.
@@ -447,19 +503,57 @@ func (m *Mask) roles(repl *caddy.Replacer) string {
 		return ""
 	case string:
 		return v
-	case []string:
-		return strings.Join(v, ",")
+	}
+	if l, ok := roleList(v); ok {
+		return l
 	}
 	return repl.ReplaceAll(m.RolesFrom, "") // Caddy's own formatting of other types
 }
 
 // joinList writes a list placeholder's items separated by commas.
 func joinList(_ string, v any) (any, error) {
-	if l, ok := v.([]string); ok {
-		return strings.Join(l, ","), nil
+	if l, ok := roleList(v); ok {
+		return l, nil
 	}
 	return v, nil
 }
+
+// roleList writes a list of roles ([]string, or []any of strings as the
+// vars handler keeps a JSON array) one role per item, separated by
+// commas. An item that is not one role name (empty, holding a separator,
+// not a string) stands for a role no policy defines: under
+// least_revealing it restricts, as any role the policy does not know.
+func roleList(v any) (string, bool) {
+	var items []string
+	switch v := v.(type) {
+	case []string:
+		items = v
+	case []any:
+		items = make([]string, len(v))
+		for i, x := range v {
+			if s, ok := x.(string); ok {
+				items[i] = s
+			}
+		}
+	default:
+		return "", false
+	}
+	var b strings.Builder
+	for i, it := range items {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		if it == "" || strings.ContainsAny(it, ", \t") {
+			it = invalidRole
+		}
+		b.WriteString(it)
+	}
+	return b.String(), true
+}
+
+// invalidRole stands for a list item that names no role: no role name
+// may start with '('.
+const invalidRole = "(invalid)"
 
 // singlePlaceholder returns the name of the placeholder s is made of
 // ("{http.vars.role}" → "http.vars.role"), or "" when s is anything else.

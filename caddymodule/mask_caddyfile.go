@@ -1,6 +1,8 @@
 package caddymodule
 
 import (
+	"fmt"
+	"golang.org/x/net/http/httpguts"
 	"strconv"
 	"strings"
 
@@ -77,12 +79,19 @@ func (m *Mask) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		}
 		switch d.Val() {
 		case "roles_from":
+			at := fileLine(d)
 			v, err := oneArg(d)
 			if err != nil {
 				return err
 			}
+			if !strings.Contains(v, "{") && strings.Contains(v, ".") {
+				// A role list is names; a dotted name is a placeholder
+				// whose braces were forgotten.
+				return fmt.Errorf("roles_from %q: a placeholder needs braces ({%s}); role names hold no dots, at %s", v, v, at)
+			}
 			m.RolesFrom = v
 		case "field":
+			file, line := d.File(), d.Line()
 			args := d.RemainingArgs()
 			if len(args) != 2 {
 				return d.Errf("field: want <gjson path> <entity_type>|scan, got %d arguments", len(args))
@@ -99,7 +108,20 @@ func (m *Mask) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				// The first rule would win, the second do nothing.
 				return d.Errf("field %q given twice (first at %s)", args[0], at)
 			}
+			if args[1] != config.FieldScan {
+				p, _ := config.ParsePath(args[0])
+				for _, o := range m.Fields {
+					if o.Type == config.FieldScan || o.Type == args[1] {
+						continue
+					}
+					if op, _ := config.ParsePath(o.Path); config.PathsOverlap(op, p) {
+						return d.Errf("field %q (%s) and field %q (%s, at %s) can reach the same value with different types: the first would win; type each place once",
+							args[0], args[1], o.Path, o.Type, fieldLines[o.Path])
+					}
+				}
+			}
 			fieldLines[args[0]] = fileLine(d)
+			m.refs = append(m.refs, ruleRef{typ: args[1], where: "field " + args[0], file: file, line: line})
 			if len(m.Fields) == rewrite.MaxFieldRules {
 				return d.Errf("field %q: at most %d field rules per pii_mask", args[0], rewrite.MaxFieldRules)
 			}
@@ -132,8 +154,8 @@ func (m *Mask) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return err
 			}
 			n, err := humanize.ParseBytes(v)
-			if err != nil || n == 0 {
-				return d.Errf("max_body %q: want a size such as 16MB", v)
+			if err != nil || n == 0 || n > MaxMaxBody {
+				return d.Errf("max_body %q: want a size such as 16MB, at most 1GiB (the body is held in memory)", v)
 			}
 			m.MaxBody = int64(n)
 		case "max_depth":
@@ -142,14 +164,19 @@ func (m *Mask) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return err
 			}
 			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 {
-				return d.Errf("max_depth %q: want a whole number ≥ 1", v)
+			if err != nil || n < 1 || n > rewrite.MaxMaxDepth {
+				return d.Errf("max_depth %q: want a whole number from 1 to %d", v, rewrite.MaxMaxDepth)
 			}
 			m.MaxDepth = n
 		case "strip_request_header":
 			args := d.RemainingArgs()
 			if len(args) == 0 {
 				return d.ArgErr()
+			}
+			for _, a := range args {
+				if !httpguts.ValidHeaderFieldName(a) {
+					return d.Errf("strip_request_header %q: not a header field name (names are separated by spaces, not commas)", a)
+				}
 			}
 			m.StripRequestHeaders = append(m.StripRequestHeaders, args...)
 		case "allow_websocket":

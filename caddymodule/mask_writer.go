@@ -633,6 +633,7 @@ func (mw *maskWriter) serve(next caddyhttp.Handler) (err error) {
 		if !mw.wroteHeader {
 			mw.out.Result = resultRefused
 			mw.out.Reason = reasonUpstream
+			mw.m.metrics.refused(reasonUpstream)
 			return herr // no response at all: Caddy's error handling answers, with nothing from upstream
 		}
 		if mw.sentHeader {

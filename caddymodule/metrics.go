@@ -26,6 +26,26 @@ type metrics struct {
 	// every label and takes a lock, several times per response otherwise.
 	resultCounters counterCache[string]
 	valueCounters  counterCache[valueLabels]
+
+	// The registry, and how many handlers use these series (guarded by
+	// metricsMu): each configuration Caddy loads has a registry of its
+	// own, dropped with the last handler's Cleanup, or every reload would
+	// keep the old registry and its series alive.
+	reg   prometheus.Registerer
+	users int
+}
+
+// release is a handler's Cleanup: the last one drops the registry's
+// entry.
+func (m *metrics) release() {
+	if m == nil {
+		return
+	}
+	metricsMu.Lock()
+	defer metricsMu.Unlock()
+	if m.users--; m.users == 0 {
+		delete(metricsByReg, m.reg)
+	}
 }
 
 type valueLabels struct {
@@ -66,12 +86,13 @@ var (
 )
 
 // registerMetrics returns the series registered on ctx's registry, creating
-// them once per registry (config reloads reuse them).
+// them once per registry (one per loaded configuration).
 func registerMetrics(ctx caddy.Context) *metrics {
 	reg := ctx.GetMetricsRegistry()
 	metricsMu.Lock()
 	defer metricsMu.Unlock()
 	if m, ok := metricsByReg[reg]; ok {
+		m.users++
 		return m
 	}
 	const ns, sub = "piigate", "mask"
@@ -99,6 +120,7 @@ func registerMetrics(ctx caddy.Context) *metrics {
 	m.refusals = register(reg, m.refusals).(*prometheus.CounterVec)
 	m.duration = register(reg, m.duration).(prometheus.Histogram)
 	metricsByReg[reg] = m
+	m.reg, m.users = reg, 1
 	return m
 }
 

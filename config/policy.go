@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"unicode"
 
 	"github.com/piigate/piigate/detectors"
 )
@@ -185,6 +186,11 @@ func checkRoleName(role string) error {
 			return fmt.Errorf("role %q: name must not contain commas or spaces (they separate roles)", role)
 		}
 	}
+	if strings.ContainsAny(role, "*{}\"") || strings.IndexFunc(role, unicode.IsControl) >= 0 {
+		// * means every type in a role's rules, not every role; braces
+		// are a placeholder's, which a site block would expand.
+		return fmt.Errorf("role %q: name must not contain *, braces, quotes or control characters", role)
+	}
 	if role[0] == '(' {
 		// (none) labels the agents without a known role in the metrics.
 		return fmt.Errorf("role %q: name must not start with '(' (reserved for labels such as (none))", role)
@@ -248,6 +254,12 @@ func (t *Table) Version() string { return t.version }
 
 // Custom returns the custom detectors the policy defines.
 func (t *Table) Custom() []detectors.CustomDetector { return t.custom }
+
+// Defines reports whether the policy defines role.
+func (t *Table) Defines(role string) bool {
+	_, ok := t.roles[role]
+	return ok
+}
 
 // Mask returns the mask override for typ, if the policy sets one.
 func (t *Table) Mask(typ detectors.Type) (MaskSpec, bool) {
@@ -343,6 +355,7 @@ func (t *Table) Decide(roles string, d *Decision) {
 	for i := range d.actions {
 		d.actions[i] = Unset
 	}
+	restrict := false
 	for rest := roles; rest != ""; {
 		i := strings.IndexFunc(rest, isRoleSep)
 		role := rest
@@ -352,6 +365,13 @@ func (t *Table) Decide(roles string, d *Decision) {
 			rest = ""
 		}
 		vec, ok := t.roles[role]
+		if !ok && role != "" && t.least {
+			// Under least_revealing every role restricts: one the
+			// policy does not define is a role without rules, which
+			// redacts everything.
+			restrict = true
+			continue
+		}
 		if !ok || slices.Contains(d.Roles, role) {
 			continue
 		}
@@ -371,6 +391,12 @@ func (t *Table) Decide(roles string, d *Decision) {
 	if d.Unknown {
 		for i := range d.actions {
 			d.actions[i] = Redact
+		}
+	} else if restrict {
+		for i, a := range d.actions {
+			if a < Redact {
+				d.actions[i] = Redact
+			}
 		}
 	}
 }

@@ -103,9 +103,72 @@ func CompileRoute(r Route) (*CompiledRoute, error) {
 			}
 			cf.Type = t
 		}
+		for _, o := range cr.Fields {
+			if !o.ScanContent && !cf.ScanContent && o.Type != cf.Type && PathsOverlap(o.Path, cf.Path) {
+				return nil, fmt.Errorf("field %q (%s) and field %q (%s) can reach the same value with different types: the first would win; type each place once",
+					o.Source, o.Type, cf.Source, cf.Type)
+			}
+		}
 		cr.Fields = append(cr.Fields, cf)
 	}
 	return cr, nil
+}
+
+// PathsOverlap reports whether two field paths can reach one value: the
+// shorter one's steps can each match what the longer one's match (a path
+// typed as a container types everything in it). Two key patterns with
+// wildcards are taken to overlap unless their literal starts or ends
+// differ.
+func PathsOverlap(a, b Path) bool {
+	for i := 0; i < len(a) && i < len(b); i++ {
+		if !componentsOverlap(&a[i], &b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func componentsOverlap(a, b *Component) bool {
+	// Array elements.
+	if (a.AnyIndex || a.Index >= 0) && (b.AnyIndex || b.Index >= 0) && (a.AnyIndex || b.AnyIndex || a.Index == b.Index) {
+		return true
+	}
+	// Object keys.
+	switch {
+	case !a.Wild && !b.Wild:
+		return a.Key == b.Key // # on an object is the key "#"
+	case !a.Wild:
+		return b.MatchKey(a.Key)
+	case !b.Wild:
+		return a.MatchKey(b.Key)
+	}
+	pa, sa := literalEnds(a.pattern)
+	pb, sb := literalEnds(b.pattern)
+	return (strings.HasPrefix(pa, pb) || strings.HasPrefix(pb, pa)) &&
+		(strings.HasSuffix(sa, sb) || strings.HasSuffix(sb, sa))
+}
+
+// literalEnds returns the literal text before the first wildcard of a key
+// pattern and after the last one (escapes undone).
+func literalEnds(pat string) (prefix, suffix string) {
+	var lits []string
+	var cur strings.Builder
+	for i := 0; i < len(pat); i++ {
+		switch c := pat[i]; c {
+		case '\\':
+			if i+1 < len(pat) {
+				i++
+				cur.WriteByte(pat[i])
+			}
+		case '*', '?':
+			lits = append(lits, cur.String())
+			cur.Reset()
+		default:
+			cur.WriteByte(c)
+		}
+	}
+	lits = append(lits, cur.String())
+	return lits[0], lits[len(lits)-1]
 }
 
 // Path is a compiled gjson field path.

@@ -28,6 +28,10 @@ const MaxFieldRules = 64
 // DefaultMaxDepth is the nesting depth past which a document is refused.
 const DefaultMaxDepth = 128
 
+// MaxMaxDepth bounds Options.MaxDepth: the walker recurses once per level,
+// and a depth the goroutine's stack cannot hold would crash the process.
+const MaxMaxDepth = 10000
+
 // ErrTooDeep is returned for documents nested deeper than the limit.
 var ErrTooDeep = errors.New("JSON nested too deeply")
 
@@ -88,6 +92,9 @@ func New(o Options) (*Engine, error) {
 	}
 	if e.maxDepth <= 0 {
 		e.maxDepth = DefaultMaxDepth
+	}
+	if e.maxDepth > MaxMaxDepth {
+		return nil, fmt.Errorf("max_depth %d: at most %d", o.MaxDepth, MaxMaxDepth)
 	}
 	for i, f := range o.Route.Fields {
 		e.rootSet |= 1 << i
