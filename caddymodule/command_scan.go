@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -30,7 +32,7 @@ import (
 )
 
 func scanCommand() *cobra.Command {
-	var cfgFile, adapter, role, reqPath, host, format, contentType string
+	var cfgFile, adapter, role, reqPath, host, remoteIP, format, contentType string
 	var headers, reqHeaders []string
 	var summary bool
 	cmd := &cobra.Command{
@@ -90,7 +92,8 @@ that is not what --format says.`,
 			case contentType != "":
 				upHeader.Set("Content-Type", contentType)
 			}
-			walk, err := loadMasksForPath(cfgFile, adapter, scanOptions{path: reqPath, host: host, header: reqHeader})
+			walk, err := loadMasksForPath(cfgFile, adapter, scanOptions{path: reqPath, host: host, header: reqHeader,
+				role: role, remoteIP: remoteIP})
 			if err != nil {
 				return err
 			}
@@ -153,12 +156,29 @@ that is not what --format says.`,
 	cmd.Flags().StringVar(&role, "role", "", "the agent's gateway role(s), comma-separated")
 	cmd.Flags().StringVar(&reqPath, "path", "/", "the request path (and query) the body is the response to")
 	cmd.Flags().StringVar(&host, "host", "", "the request's Host (default: host matchers are taken to match)")
+	cmd.Flags().StringVar(&remoteIP, "remote-ip", "127.0.0.1", "the client's address, for remote_ip and client_ip matchers")
 	cmd.Flags().StringArrayVar(&reqHeaders, "request-header", nil, `a request header field, "Name: value" (repeatable), for the matchers and handlers on the way`)
 	cmd.Flags().StringVar(&format, "format", "", "json, ndjson, events, jsonp or text (default: sniffed)")
 	cmd.Flags().BoolVar(&summary, "summary", false, "print the values found, by type and action, on stderr")
 	cmd.Flags().StringVar(&contentType, "content-type", "", "the upstream's Content-Type: run the body through the handlers as the gateway reads that type")
 	cmd.Flags().StringArrayVar(&headers, "header", nil, `an upstream response header field, "Name: value" (repeatable); the agent's header is printed on stderr`)
 	return cmd
+}
+
+var errCut = errors.New("stream cut")
+
+// serveCut serves, turning the panic with which a handler cuts a
+// response it has begun (http.ErrAbortHandler) into errCut.
+func serveCut(h caddyhttp.Handler, w http.ResponseWriter, r *http.Request) (err error) {
+	defer func() {
+		if rec := recover(); rec != nil {
+			if rec != http.ErrAbortHandler {
+				panic(rec)
+			}
+			err = errCut
+		}
+	}()
+	return h.ServeHTTP(w, r)
 }
 
 // parseHeaderFlags reads "Name: value" flags into a header.
@@ -216,18 +236,29 @@ func serveDryRun(cmd *cobra.Command, walk *scanWalk, role string, body []byte, u
 		unknown = unknown || d.Unknown
 		m.RolesFrom, m.rolesKey = role, "" // the role given, whatever the configuration reads it from
 		next = caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
-			// The request as the walk reached this pii_mask.
+			// The request as the walk reached this pii_mask; the handlers
+			// after it change that same request in place (Caddy's
+			// rewrites do), so by the time the response comes it is as
+			// the walk left it.
 			r2 := *r
 			u := *at.URL
 			r2.Method, r2.RequestURI, r2.URL = at.Method, at.RequestURI, &u
 			return m.ServeHTTP(w, &r2, caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 				outcomes[i], _ = caddyhttp.GetVar(r.Context(), varOutcome).(*Outcome)
+				fu := *walk.req.URL
+				r2.Method, r2.RequestURI, r2.URL = walk.req.Method, walk.req.RequestURI, &fu
 				return inner.ServeHTTP(w, r)
 			}))
 		})
 	}
 	rec := httptest.NewRecorder()
-	if err := next.ServeHTTP(rec, walk.req); err != nil {
+	if err := serveCut(next, rec, walk.req); errors.Is(err, errCut) {
+		reason := ""
+		if o, _ := caddyhttp.GetVar(walk.req.Context(), varOutcome).(*Outcome); o != nil && o.Reason != "" {
+			reason = " (" + o.Reason + ")"
+		}
+		return fmt.Errorf("the gateway cuts this stream after %d bytes%s: the agent's connection is closed", rec.Body.Len(), reason)
+	} else if err != nil {
 		return fmt.Errorf("the gateway fails the request: %w", err)
 	}
 	if rec.Code != http.StatusOK {
@@ -359,6 +390,10 @@ func loadMasksForPath(file, adapter string, opt scanOptions) (*scanWalk, error) 
 	sort.Strings(names)
 	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
 	defer cancel()
+	var tree any
+	if err := json.Unmarshal(raw, &tree); err == nil {
+		opt.rolesFrom = rolesFromKeys(tree, nil)
+	}
 	var answered []string
 	for _, n := range names {
 		srv := httpApp.Servers[n]
@@ -368,7 +403,11 @@ func loadMasksForPath(file, adapter string, opt scanOptions) (*scanWalk, error) 
 		if err != nil {
 			return nil, err
 		}
-		c := chainWalk{named: srv.NamedRoutes, req: req, ctx: ctx, anyHost: opt.host == "", groups: map[string]bool{}}
+		c := chainWalk{named: srv.NamedRoutes, req: req, ctx: ctx, anyHost: opt.host == "", groups: map[string]bool{},
+			trusted: len(srv.TrustedProxiesRaw) > 0, ipHeaders: srv.ClientIPHeaders}
+		if len(c.ipHeaders) == 0 {
+			c.ipHeaders = []string{"X-Forwarded-For"}
+		}
 		if err := c.server(srv); err != nil {
 			return nil, fmt.Errorf("server %s: %w", n, err)
 		}
@@ -393,6 +432,7 @@ func loadMasksForPath(file, adapter string, opt scanOptions) (*scanWalk, error) 
 			w.masks = append(w.masks, m)
 			w.reqs = append(w.reqs, at.req)
 		}
+		w.notes = append(w.notes, c.notes...)
 		if len(c.hosts) > 0 {
 			slices.Sort(c.hosts)
 			w.notes = append(w.notes, fmt.Sprintf("the routes of host(s) %s in server %s were taken to match; other sites on it may answer otherwise (--host chooses one)",
@@ -408,9 +448,14 @@ func loadMasksForPath(file, adapter string, opt scanOptions) (*scanWalk, error) 
 
 // scanOptions describe the dry run's request.
 type scanOptions struct {
-	path   string      // the request target: a path and perhaps a query
-	host   string      // the Host; empty: host matchers are taken to match
-	header http.Header // the request's header fields
+	path     string      // the request target: a path and perhaps a query
+	host     string      // the Host; empty: host matchers are taken to match
+	header   http.Header // the request's header fields
+	role     string      // the agent's roles, where roles_from reads them
+	remoteIP string      // the client's address (default 127.0.0.1)
+	// rolesFrom are the placeholders the configuration's pii_mask
+	// handlers read the roles from.
+	rolesFrom []string
 }
 
 // scanWalk is what a walk found: the pii_mask handlers on the way,
@@ -441,12 +486,40 @@ func scanRequest(opt scanOptions, srv *caddyhttp.Server) (*http.Request, error) 
 		return nil, fmt.Errorf("--host %q: not a host name", opt.host)
 	}
 	req.RequestURI = opt.path
-	req.RemoteAddr = "127.0.0.1:40000"
+	ip := opt.remoteIP
+	if ip == "" {
+		ip = "127.0.0.1"
+	}
+	addr, err := netip.ParseAddr(ip)
+	if err != nil {
+		return nil, fmt.Errorf("--remote-ip %q: %w", opt.remoteIP, err)
+	}
+	req.RemoteAddr = netip.AddrPortFrom(addr, 40000).String()
 	req.Header = opt.header.Clone()
 	if req.Header == nil {
 		req.Header = http.Header{}
 	}
-	return caddyhttp.PrepareRequest(req, caddy.NewReplacer(), httptest.NewRecorder(), srv), nil
+	repl := caddy.NewReplacer()
+	req = caddyhttp.PrepareRequest(req, repl, httptest.NewRecorder(), srv)
+	// The role, where the pii_mask handlers read it (roles_from): the
+	// routes on the way may read it there too (a header matcher on the
+	// same field, a vars matcher on the authenticated user).
+	for _, key := range opt.rolesFrom {
+		switch {
+		case strings.HasPrefix(key, "http.request.header."):
+			name := strings.TrimPrefix(key, "http.request.header.")
+			if req.Header.Get(name) == "" {
+				req.Header.Set(name, opt.role)
+			}
+		case strings.HasPrefix(key, "http.auth.user."):
+			// What an authentication handler (pii_oidc, basic_auth)
+			// would set; the dry run does not run them.
+			repl.Set(key, opt.role)
+		case strings.HasPrefix(key, "http.vars."):
+			caddyhttp.SetVar(req.Context(), strings.TrimPrefix(key, "http.vars."), opt.role)
+		}
+	}
+	return req, nil
 }
 
 // strictModule decodes a module's JSON as Caddy does: without its module
@@ -482,16 +555,21 @@ var passOn = map[string]bool{
 // handler that fails the request (error) hands it to the error routes,
 // which answer on the client's own writer, outside every pii_mask.
 type chainWalk struct {
-	req      *http.Request
-	masks    []maskAt
-	ctx      caddy.Context // loads the matchers and the handlers that change the request
-	anyHost  bool          // no --host: host matchers are taken to match
-	hosts    []string      // the host matchers taken to match
-	groups   map[string]bool
-	answered string                      // the handler that answers, when one was reached
-	failed   bool                        // an error handler failed the request
-	named    map[string]*caddyhttp.Route // the server's named routes, for invoke
-	invoking []string                    // the named routes being run, against loops
+	req     *http.Request
+	masks   []maskAt
+	ctx     caddy.Context // loads the matchers and the handlers that change the request
+	anyHost bool          // no --host: host matchers are taken to match
+	hosts   []string      // the host matchers taken to match
+	notes   []string      // what the admin should know of the walk
+	// The server's trusted_proxies are configured: client_ip may be read
+	// from ipHeaders, which the dry run does not do.
+	trusted   bool
+	ipHeaders []string
+	groups    map[string]bool
+	answered  string                      // the handler that answers, when one was reached
+	failed    bool                        // an error handler failed the request
+	named     map[string]*caddyhttp.Route // the server's named routes, for invoke
+	invoking  []string                    // the named routes being run, against loops
 	// The error routes of the subroutes entered: a subroute runs the
 	// handlers after it inside its own call, so its error routes take an
 	// error raised anywhere after it was entered, on the writer it was
@@ -712,6 +790,9 @@ func (c *chainWalk) handler(h json.RawMessage) (done bool, err error) {
 		return true, nil
 	}
 	if passOn[head.Handler] {
+		if head.Handler == "authentication" || head.Handler == "pii_oidc" {
+			c.note(fmt.Sprintf("%s on the way is not run: of what it sets, only the placeholder roles_from reads holds --role", head.Handler))
+		}
 		return false, nil
 	}
 	c.answered = head.Handler
@@ -787,6 +868,20 @@ func (c *chainWalk) matches(route *caddyhttp.Route) (bool, error) {
 	if len(route.MatcherSetsRaw) == 0 {
 		return true, nil
 	}
+	// (Provisioning empties the raw matchers.)
+	for _, set := range route.MatcherSetsRaw {
+		for name, raw := range set {
+			low := strings.ToLower(string(raw))
+			switch {
+			case c.anyHost && name != "host" && strings.Contains(low, "host"):
+				c.note(fmt.Sprintf("a %s matcher that reads the host was evaluated for Host localhost; --host names the request's", name))
+			case (name == "client_ip" || strings.Contains(low, "client_ip")) && c.trusted && c.forwarded():
+				return false, fmt.Errorf("a client_ip matcher behind the server's trusted_proxies, with %s given: caddy pii scan does not read the forwarded address; give the client's with --remote-ip instead", strings.Join(c.ipHeaders, "/"))
+			case name == "remote_ip" || name == "client_ip" || strings.Contains(low, "remote_ip") || strings.Contains(low, "client_ip"):
+				c.note(fmt.Sprintf("a matcher on the client's address was evaluated for %s (the server's trusted_proxies are not read); --remote-ip names the client's", clientAddr(c.req)))
+			}
+		}
+	}
 	if err := route.ProvisionMatchers(c.ctx); err != nil {
 		return false, fmt.Errorf("route matchers: %w", err)
 	}
@@ -811,6 +906,57 @@ func (c *chainWalk) matches(route *caddyhttp.Route) (bool, error) {
 		}
 	}
 	return false, nil
+}
+
+// forwarded reports whether the request carries a client address header
+// the server reads behind trusted proxies.
+func (c *chainWalk) forwarded() bool {
+	for _, h := range c.ipHeaders {
+		if c.req.Header.Get(h) != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// note records a note once.
+func (c *chainWalk) note(n string) {
+	if !slices.Contains(c.notes, n) {
+		c.notes = append(c.notes, n)
+	}
+}
+
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// rolesFromKeys collects the placeholders the pii_mask handlers in a
+// configuration read the roles from (pii_oidc's by default).
+func rolesFromKeys(v any, keys []string) []string {
+	switch v := v.(type) {
+	case map[string]any:
+		if v["handler"] == "pii_mask" {
+			rf, _ := v["roles_from"].(string)
+			if rf == "" {
+				rf = "{" + placeholderUserRoles + "}"
+			}
+			if k := singlePlaceholder(rf); k != "" && !slices.Contains(keys, k) {
+				keys = append(keys, k)
+			}
+		}
+		for _, x := range v {
+			keys = rolesFromKeys(x, keys)
+		}
+	case []any:
+		for _, x := range v {
+			keys = rolesFromKeys(x, keys)
+		}
+	}
+	return keys
 }
 
 func hostMatcher(m any) ([]string, bool) {

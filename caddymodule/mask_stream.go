@@ -31,7 +31,7 @@ type streamer struct {
 }
 
 func newStreamer(mw *maskWriter) *streamer {
-	return &streamer{mw: mw, seq: mw.media == "application/json-seq"}
+	return &streamer{mw: mw, seq: mw.format == rewrite.JSONSeq}
 }
 
 func (s *streamer) write(p []byte) (int, error) {

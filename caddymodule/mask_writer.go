@@ -178,7 +178,9 @@ func (mw *maskWriter) WriteHeader(status int) {
 		// servlet's default ISO-8859-1, GBK): so does the rewrite, and
 		// the stream keeps flowing. The view is labelled as what it was
 		// read as.
-		if mw.charset != nil {
+		if mw.charset != nil && asciiCompatible(mw.charset) {
+			// (One that does not read ASCII as ASCII, UTF-16, stays: the
+			// stream is read whole and refused.)
 			mw.charset = nil
 			h.Set("Content-Type", withUTF8(ct, media))
 		}
@@ -186,6 +188,9 @@ func (mw *maskWriter) WriteHeader(status int) {
 		media == "application/json-seq" || media == "application/x-jsonlines" ||
 		media == "application/stream+json": // Spring WebFlux's older name for NDJSON
 		mw.format = rewrite.NDJSON
+		if media == "application/json-seq" {
+			mw.format = rewrite.JSONSeq
+		}
 		mw.mode = modeStream
 	case media == "application/json" || media == "text/json" || strings.HasSuffix(media, "+json"):
 		mw.format, mw.mode = rewrite.JSON, modeBuffer
@@ -874,7 +879,7 @@ func (mw *maskWriter) finish() error {
 	}
 	if err == nil && mw.m.refuseData && success &&
 		(dataFormat(mw.media) || mw.sniff && dataFile(mw.w.Header().Values("Content-Disposition"))) &&
-		(format == rewrite.Text || format == rewrite.NDJSON || format == rewrite.JSON && !rewrite.StartsContainer(body)) {
+		(format == rewrite.Text || format == rewrite.NDJSON || format == rewrite.JSONSeq || format == rewrite.JSON && !rewrite.StartsContainer(body)) {
 		// XML, CSV … (by its type, or by the name of the file it is sent
 		// as), read as text, as lines, or as one bare JSON string or
 		// number (a one-cell CSV): the route's field rules and key names cannot
@@ -982,6 +987,8 @@ func formatName(f rewrite.Format) string {
 		return "json"
 	case rewrite.NDJSON:
 		return "ndjson"
+	case rewrite.JSONSeq:
+		return "json-seq"
 	case rewrite.Events:
 		return "event-stream"
 	case rewrite.JSONP:

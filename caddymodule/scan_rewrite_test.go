@@ -132,3 +132,27 @@ http://127.0.0.1:9080 {
 		}
 	}
 }
+
+// --remote-ip is the client's address for remote_ip and client_ip
+// matchers, and a note says when one decided the way.
+func TestScanRemoteIP(t *testing.T) {
+	const body = `{"mobile":"13812345678"}`
+	file := writeCaddyfile(t, `
+	@onhost remote_ip 127.0.0.1
+	pii_mask @onhost {
+		field mobile cn_mobile
+	}
+	reverse_proxy UPSTREAM`)
+	base := []string{"--config", file, "--role", "online_agent", "--path", "/api/customers"}
+	out, errOut, err := run(t, scanCommand(), body, base...)
+	if err != nil || out != `{"mobile":"138****5678"}` || !strings.Contains(errOut, "evaluated for 127.0.0.1") {
+		t.Errorf("default client 127.0.0.1: %q %q %v", out, errOut, err)
+	}
+	if _, _, err := run(t, scanCommand(), body, append(base, "--remote-ip", "127.0.0.2")...); err == nil ||
+		!strings.Contains(err.Error(), "no pii_mask handler guards path") {
+		t.Errorf("--remote-ip 127.0.0.2: %v", err)
+	}
+	if _, _, err := run(t, scanCommand(), body, append(base, "--remote-ip", "nowhere")...); err == nil {
+		t.Error("--remote-ip nowhere: no error")
+	}
+}

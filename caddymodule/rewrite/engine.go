@@ -431,11 +431,12 @@ type Format uint8
 
 // The formats.
 const (
-	JSON   Format = iota // one JSON document (a BOM and an XSSI prefix allowed)
-	NDJSON               // one JSON document per line (also JSON Lines, JSON text sequences)
-	Events               // text/event-stream: the data of each event
-	Text                 // any other text: content detectors only
-	JSONP                // a JSON object or array passed to a script's callback: cb({…});
+	JSON    Format = iota // one JSON document (a BOM and an XSSI prefix allowed)
+	NDJSON                // one JSON document per line (also JSON Lines, JSON text sequences)
+	Events                // text/event-stream: the data of each event
+	Text                  // any other text: content detectors only
+	JSONP                 // a JSON object or array passed to a script's callback: cb({…});
+	JSONSeq               // a JSON text sequence (RFC 7464): NDJSON whose records, after their separator, may run over lines
 )
 
 // Rewrite writes the agent's view of src (in format f) for decision d,
@@ -468,7 +469,9 @@ func (e *Engine) rewrite(dst, src []byte, f Format, d *config.Decision, sum *Sum
 	case JSON:
 		err = w.document(src)
 	case NDJSON:
-		err = w.lines(src)
+		err = w.lines(src, false)
+	case JSONSeq:
+		err = w.lines(src, true)
 	case Events:
 		err = w.events(src)
 	case Text:

@@ -1507,11 +1507,12 @@ func (w *walker) nested(text []byte, s slot) (out []byte, changed, ok bool, err 
 }
 
 // lines rewrites NDJSON: every non-empty line is a document. A leading
-// record separator (RFC 7464 JSON text sequences) is kept, and the
-// document after it may run over several lines (jq --seq pretty-prints
-// its records), up to the next separator; the rest of the line it ends
-// on must be blank.
-func (w *walker) lines(src []byte) error {
+// record separator (RFC 7464 JSON text sequences) is kept; in a sequence
+// (seq) the document after it may run over several lines (jq --seq
+// pretty-prints its records), up to the next separator, and the rest of
+// the line it ends on must be blank. (In NDJSON every line is a document,
+// as its readers take it.)
+func (w *walker) lines(src []byte, seq bool) error {
 	w.src = src
 	if err := w.index(src); err != nil {
 		return err
@@ -1533,7 +1534,7 @@ func (w *walker) lines(src []byte) error {
 			// A line is its own document: the walker reads the whole
 			// body, so it walks the line in place.
 			sub := src[:end]
-			if off == 1 {
+			if off == 1 && seq {
 				// A record: to the next separator.
 				sub = src
 				if j := bytes.IndexByte(src[end:], 0x1E); j >= 0 {
