@@ -3,6 +3,7 @@ package caddymodule
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/caddyserver/caddy/v2"
 	"path"
 	"strconv"
 	"strings"
@@ -146,6 +147,10 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				if _, err := parseKey(v); err != nil {
 					return d.Errf("hash_key: %v", err)
 				}
+			} else if _, err := caddy.NewReplacer().ReplaceOrErr(v, false, true); err != nil {
+				// A placeholder no global provider knows ({evn.…}): its
+				// text would be the key. (Its value is read at start.)
+				return d.Errf("hash_key: %v (a literal brace is written \\{)", err)
 			}
 			a.HashKey = v
 		default:

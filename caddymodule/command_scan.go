@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -21,7 +22,7 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	// The handlers the dry run runs on its request.
-	_ "github.com/caddyserver/caddy/v2/modules/caddyhttp/headers"
+	caddyheaders "github.com/caddyserver/caddy/v2/modules/caddyhttp/headers"
 	_ "github.com/caddyserver/caddy/v2/modules/caddyhttp/map"
 	caddyrewrite "github.com/caddyserver/caddy/v2/modules/caddyhttp/rewrite"
 	"github.com/spf13/cobra"
@@ -49,7 +50,7 @@ matchers are Caddy's own, evaluated on a GET of --path from 127.0.0.1 with
 the --request-header fields; host matchers are taken to match unless
 --host is given. The handlers that change the request (rewrite, uri,
 handle_path, vars, map, request headers) run on it. --format chooses
-json (default: sniffed), ndjson, events, jsonp or text. The body is read as one
+json (default: sniffed), ndjson, json-seq, events, jsonp or text. The body is read as one
 labelled with that format's own type (application/json …; a body that is
 one JSON string or number is JSON by default, and read as a text type's
 with --format text); JSON that the
@@ -158,7 +159,7 @@ that is not what --format says.`,
 	cmd.Flags().StringVar(&host, "host", "", "the request's Host (default: host matchers are taken to match)")
 	cmd.Flags().StringVar(&remoteIP, "remote-ip", "127.0.0.1", "the client's address, for remote_ip and client_ip matchers")
 	cmd.Flags().StringArrayVar(&reqHeaders, "request-header", nil, `a request header field, "Name: value" (repeatable), for the matchers and handlers on the way`)
-	cmd.Flags().StringVar(&format, "format", "", "json, ndjson, events, jsonp or text (default: sniffed)")
+	cmd.Flags().StringVar(&format, "format", "", "json, ndjson, json-seq, events, jsonp or text (default: sniffed)")
 	cmd.Flags().BoolVar(&summary, "summary", false, "print the values found, by type and action, on stderr")
 	cmd.Flags().StringVar(&contentType, "content-type", "", "the upstream's Content-Type: run the body through the handlers as the gateway reads that type")
 	cmd.Flags().StringArrayVar(&headers, "header", nil, `an upstream response header field, "Name: value" (repeatable); the agent's header is printed on stderr`)
@@ -230,6 +231,12 @@ func serveDryRun(cmd *cobra.Command, walk *scanWalk, role string, body []byte, u
 	outcomes := make([]*Outcome, len(masks))
 	unknown := false
 	for i := len(masks) - 1; i >= 0; i-- {
+		for j := len(walk.after[i]) - 1; j >= 0; j-- {
+			h, inner := walk.after[i][j], next
+			next = caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+				return h.ServeHTTP(w, r, inner)
+			})
+		}
 		m, inner, at := masks[i], next, walk.reqs[i]
 		var d config.Decision
 		m.table.Decide(role, &d)
@@ -317,6 +324,8 @@ func parseFormat(name string, body []byte) (rewrite.Format, error) {
 		return rewrite.JSON, nil
 	case "ndjson":
 		return rewrite.NDJSON, nil
+	case "json-seq":
+		return rewrite.JSONSeq, nil
 	case "jsonp":
 		return rewrite.JSONP, nil
 	case "events":
@@ -324,7 +333,7 @@ func parseFormat(name string, body []byte) (rewrite.Format, error) {
 	case "text":
 		return rewrite.Text, nil
 	}
-	return 0, fmt.Errorf("--format %q: want json, ndjson, events, jsonp or text", name)
+	return 0, fmt.Errorf("--format %q: want json, ndjson, json-seq, events, jsonp or text", name)
 }
 
 func printSummary(w io.Writer, sum *rewrite.Summary) {
@@ -404,7 +413,7 @@ func loadMasksForPath(file, adapter string, opt scanOptions) (*scanWalk, error) 
 			return nil, err
 		}
 		c := chainWalk{named: srv.NamedRoutes, req: req, ctx: ctx, anyHost: opt.host == "", groups: map[string]bool{},
-			trusted: len(srv.TrustedProxiesRaw) > 0, ipHeaders: srv.ClientIPHeaders}
+			trusted: len(srv.TrustedProxiesRaw) > 0, ipHeaders: srv.ClientIPHeaders, app: app, opt: opt}
 		if len(c.ipHeaders) == 0 {
 			c.ipHeaders = []string{"X-Forwarded-For"}
 		}
@@ -422,15 +431,9 @@ func loadMasksForPath(file, adapter string, opt scanOptions) (*scanWalk, error) 
 		}
 		w := &scanWalk{req: c.req}
 		for _, at := range c.masks {
-			m := new(Mask)
-			if err := strictModule(at.raw, m); err != nil {
-				return nil, fmt.Errorf("pii_mask: %w", err)
-			}
-			if err := m.provisionWith(app); err != nil {
-				return nil, fmt.Errorf("pii_mask: %w", err)
-			}
-			w.masks = append(w.masks, m)
+			w.masks = append(w.masks, at.mask)
 			w.reqs = append(w.reqs, at.req)
+			w.after = append(w.after, at.after)
 		}
 		w.notes = append(w.notes, c.notes...)
 		if len(c.hosts) > 0 {
@@ -464,6 +467,7 @@ type scanOptions struct {
 type scanWalk struct {
 	masks []*Mask
 	reqs  []*http.Request
+	after [][]caddyhttp.MiddlewareHandler // each pii_mask's after (maskAt)
 	req   *http.Request
 	notes []string
 }
@@ -499,24 +503,21 @@ func scanRequest(opt scanOptions, srv *caddyhttp.Server) (*http.Request, error) 
 	if req.Header == nil {
 		req.Header = http.Header{}
 	}
-	repl := caddy.NewReplacer()
-	req = caddyhttp.PrepareRequest(req, repl, httptest.NewRecorder(), srv)
-	// The role, where the pii_mask handlers read it (roles_from): the
-	// routes on the way may read it there too (a header matcher on the
-	// same field, a vars matcher on the authenticated user).
+	req = caddyhttp.PrepareRequest(req, caddy.NewReplacer(), httptest.NewRecorder(), srv)
+	// The role, where the pii_mask handlers read it from the client's
+	// request or its login (what pii_oidc or basic_auth sets, which the
+	// dry run does not run: the agent is taken to be logged in with
+	// --role): the routes on the way may read it there too (a header
+	// matcher on the same field). Variables are set by the
+	// configuration's own handlers, which the walk runs; a pii_mask that
+	// then reads another role than --role is an error.
+	repl := req.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 	for _, key := range opt.rolesFrom {
-		switch {
-		case strings.HasPrefix(key, "http.request.header."):
-			name := strings.TrimPrefix(key, "http.request.header.")
-			if req.Header.Get(name) == "" {
-				req.Header.Set(name, opt.role)
-			}
-		case strings.HasPrefix(key, "http.auth.user."):
-			// What an authentication handler (pii_oidc, basic_auth)
-			// would set; the dry run does not run them.
+		if name, ok := strings.CutPrefix(key, "http.request.header."); ok && req.Header.Get(name) == "" {
+			req.Header.Set(name, opt.role)
+		}
+		if strings.HasPrefix(key, "http.auth.user.") {
 			repl.Set(key, opt.role)
-		case strings.HasPrefix(key, "http.vars."):
-			caddyhttp.SetVar(req.Context(), strings.TrimPrefix(key, "http.vars."), opt.role)
 		}
 	}
 	return req, nil
@@ -561,6 +562,8 @@ type chainWalk struct {
 	anyHost bool          // no --host: host matchers are taken to match
 	hosts   []string      // the host matchers taken to match
 	notes   []string      // what the admin should know of the walk
+	app     *App          // the pii app, for the pii_mask handlers on the way
+	opt     scanOptions
 	// The server's trusted_proxies are configured: client_ip may be read
 	// from ipHeaders, which the dry run does not do.
 	trusted   bool
@@ -583,8 +586,13 @@ type chainWalk struct {
 // maskAt is a pii_mask on the way and the request as it reaches it (the
 // rewrites before it applied).
 type maskAt struct {
-	raw json.RawMessage
-	req *http.Request
+	raw  json.RawMessage
+	req  *http.Request
+	mask *Mask
+	// after are the handlers the walk passed after this pii_mask (and
+	// before the next) that change the response's header: they act on
+	// the upstream's response before this pii_mask reads it.
+	after []caddyhttp.MiddlewareHandler
 }
 
 type pendingIntercept struct {
@@ -744,10 +752,28 @@ func (c *chainWalk) handler(h json.RawMessage) (done bool, err error) {
 	}
 	switch head.Handler {
 	case "pii_mask":
+		m := new(Mask)
+		if err := strictModule(h, m); err != nil {
+			return false, fmt.Errorf("pii_mask: %w", err)
+		}
+		if err := m.provisionWith(c.app); err != nil {
+			return false, fmt.Errorf("pii_mask: %w", err)
+		}
+		// Where this pii_mask reads the roles, the request must hold
+		// --role: a handler on the way may have set or removed what it
+		// reads (vars, forward_auth's copy_headers), and the agent's
+		// roles are then not the ones given.
+		repl := c.req.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
+		if got := m.roles(repl); !sameRoles(got, c.opt.role) {
+			return false, fmt.Errorf("the pii_mask on the way reads its roles from %s, which holds %q there, not --role %q: the configuration sets or removes it on the way (vars, map, forward_auth, a request header), and caddy pii scan cannot show another role's view", m.RolesFrom, got, c.opt.role)
+		}
+		// It removes the request fields it strips before the handlers
+		// after it (their matchers included) see the request.
+		m.stripRequest(c.req)
 		r := *c.req
 		u := *c.req.URL
 		r.URL = &u
-		c.masks = append(c.masks, maskAt{raw: h, req: &r})
+		c.masks = append(c.masks, maskAt{raw: h, req: &r, mask: m})
 		return false, nil
 	case "subroute":
 		var sr caddyhttp.Subroute
@@ -791,6 +817,8 @@ func (c *chainWalk) handler(h json.RawMessage) (done bool, err error) {
 	}
 	if passOn[head.Handler] {
 		if head.Handler == "authentication" || head.Handler == "pii_oidc" {
+			// Not run (it would need credentials): what it would set
+			// for roles_from holds --role (scanRequest).
 			c.note(fmt.Sprintf("%s on the way is not run: of what it sets, only the placeholder roles_from reads holds --role", head.Handler))
 		}
 		return false, nil
@@ -817,6 +845,7 @@ func (c *chainWalk) reverseProxy(h json.RawMessage) (done bool, err error) {
 		if rh.StatusCode != "" {
 			break // only the status changes: the upstream's response goes out
 		}
+		c.note("a reverse_proxy's handle_response routes (forward_auth) were followed as if its upstream answered 2xx with no header fields")
 		return c.routes(rh.Routes) // (none: straight on to the next handler)
 	}
 	c.answered = "reverse_proxy"
@@ -877,8 +906,11 @@ func (c *chainWalk) matches(route *caddyhttp.Route) (bool, error) {
 				c.note(fmt.Sprintf("a %s matcher that reads the host was evaluated for Host localhost; --host names the request's", name))
 			case (name == "client_ip" || strings.Contains(low, "client_ip")) && c.trusted && c.forwarded():
 				return false, fmt.Errorf("a client_ip matcher behind the server's trusted_proxies, with %s given: caddy pii scan does not read the forwarded address; give the client's with --remote-ip instead", strings.Join(c.ipHeaders, "/"))
-			case name == "remote_ip" || name == "client_ip" || strings.Contains(low, "remote_ip") || strings.Contains(low, "client_ip"):
+			case name == "remote_ip" || name == "client_ip" || strings.Contains(low, "remote") || strings.Contains(low, "client_ip"):
 				c.note(fmt.Sprintf("a matcher on the client's address was evaluated for %s (the server's trusted_proxies are not read); --remote-ip names the client's", clientAddr(c.req)))
+			}
+			if name == "protocol" || strings.Contains(low, "scheme") || strings.Contains(low, "tls") || strings.Contains(low, "proto") {
+				c.note(fmt.Sprintf("a %s matcher that reads the protocol was evaluated for plain HTTP/1.1 (no TLS): an agent on HTTPS may take another way", name))
 			}
 		}
 	}
@@ -919,6 +951,16 @@ func (c *chainWalk) forwarded() bool {
 	return false
 }
 
+// sameRoles reports whether two role lists name the same roles.
+func sameRoles(a, b string) bool {
+	split := func(s string) []string {
+		l := strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' })
+		slices.Sort(l)
+		return slices.Compact(l)
+	}
+	return slices.Equal(split(a), split(b))
+}
+
 // note records a note once.
 func (c *chainWalk) note(n string) {
 	if !slices.Contains(c.notes, n) {
@@ -934,6 +976,8 @@ func clientAddr(r *http.Request) string {
 	return host
 }
 
+var placeholderRE = regexp.MustCompile(`\{([^{}\\]+)\}`)
+
 // rolesFromKeys collects the placeholders the pii_mask handlers in a
 // configuration read the roles from (pii_oidc's by default).
 func rolesFromKeys(v any, keys []string) []string {
@@ -944,8 +988,10 @@ func rolesFromKeys(v any, keys []string) []string {
 			if rf == "" {
 				rf = "{" + placeholderUserRoles + "}"
 			}
-			if k := singlePlaceholder(rf); k != "" && !slices.Contains(keys, k) {
-				keys = append(keys, k)
+			for _, m := range placeholderRE.FindAllStringSubmatch(rf, -1) {
+				if !slices.Contains(keys, m[1]) {
+					keys = append(keys, m[1])
+				}
 			}
 		}
 		for _, x := range v {
@@ -994,6 +1040,14 @@ func (c *chainWalk) run(name string, raw json.RawMessage) error {
 	mh, ok := mod.(caddyhttp.MiddlewareHandler)
 	if !ok {
 		return fmt.Errorf("%s is not a middleware handler", name)
+	}
+	if hh, ok := mod.(*caddyheaders.Handler); ok && hh.Response != nil && len(c.masks) > 0 {
+		// Its response operations act on the upstream's response before
+		// the pii_mask before it reads it (serve mode applies them).
+		resp := *hh
+		resp.Request = nil
+		last := &c.masks[len(c.masks)-1]
+		last.after = append(last.after, &resp)
 	}
 	return mh.ServeHTTP(httptest.NewRecorder(), c.req, caddyhttp.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) error {
 		c.req = r

@@ -104,10 +104,13 @@ type Mask struct {
 	// upstream had.
 	NoReencode bool `json:"no_reencode,omitempty"`
 
-	refs   []ruleRef // the role rules read from a Caddyfile, checked against the pii option
-	app    *App
-	table  *config.Table
-	engine *rewrite.Engine
+	refs []ruleRef // the role rules read from a Caddyfile, checked against the pii option
+	// rolesFromAt is where a Caddyfile gave roles_from, for parseMask's
+	// check of literal roles.
+	rolesFromAt string
+	app         *App
+	table       *config.Table
+	engine      *rewrite.Engine
 	// headerEngine reads response headers (maskHeaders), when
 	// headerScanner, the detectors alone, finds something in one or it
 	// holds more than text; customTypes: the policy defines types of its
@@ -151,8 +154,9 @@ func (m *Mask) Provision(ctx caddy.Context) error {
 // Cleanup releases the handler's metrics when Caddy unloads its
 // configuration.
 func (m *Mask) Cleanup() error {
+	// (The pointer stays: a request still being served, a WebSocket
+	// after a reload, records into the released series, unread.)
 	m.metrics.release()
-	m.metrics = nil
 	return nil
 }
 
@@ -220,6 +224,9 @@ func (m *Mask) provisionWith(app *App) error {
 		if strings.HasPrefix(f.Type, detectors.CustomPrefix) && m.app.Custom[f.Type].Pattern == "" {
 			return fmt.Errorf("field %q: entity type %q is not defined in the pii app", f.Path, f.Type)
 		}
+	}
+	if !bracesPaired(m.RolesFrom) {
+		return fmt.Errorf("roles_from %q: its braces do not pair up", m.RolesFrom)
 	}
 	if !strings.Contains(m.RolesFrom, "{") {
 		// Literal roles: one the policy defines, or a placeholder whose

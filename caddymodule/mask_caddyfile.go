@@ -42,6 +42,20 @@ func parseMask(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 	if err := checkRefs(m.refs, app.Custom, app.HashKey != ""); err != nil {
 		return nil, err
 	}
+	if m.RolesFrom != "" && !strings.Contains(m.RolesFrom, "{") {
+		// Literal roles: each one the pii option or this route defines
+		// (a placeholder whose braces were forgotten, a typo, would give
+		// every agent the default).
+		for _, r := range strings.FieldsFunc(m.RolesFrom, isRoleSep) {
+			if _, ok := app.Roles[r]; !ok {
+				if _, ok := m.Roles[r]; !ok {
+					return nil, fmt.Errorf("roles_from %q: %q is no role the pii option or this pii_mask defines (a placeholder needs braces: {http.auth.user.roles}), at %s",
+						m.RolesFrom, r, m.rolesFromAt)
+				}
+			}
+		}
+	}
+	m.rolesFromAt = ""
 	m.refs = nil
 	return m, nil
 }
@@ -84,11 +98,10 @@ func (m *Mask) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			if err != nil {
 				return err
 			}
-			if !strings.Contains(v, "{") && strings.Contains(v, ".") {
-				// A role list is names; a dotted name is a placeholder
-				// whose braces were forgotten.
-				return fmt.Errorf("roles_from %q: a placeholder needs braces ({%s}); role names hold no dots, at %s", v, v, at)
+			if !bracesPaired(v) {
+				return fmt.Errorf("roles_from %q: its braces do not pair up, at %s", v, at)
 			}
+			m.rolesFromAt = at // a literal list is checked against the roles in parseMask
 			m.RolesFrom = v
 		case "field":
 			file, line := d.File(), d.Line()
@@ -114,7 +127,9 @@ func (m *Mask) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 					if o.Type == config.FieldScan || o.Type == args[1] {
 						continue
 					}
-					if op, _ := config.ParsePath(o.Path); config.PathsOverlap(op, p) {
+					// (A rule inside a typed container wins over it, whatever
+					// the order: only rules of one depth are decided by it.)
+					if op, _ := config.ParsePath(o.Path); len(op) == len(p) && config.PathsOverlap(op, p) {
 						return d.Errf("field %q (%s) and field %q (%s, at %s) can reach the same value with different types: the first would win; type each place once",
 							args[0], args[1], o.Path, o.Type, fieldLines[o.Path])
 					}
@@ -222,3 +237,28 @@ func (m *Mask) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 
 // Interface guard
 var _ caddyfile.Unmarshaler = (*Mask)(nil)
+
+// bracesPaired reports whether every { in s is closed by a } before the
+// next {, and every } closes one (a backslash escapes either).
+func bracesPaired(s string) bool {
+	open := false
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			i++
+		case '{':
+			if open {
+				return false
+			}
+			open = true
+		case '}':
+			if !open {
+				return false
+			}
+			open = false
+		}
+	}
+	return !open
+}
+
+func isRoleSep(r rune) bool { return r == ',' || r == ' ' || r == '\t' }

@@ -144,6 +144,14 @@ func (s *streamer) emit(unit []byte) error {
 		// EventSource drops a byte-order mark at the stream's start, and
 		// reads the line after it as it would without: so does the
 		// rewrite (it is passed on as it came).
+		if bytes.HasPrefix(unit, []byte("\xFF\xFE")) || bytes.HasPrefix(unit, []byte("\xFE\xFF")) {
+			// A UTF-16 byte-order mark: clients that sniff it read text
+			// the rewrite cannot (as a buffered body, refused).
+			s.mw.refuse(reasonUninspectable)
+			s.mw.out.Result, s.mw.out.Reason = resultRefused, reasonUninspectable
+			s.mw.m.metrics.refused(reasonUninspectable)
+			return errors.New("a UTF-16 byte-order mark at the stream's start")
+		}
 		if bom := []byte("\xEF\xBB\xBF"); bytes.HasPrefix(unit, bom) {
 			if _, err := s.mw.w.Write(bom); err != nil {
 				return err

@@ -104,8 +104,8 @@ func CompileRoute(r Route) (*CompiledRoute, error) {
 			cf.Type = t
 		}
 		for _, o := range cr.Fields {
-			if !o.ScanContent && !cf.ScanContent && o.Type != cf.Type && PathsOverlap(o.Path, cf.Path) {
-				return nil, fmt.Errorf("field %q (%s) and field %q (%s) can reach the same value with different types: the first would win; type each place once",
+			if !o.ScanContent && !cf.ScanContent && o.Type != cf.Type && len(o.Path) == len(cf.Path) && PathsOverlap(o.Path, cf.Path) {
+				return nil, fmt.Errorf("field %q (%s) and field %q (%s) can reach the same value with different types: the first would win; type each place once (a rule inside a typed container wins over it)",
 					o.Source, o.Type, cf.Source, cf.Type)
 			}
 		}
