@@ -216,9 +216,15 @@ func serveDryRun(cmd *cobra.Command, walk *scanWalk, role string, body []byte, u
 	for _, name := range hopHeaders {
 		upHeader.Del(name)
 	}
-	var next caddyhttp.Handler = caddyhttp.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) error {
-		for k, v := range upHeader {
-			w.Header()[k] = append([]string(nil), v...)
+	var next caddyhttp.Handler = caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		h := upHeader.Clone()
+		if ops := walk.upstreamOps; ops != nil && (ops.Require == nil || ops.Require.Match(http.StatusOK, h)) {
+			ops.ApplyTo(h, r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)) // header_down
+		}
+		for k, v := range h {
+			for _, x := range v {
+				w.Header().Add(k, x) // as reverse_proxy copies them
+			}
 		}
 		w.WriteHeader(http.StatusOK)
 		_, err := w.Write(body)
@@ -256,6 +262,12 @@ func serveDryRun(cmd *cobra.Command, walk *scanWalk, role string, body []byte, u
 				r2.Method, r2.RequestURI, r2.URL = walk.req.Method, walk.req.RequestURI, &fu
 				return inner.ServeHTTP(w, r)
 			}))
+		})
+	}
+	for j := len(walk.before) - 1; j >= 0; j-- {
+		h, inner := walk.before[j], next
+		next = caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+			return h.ServeHTTP(w, r, inner)
 		})
 	}
 	rec := httptest.NewRecorder()
@@ -359,7 +371,9 @@ func loadMasksForPath(file, adapter string, opt scanOptions) (*scanWalk, error) 
 	if err != nil {
 		return nil, err
 	}
-	if adapter == "" && strings.HasPrefix(strings.ToLower(filepath.Base(file)), "caddyfile") {
+	// As caddy run chooses: Caddyfile*, *.caddyfile, not *.json.
+	if base := strings.ToLower(filepath.Base(file)); adapter == "" && filepath.Ext(base) != ".json" &&
+		(strings.HasPrefix(base, "caddyfile") || strings.HasSuffix(base, ".caddyfile")) {
 		adapter = "caddyfile"
 	}
 	if adapter != "" {
@@ -404,6 +418,7 @@ func loadMasksForPath(file, adapter string, opt scanOptions) (*scanWalk, error) 
 		opt.rolesFrom = rolesFromKeys(tree, nil)
 	}
 	var answered []string
+	var found *scanWalk
 	for _, n := range names {
 		srv := httpApp.Servers[n]
 		// A request of its own for each server: the handlers on the way
@@ -418,18 +433,25 @@ func loadMasksForPath(file, adapter string, opt scanOptions) (*scanWalk, error) 
 			c.ipHeaders = []string{"X-Forwarded-For"}
 		}
 		if err := c.server(srv); err != nil {
+			if found != nil {
+				found.notes = append(found.notes, fmt.Sprintf("server %s (%s): %v", n, strings.Join(srv.Listen, " "), err))
+				continue
+			}
 			return nil, fmt.Errorf("server %s: %w", n, err)
 		}
 		if len(c.masks) == 0 {
 			// Another server (a redirect site, a site on another port)
 			// may answer the path unguarded: the first server that
-			// guards it is the one shown.
+			// guards it is the one shown, and the others are named.
 			if c.answered != "" {
-				answered = append(answered, fmt.Sprintf("%s answers it in server %s", c.answered, n))
+				answered = append(answered, fmt.Sprintf("%s answers it in server %s (%s)", c.answered, n, strings.Join(srv.Listen, " ")))
 			}
 			continue
 		}
-		w := &scanWalk{req: c.req}
+		if found != nil {
+			continue
+		}
+		w := &scanWalk{req: c.req, before: c.before, upstreamOps: c.upstreamOps}
 		for _, at := range c.masks {
 			w.masks = append(w.masks, at.mask)
 			w.reqs = append(w.reqs, at.req)
@@ -441,7 +463,13 @@ func loadMasksForPath(file, adapter string, opt scanOptions) (*scanWalk, error) 
 			w.notes = append(w.notes, fmt.Sprintf("the routes of host(s) %s in server %s were taken to match; other sites on it may answer otherwise (--host chooses one)",
 				strings.Join(slices.Compact(c.hosts), ", "), n))
 		}
-		return w, nil
+		found = w
+	}
+	if found != nil {
+		for _, a := range answered {
+			found.notes = append(found.notes, a+", unguarded: an agent who reaches the path there gets the upstream's body")
+		}
+		return found, nil
 	}
 	if len(answered) > 0 {
 		return nil, fmt.Errorf("no pii_mask handler guards path %s in %s: %s, before any pii_mask", opt.path, file, strings.Join(answered, "; "))
@@ -468,8 +496,11 @@ type scanWalk struct {
 	masks []*Mask
 	reqs  []*http.Request
 	after [][]caddyhttp.MiddlewareHandler // each pii_mask's after (maskAt)
-	req   *http.Request
-	notes []string
+	// before and upstreamOps are chainWalk's.
+	before      []caddyhttp.MiddlewareHandler
+	upstreamOps *caddyheaders.RespHeaderOps
+	req         *http.Request
+	notes       []string
 }
 
 // scanRequest builds the dry run's GET request, prepared as Caddy's
@@ -546,6 +577,13 @@ var passOn = map[string]bool{
 	"headers": true, "encode": true, "vars": true, "map": true, "request_body": true,
 	"rewrite": true, "push": true, "templates": true, "tracing": true, "log_append": true,
 	"authentication": true, "log_skip": true, "log_name": true, "copy_response_headers": true,
+	"timeouts": true,
+}
+
+// answers lists the handlers that answer the request themselves.
+var answers = map[string]bool{
+	"file_server": true, "static_response": true, "acme_server": true, "metrics": true,
+	"copy_response": true, "error": true,
 }
 
 // chainWalk follows, for one request, the routes as Caddy's HTTP server
@@ -564,6 +602,11 @@ type chainWalk struct {
 	notes   []string      // what the admin should know of the walk
 	app     *App          // the pii app, for the pii_mask handlers on the way
 	opt     scanOptions
+	// before are the header directives passed before any pii_mask whose
+	// response operations act at once; upstreamOps the answering
+	// reverse_proxy's header_down.
+	before      []caddyhttp.MiddlewareHandler
+	upstreamOps *caddyheaders.RespHeaderOps
 	// The server's trusted_proxies are configured: client_ip may be read
 	// from ipHeaders, which the dry run does not do.
 	trusted   bool
@@ -763,13 +806,17 @@ func (c *chainWalk) handler(h json.RawMessage) (done bool, err error) {
 		// --role: a handler on the way may have set or removed what it
 		// reads (vars, forward_auth's copy_headers), and the agent's
 		// roles are then not the ones given.
+		// It removes the request fields it strips first (before reading
+		// the roles, and before the handlers after it see the request).
+		m.stripRequest(c.req)
 		repl := c.req.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 		if got := m.roles(repl); !sameRoles(got, c.opt.role) {
-			return false, fmt.Errorf("the pii_mask on the way reads its roles from %s, which holds %q there, not --role %q: the configuration sets or removes it on the way (vars, map, forward_auth, a request header), and caddy pii scan cannot show another role's view", m.RolesFrom, got, c.opt.role)
+			hint := "the configuration sets it on the way (vars, map, forward_auth), and caddy pii scan cannot show another role's view"
+			if strings.TrimSpace(got) == "" {
+				hint = "nothing on the way set it, or a handler removed it (strip_request_header, forward_auth); if the agent's client sends it (a header, a cookie, the query), give it with --request-header"
+			}
+			return false, fmt.Errorf("the pii_mask on the way reads its roles from %s, which holds %q there, not --role %q: %s", m.RolesFrom, got, c.opt.role, hint)
 		}
-		// It removes the request fields it strips before the handlers
-		// after it (their matchers included) see the request.
-		m.stripRequest(c.req)
 		r := *c.req
 		u := *c.req.URL
 		r.URL = &u
@@ -812,6 +859,15 @@ func (c *chainWalk) handler(h json.RawMessage) (done bool, err error) {
 		// fields): the real handler runs on the dry run's request.
 		return false, c.run(head.Handler, h)
 	case "error":
+		// As Caddy's server does before the error routes: the error in
+		// the request and its placeholders (handle_errors 410 matches
+		// {http.error.status_code}).
+		var se caddyhttp.StaticError
+		if err := strictModule(h, &se); err != nil {
+			return false, fmt.Errorf("error: %w", err)
+		}
+		herr := se.ServeHTTP(httptest.NewRecorder(), c.req, nil)
+		c.req = (&caddyhttp.HTTPErrorConfig{}).WithError(c.req, herr)
 		c.failed, c.answered = true, "error"
 		return true, nil
 	}
@@ -822,6 +878,9 @@ func (c *chainWalk) handler(h json.RawMessage) (done bool, err error) {
 			c.note(fmt.Sprintf("%s on the way is not run: of what it sets, only the placeholder roles_from reads holds --role", head.Handler))
 		}
 		return false, nil
+	}
+	if !answers[head.Handler] {
+		return false, fmt.Errorf("caddy pii scan does not know whether the %s handler answers the request or calls the next one", head.Handler)
 	}
 	c.answered = head.Handler
 	return true, nil
@@ -834,9 +893,22 @@ func (c *chainWalk) handler(h json.RawMessage) (done bool, err error) {
 func (c *chainWalk) reverseProxy(h json.RawMessage) (done bool, err error) {
 	var rp struct {
 		HandleResponse []caddyhttp.ResponseHandler `json:"handle_response"`
+		Headers        json.RawMessage             `json:"headers"`
 	}
 	if err := json.Unmarshal(h, &rp); err != nil {
 		return false, fmt.Errorf("reverse_proxy: %w", err)
+	}
+	if len(rp.Headers) > 0 {
+		// header_down: applied to the upstream's response before the
+		// handlers before it (pii_mask) read it; serve mode applies it.
+		hh := new(caddyheaders.Handler)
+		if err := json.Unmarshal(rp.Headers, hh); err != nil {
+			return false, fmt.Errorf("reverse_proxy headers: %w", err)
+		}
+		if err := hh.Provision(c.ctx); err != nil {
+			return false, fmt.Errorf("reverse_proxy headers: %w", err)
+		}
+		c.upstreamOps = hh.Response
 	}
 	for _, rh := range rp.HandleResponse {
 		if !matchesSuccess(rh.Match) {
@@ -845,7 +917,17 @@ func (c *chainWalk) reverseProxy(h json.RawMessage) (done bool, err error) {
 		if rh.StatusCode != "" {
 			break // only the status changes: the upstream's response goes out
 		}
-		c.note("a reverse_proxy's handle_response routes (forward_auth) were followed as if its upstream answered 2xx with no header fields")
+		c.note("a reverse_proxy's handle_response routes (forward_auth) were followed as if its upstream answered 2xx, with --role in the fields roles_from reads")
+		// forward_auth's copy_headers copies the auth service's answer
+		// into the request: where roles_from reads a request header,
+		// the auth service is taken to answer --role in it.
+		repl := c.req.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
+		for _, key := range c.opt.rolesFrom {
+			if name, ok := strings.CutPrefix(key, "http.request.header."); ok {
+				repl.Set("http.reverse_proxy.header."+http.CanonicalHeaderKey(name), c.opt.role)
+			}
+		}
+		c.upstreamOps = nil
 		return c.routes(rh.Routes) // (none: straight on to the next handler)
 	}
 	c.answered = "reverse_proxy"
@@ -1041,13 +1123,19 @@ func (c *chainWalk) run(name string, raw json.RawMessage) error {
 	if !ok {
 		return fmt.Errorf("%s is not a middleware handler", name)
 	}
-	if hh, ok := mod.(*caddyheaders.Handler); ok && hh.Response != nil && len(c.masks) > 0 {
+	if hh, ok := mod.(*caddyheaders.Handler); ok && hh.Response != nil {
 		// Its response operations act on the upstream's response before
-		// the pii_mask before it reads it (serve mode applies them).
+		// the pii_mask before it reads it, or (not deferred) on the
+		// header before the upstream's fields are added (serve mode
+		// applies them).
 		resp := *hh
 		resp.Request = nil
-		last := &c.masks[len(c.masks)-1]
-		last.after = append(last.after, &resp)
+		if len(c.masks) > 0 {
+			last := &c.masks[len(c.masks)-1]
+			last.after = append(last.after, &resp)
+		} else {
+			c.before = append(c.before, &resp)
+		}
 	}
 	return mh.ServeHTTP(httptest.NewRecorder(), c.req, caddyhttp.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) error {
 		c.req = r

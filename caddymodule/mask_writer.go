@@ -178,10 +178,16 @@ func (mw *maskWriter) WriteHeader(status int) {
 		// servlet's default ISO-8859-1, GBK): so does the rewrite, and
 		// the stream keeps flowing. The view is labelled as what it was
 		// read as.
-		if mw.charset != nil && asciiCompatible(mw.charset) {
-			// (One that does not read ASCII as ASCII, UTF-16, stays: the
-			// stream is read whole and refused.)
-			mw.charset = nil
+		// Every charset parameter counts (clients differ on which one
+		// wins): one that does not read ASCII as ASCII (UTF-16) keeps the
+		// stream to be read whole and refused.
+		mw.charset = nil
+		for _, l := range charsetLabels(ct) {
+			if e, err := htmlindex.Get(l); err == nil && !asciiCompatible(e) {
+				mw.charset = e
+			}
+		}
+		if mw.charset == nil && !utf8Labelled(ct) {
 			h.Set("Content-Type", withUTF8(ct, media))
 		}
 	case media == "application/x-ndjson" || media == "application/ndjson" || media == "application/jsonl" ||
@@ -287,6 +293,35 @@ func withUTF8(ct, media string) string {
 		return out
 	}
 	return media + "; charset=utf-8"
+}
+
+// charsetLabels returns the values of every charset parameter of a
+// Content-Type.
+func charsetLabels(ct string) []string {
+	var out []string
+	_, params, _ := strings.Cut(ct, ";")
+	for params != "" {
+		var p string
+		p, params, _ = strings.Cut(params, ";")
+		if k, v, ok := strings.Cut(p, "="); ok && strings.EqualFold(strings.TrimSpace(k), "charset") {
+			out = append(out, strings.Trim(strings.TrimSpace(v), `"`))
+		}
+	}
+	return out
+}
+
+// utf8Labelled reports whether a Content-Type names no charset, or only
+// UTF-8 (or US-ASCII, read as UTF-8 here).
+func utf8Labelled(ct string) bool {
+	if !strings.Contains(ct, ";") {
+		return true
+	}
+	for _, l := range charsetLabels(ct) {
+		if !strings.EqualFold(l, "utf-8") && !strings.EqualFold(l, "utf8") && !strings.EqualFold(l, "us-ascii") {
+			return false
+		}
+	}
+	return true
 }
 
 // isASCII reports whether b is all ASCII.
@@ -808,6 +843,13 @@ func (mw *maskWriter) finish() error {
 		if asciiDigits(body) < asciiDigits(raw) {
 			return mw.fail(http.StatusBadGateway, reasonUninspectable, errors.New("the charset reads ASCII digits as other characters"))
 		}
+	}
+	if mw.charset == nil && !binaryPass && !utf8Labelled(mw.w.Header().Get("Content-Type")) {
+		// Read as UTF-8 (a byte-order mark won over the label, or the
+		// label names a charset no browser knows, such as UTF-7, which a
+		// client following it would decode into text the rewrite never
+		// saw): labelled as what it was read as.
+		mw.w.Header().Set("Content-Type", withUTF8(mw.w.Header().Get("Content-Type"), mw.media))
 	}
 	format := mw.format
 	if mw.sniff {

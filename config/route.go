@@ -142,10 +142,44 @@ func componentsOverlap(a, b *Component) bool {
 	case !b.Wild:
 		return a.MatchKey(b.Key)
 	}
+	if !strings.Contains(a.pattern, "*") && !strings.Contains(b.pattern, "*") {
+		// Only ? wildcards: one rune each, so a key both match has as
+		// many runes as each, and each position agrees.
+		ra, rb := patternRunes(a.pattern), patternRunes(b.pattern)
+		if len(ra) != len(rb) {
+			return false
+		}
+		for i := range ra {
+			if ra[i] != '?' && rb[i] != '?' && ra[i] != rb[i] {
+				return false
+			}
+		}
+		return true
+	}
 	pa, sa := literalEnds(a.pattern)
 	pb, sb := literalEnds(b.pattern)
 	return (strings.HasPrefix(pa, pb) || strings.HasPrefix(pb, pa)) &&
 		(strings.HasSuffix(sa, sb) || strings.HasSuffix(sb, sa))
+}
+
+// patternRunes returns a wildcard-free-but-? pattern's runes, ? as '?'
+// and an escaped character as itself (an escaped ? as U+FFFF, which no
+// key holds, so it only matches a ?).
+func patternRunes(pat string) []rune {
+	var out []rune
+	for i := 0; i < len(pat); {
+		r, n := utf8.DecodeRuneInString(pat[i:])
+		if r == '\\' && i+1 < len(pat) {
+			r, n = utf8.DecodeRuneInString(pat[i+1:])
+			if r == '?' {
+				r = 0xFFFF
+			}
+			i++
+		}
+		out = append(out, r)
+		i += n
+	}
+	return out
 }
 
 // literalEnds returns the literal text before the first wildcard of a key
