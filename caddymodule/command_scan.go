@@ -22,6 +22,7 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	// The handlers the dry run runs on its request.
+	_ "github.com/caddyserver/caddy/v2/modules/caddyhttp/fileserver"
 	caddyheaders "github.com/caddyserver/caddy/v2/modules/caddyhttp/headers"
 	_ "github.com/caddyserver/caddy/v2/modules/caddyhttp/map"
 	caddyrewrite "github.com/caddyserver/caddy/v2/modules/caddyhttp/rewrite"
@@ -33,7 +34,7 @@ import (
 )
 
 func scanCommand() *cobra.Command {
-	var cfgFile, adapter, role, reqPath, host, remoteIP, format, contentType string
+	var cfgFile, adapter, role, reqPath, host, remoteIP, method, server, format, contentType string
 	var headers, reqHeaders []string
 	var summary bool
 	cmd := &cobra.Command{
@@ -93,8 +94,15 @@ that is not what --format says.`,
 			case contentType != "":
 				upHeader.Set("Content-Type", contentType)
 			}
-			walk, err := loadMasksForPath(cfgFile, adapter, scanOptions{path: reqPath, host: host, header: reqHeader,
-				role: role, remoteIP: remoteIP})
+			opt := scanOptions{path: reqPath, host: host, header: reqHeader, role: role, remoteIP: remoteIP,
+				method: strings.ToUpper(method), server: server}
+			if serve {
+				opt.respHeader = upHeader
+			}
+			if !httpguts.ValidHeaderFieldName(opt.method) {
+				return fmt.Errorf("--method %q: not a method", method)
+			}
+			walk, err := loadMasksForPath(cfgFile, adapter, opt)
 			if err != nil {
 				return err
 			}
@@ -158,6 +166,8 @@ that is not what --format says.`,
 	cmd.Flags().StringVar(&reqPath, "path", "/", "the request path (and query) the body is the response to")
 	cmd.Flags().StringVar(&host, "host", "", "the request's Host (default: host matchers are taken to match)")
 	cmd.Flags().StringVar(&remoteIP, "remote-ip", "127.0.0.1", "the client's address, for remote_ip and client_ip matchers")
+	cmd.Flags().StringVar(&method, "method", "GET", "the request's method")
+	cmd.Flags().StringVar(&server, "server", "", "the server (as the adapted configuration names it, srv0 …) to walk; default: the first that guards the path")
 	cmd.Flags().StringArrayVar(&reqHeaders, "request-header", nil, `a request header field, "Name: value" (repeatable), for the matchers and handlers on the way`)
 	cmd.Flags().StringVar(&format, "format", "", "json, ndjson, json-seq, events, jsonp or text (default: sniffed)")
 	cmd.Flags().BoolVar(&summary, "summary", false, "print the values found, by type and action, on stderr")
@@ -215,6 +225,13 @@ func serveDryRun(cmd *cobra.Command, walk *scanWalk, role string, body []byte, u
 	}
 	for _, name := range hopHeaders {
 		upHeader.Del(name)
+	}
+	if ce := upHeader.Values("Content-Encoding"); len(ce) > 0 {
+		if encs, ok := contentEncodings(strings.Join(ce, ",")); ok && len(encs) > 0 {
+			if _, err := decodeBody(body, encs, DefaultMaxBody); err != nil {
+				return fmt.Errorf("stdin is not %s-coded as --header Content-Encoding says (%v): pipe the coded bytes, or give no Content-Encoding", strings.Join(encs, ", "), err)
+			}
+		}
 	}
 	var next caddyhttp.Handler = caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		h := upHeader.Clone()
@@ -313,7 +330,16 @@ func serveDryRun(cmd *cobra.Command, walk *scanWalk, role string, body []byte, u
 			}
 		}
 	}
-	if _, err := cmd.OutOrStdout().Write(rec.Body.Bytes()); err != nil {
+	view := rec.Body.Bytes()
+	if ce := rec.Header().Values("Content-Encoding"); len(ce) > 0 {
+		if encs, ok := contentEncodings(strings.Join(ce, ",")); ok && len(encs) > 0 {
+			if dec, err := decodeBody(view, encs, MaxMaxBody); err == nil {
+				view = dec
+				fmt.Fprintf(cmd.ErrOrStderr(), "note: the agent's body is %s-coded; shown decoded\n", strings.Join(encs, ", "))
+			}
+		}
+	}
+	if _, err := cmd.OutOrStdout().Write(view); err != nil {
 		return err
 	}
 	if unknown {
@@ -419,6 +445,12 @@ func loadMasksForPath(file, adapter string, opt scanOptions) (*scanWalk, error) 
 	}
 	var answered []string
 	var found *scanWalk
+	if opt.server != "" {
+		if _, ok := httpApp.Servers[opt.server]; !ok {
+			return nil, fmt.Errorf("--server %q: no such server (the adapted configuration has %s)", opt.server, strings.Join(names, ", "))
+		}
+		names = []string{opt.server}
+	}
 	for _, n := range names {
 		srv := httpApp.Servers[n]
 		// A request of its own for each server: the handlers on the way
@@ -449,6 +481,8 @@ func loadMasksForPath(file, adapter string, opt scanOptions) (*scanWalk, error) 
 			continue
 		}
 		if found != nil {
+			found.notes = append(found.notes, fmt.Sprintf("server %s (%s) guards this path too, with pii_mask handlers of its own: its view may differ (--server %s shows it)",
+				n, strings.Join(srv.Listen, " "), n))
 			continue
 		}
 		w := &scanWalk{req: c.req, before: c.before, upstreamOps: c.upstreamOps}
@@ -487,6 +521,10 @@ type scanOptions struct {
 	// rolesFrom are the placeholders the configuration's pii_mask
 	// handlers read the roles from.
 	rolesFrom []string
+	// respHeader is the upstream's header in serve mode (nil otherwise).
+	respHeader http.Header
+	method     string // the request's method (GET)
+	server     string // the server to walk (all, the first that guards shown)
 }
 
 // scanWalk is what a walk found: the pii_mask handlers on the way,
@@ -516,7 +554,11 @@ func scanRequest(opt scanOptions, srv *caddyhttp.Server) (*http.Request, error) 
 	if host == "" {
 		host = "localhost"
 	}
-	req, err := http.NewRequest(http.MethodGet, "http://"+host+opt.path, nil)
+	method := opt.method
+	if method == "" {
+		method = http.MethodGet
+	}
+	req, err := http.NewRequest(method, "http://"+host+opt.path, nil)
 	if err != nil || req.Host != host {
 		return nil, fmt.Errorf("--host %q: not a host name", opt.host)
 	}
@@ -582,7 +624,7 @@ var passOn = map[string]bool{
 
 // answers lists the handlers that answer the request themselves.
 var answers = map[string]bool{
-	"file_server": true, "static_response": true, "acme_server": true, "metrics": true,
+	"static_response": true, "acme_server": true, "metrics": true,
 	"copy_response": true, "error": true,
 }
 
@@ -853,6 +895,8 @@ func (c *chainWalk) handler(h json.RawMessage) (done bool, err error) {
 		return done, err
 	case "reverse_proxy":
 		return c.reverseProxy(h)
+	case "file_server":
+		return c.fileServer(h)
 	case "rewrite", "vars", "map", "headers":
 		// They change the request (its path, the variables and
 		// placeholders a later rewrite or matcher reads, its header
@@ -911,7 +955,7 @@ func (c *chainWalk) reverseProxy(h json.RawMessage) (done bool, err error) {
 		c.upstreamOps = hh.Response
 	}
 	for _, rh := range rp.HandleResponse {
-		if !matchesSuccess(rh.Match) {
+		if !c.matchesSuccess(rh.Match) {
 			continue
 		}
 		if rh.StatusCode != "" {
@@ -946,7 +990,7 @@ func (c *chainWalk) intercept(h json.RawMessage) (done bool, err error) {
 		return false, fmt.Errorf("intercept: %w", err)
 	}
 	for _, rh := range ic.HandleResponse {
-		if !matchesSuccess(rh.Match) {
+		if !c.matchesSuccess(rh.Match) {
 			continue
 		}
 		if len(rh.Routes) == 0 {
@@ -959,9 +1003,20 @@ func (c *chainWalk) intercept(h json.RawMessage) (done bool, err error) {
 }
 
 // matchesSuccess reports whether a handle_response matcher takes in a
-// 2xx response (headers matchers are taken to match).
-func matchesSuccess(m *caddyhttp.ResponseMatcher) bool {
-	if m == nil || len(m.StatusCode) == 0 {
+// 2xx response (its header conditions on the upstream's fields given in
+// serve mode, else taken to match, with a note).
+func (c *chainWalk) matchesSuccess(m *caddyhttp.ResponseMatcher) bool {
+	if m == nil {
+		return true
+	}
+	if len(m.Headers) > 0 {
+		if c.opt.respHeader != nil {
+			// Serve mode: the upstream's header is known.
+			return m.Match(http.StatusOK, c.opt.respHeader)
+		}
+		c.note("a handle_response matcher on the upstream's header fields was taken to match; --content-type/--header give the upstream's fields")
+	}
+	if len(m.StatusCode) == 0 {
 		return true
 	}
 	for _, code := range m.StatusCode {
@@ -970,6 +1025,44 @@ func matchesSuccess(m *caddyhttp.ResponseMatcher) bool {
 		}
 	}
 	return false
+}
+
+// fileServer runs file_server on the dry run's request, on the local disk
+// (its root resolved): a file it finds answers; a missing one is its 404
+// error (to the error routes), or, with pass_thru, the next handler's.
+func (c *chainWalk) fileServer(h json.RawMessage) (done bool, err error) {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(h, &fields); err != nil {
+		return false, err
+	}
+	delete(fields, "handler")
+	delete(fields, "@id")
+	clean, err := json.Marshal(fields)
+	if err != nil {
+		return false, err
+	}
+	mod, err := c.ctx.LoadModuleByID("http.handlers.file_server", clean)
+	if err != nil {
+		return false, fmt.Errorf("file_server: %w", err)
+	}
+	passed := false
+	herr := mod.(caddyhttp.MiddlewareHandler).ServeHTTP(httptest.NewRecorder(), c.req,
+		caddyhttp.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) error {
+			passed, c.req = true, r
+			return nil
+		}))
+	switch {
+	case passed:
+		return false, nil
+	case herr != nil:
+		c.req = (&caddyhttp.HTTPErrorConfig{}).WithError(c.req, herr)
+		c.failed, c.answered = true, "file_server (an error: "+herr.Error()+")"
+		c.note("file_server looked on this machine's disk (its root resolved here): the server's files may differ")
+		return true, nil
+	}
+	c.answered = "file_server"
+	c.note("file_server looked on this machine's disk (its root resolved here): the server's files may differ")
+	return true, nil
 }
 
 // matches evaluates a route's matchers on the dry run's request, as
@@ -990,6 +1083,9 @@ func (c *chainWalk) matches(route *caddyhttp.Route) (bool, error) {
 				return false, fmt.Errorf("a client_ip matcher behind the server's trusted_proxies, with %s given: caddy pii scan does not read the forwarded address; give the client's with --remote-ip instead", strings.Join(c.ipHeaders, "/"))
 			case name == "remote_ip" || name == "client_ip" || strings.Contains(low, "remote") || strings.Contains(low, "client_ip"):
 				c.note(fmt.Sprintf("a matcher on the client's address was evaluated for %s (the server's trusted_proxies are not read); --remote-ip names the client's", clientAddr(c.req)))
+			}
+			if name == "method" || strings.Contains(low, "method") {
+				c.note(fmt.Sprintf("a %s matcher that reads the method was evaluated for %s; --method names another", name, c.req.Method))
 			}
 			if name == "protocol" || strings.Contains(low, "scheme") || strings.Contains(low, "tls") || strings.Contains(low, "proto") {
 				c.note(fmt.Sprintf("a %s matcher that reads the protocol was evaluated for plain HTTP/1.1 (no TLS): an agent on HTTPS may take another way", name))
