@@ -133,7 +133,7 @@ func (mw *maskWriter) WriteHeader(status int) {
 		mw.refuse(reasonWebSocket)
 		return
 	}
-	if mw.r.Method == http.MethodHead || status == http.StatusNoContent || status == http.StatusNotModified {
+	if status == http.StatusNoContent || status == http.StatusNotModified {
 		mw.mode = modeNoBody
 		mw.fixHeader(false)
 		h.Del("Content-Length")
@@ -225,6 +225,20 @@ func (mw *maskWriter) WriteHeader(status int) {
 		return
 	default:
 		mw.refuse(reasonUninspectable)
+		return
+	}
+	if mw.r.Method == http.MethodHead {
+		// What a GET would get, without the body: refused where a GET
+		// is (an unknown coding, a partial body, a type it cannot
+		// inspect: above), else the header a GET's view would carry.
+		mw.mode = modeNoBody
+		reencode := len(mw.encodings) > 0 && !mw.m.NoReencode
+		mw.fixHeader(reencode)
+		h.Del("Content-Length")
+		if reencode {
+			h.Set("Vary", mergeVary(h.Values("Vary"), "Accept-Encoding"))
+		}
+		mw.sendHeader()
 		return
 	}
 	if mw.mode == modeStream && (len(mw.encodings) > 0 || mw.charset != nil) {
