@@ -28,6 +28,9 @@ type streamer struct {
 	seq           bool
 	depth         int
 	inStr, escape bool
+	// dec undoes the stream's content coding as it arrives (nil for an
+	// uncoded stream).
+	dec *streamDecoder
 }
 
 func newStreamer(mw *maskWriter) *streamer {
@@ -35,6 +38,22 @@ func newStreamer(mw *maskWriter) *streamer {
 }
 
 func (s *streamer) write(p []byte) (int, error) {
+	if s.dec != nil {
+		if err := s.dec.feed(p); err != nil {
+			if s.mw.out.Result != resultRefused {
+				s.mw.refuse(reasonEncoding)
+				s.mw.out.Result, s.mw.out.Reason = resultRefused, reasonEncoding
+				s.mw.m.metrics.refused(reasonEncoding)
+			}
+			return 0, err
+		}
+		return len(p), nil
+	}
+	return s.writeDecoded(p)
+}
+
+// writeDecoded takes the stream's (decoded) bytes: complete units go out.
+func (s *streamer) writeDecoded(p []byte) (int, error) {
 	from := len(s.pending) // pending holds no complete unit before from
 	s.pending = append(s.pending, p...)
 	if int64(len(s.pending)) > s.mw.m.MaxBody {
@@ -183,6 +202,16 @@ func (s *streamer) flush() error { return nil }
 
 // close rewrites what is left: a last line without its line ending.
 func (s *streamer) close() error {
+	if s.dec != nil {
+		if err := s.dec.close(); err != nil {
+			if s.mw.out.Result != resultRefused {
+				s.mw.refuse(reasonEncoding)
+				s.mw.out.Result, s.mw.out.Reason = resultRefused, reasonEncoding
+				s.mw.m.metrics.refused(reasonEncoding)
+			}
+			return err
+		}
+	}
 	if len(s.pending) == 0 {
 		return nil
 	}

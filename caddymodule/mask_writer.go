@@ -88,6 +88,9 @@ type maskWriter struct {
 }
 
 func (mw *maskWriter) release() {
+	if mw.stream != nil && mw.stream.dec != nil {
+		mw.stream.dec.abort() // ended already unless the response was given up
+	}
 	if mw.buf != nil {
 		if mw.buf.Cap() <= 4*DefaultMaxBody {
 			mw.buf.Reset()
@@ -241,14 +244,23 @@ func (mw *maskWriter) WriteHeader(status int) {
 		mw.sendHeader()
 		return
 	}
-	if mw.mode == modeStream && (len(mw.encodings) > 0 || mw.charset != nil) {
-		mw.mode = modeBuffer // a compressed stream, or one in a legacy charset, is read whole
+	if mw.mode == modeStream && (len(mw.encodings) > 1 || mw.charset != nil) {
+		mw.mode = modeBuffer // a stream coded twice, or in a legacy charset, is read whole
 	}
 	if mw.mode == modeStream {
 		mw.fixHeader(false)
 		h.Del("Content-Length")
 		mw.sendHeader()
 		mw.stream = newStreamer(mw)
+		if len(mw.encodings) == 1 {
+			// Decoded as it arrives, and sent uncoded (fixHeader
+			// dropped Content-Encoding).
+			s := mw.stream
+			s.dec = newStreamDecoder(mw.encodings[0], func(p []byte) error {
+				_, err := s.writeDecoded(p)
+				return err
+			})
+		}
 		return
 	}
 	mw.buf = bufPool.Get().(*bytes.Buffer)
