@@ -40,7 +40,7 @@ func newStreamer(mw *maskWriter) *streamer {
 func (s *streamer) write(p []byte) (int, error) {
 	if s.dec != nil {
 		if err := s.dec.feed(p); err != nil {
-			if s.mw.out.Result != resultRefused {
+			if s.mw.out.Result != resultRefused && !errors.As(err, new(outError)) {
 				s.mw.refuse(reasonEncoding)
 				s.mw.out.Result, s.mw.out.Reason = resultRefused, reasonEncoding
 				s.mw.m.metrics.refused(reasonEncoding)
@@ -204,7 +204,7 @@ func (s *streamer) flush() error { return nil }
 func (s *streamer) close() error {
 	if s.dec != nil {
 		if err := s.dec.close(); err != nil {
-			if s.mw.out.Result != resultRefused {
+			if s.mw.out.Result != resultRefused && !errors.As(err, new(outError)) {
 				s.mw.refuse(reasonEncoding)
 				s.mw.out.Result, s.mw.out.Reason = resultRefused, reasonEncoding
 				s.mw.m.metrics.refused(reasonEncoding)

@@ -33,7 +33,11 @@ type streamDecoder struct {
 	waiting bool  // the decoder waits for input, with none left
 	done    bool  // the decoding goroutine has ended
 	aborted bool  // the response was given up: nothing more is written
+	fed     bool  // some input came
 	err     error // why it ended early, or nil
+	// br is the buffered reader the coding's reader reads through, whose
+	// buffer may hold bytes after the end of the coded stream.
+	br *bufio.Reader
 }
 
 func newStreamDecoder(coding string, out func([]byte) error) *streamDecoder {
@@ -72,6 +76,7 @@ func (d *streamDecoder) feed(p []byte) error {
 		return d.err
 	}
 	d.in = append(d.in, p...)
+	d.fed = d.fed || len(p) > 0
 	d.waiting = false
 	d.cond.Broadcast()
 	for !d.done && !(d.waiting && len(d.in) == 0) {
@@ -84,6 +89,16 @@ func (d *streamDecoder) feed(p []byte) error {
 func (d *streamDecoder) close() error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if !d.fed {
+		// An empty body under any coding is empty (as decodeBody has
+		// it): the decoder, which wanted a header, is ended.
+		d.closed, d.aborted = true, true
+		d.cond.Broadcast()
+		for !d.done {
+			d.cond.Wait()
+		}
+		return nil
+	}
 	d.closed = true
 	d.cond.Broadcast()
 	for !d.done {
@@ -123,13 +138,16 @@ func (d *streamDecoder) run(coding string, out func([]byte) error) {
 			}
 			if n > 0 {
 				if err := out(buf[:n]); err != nil {
-					return err
+					return outError{err}
 				}
 			}
 			if rerr == io.EOF {
 				d.mu.Lock()
 				left := len(d.in)
 				d.mu.Unlock()
+				if d.br != nil {
+					left += d.br.Buffered()
+				}
 				if left > 0 {
 					return errors.New("bytes after the end of the compressed stream")
 				}
@@ -146,12 +164,21 @@ func (d *streamDecoder) run(coding string, out func([]byte) error) {
 	d.mu.Unlock()
 }
 
+// outError is an error of the decoded bytes' way to the agent (a unit
+// refused, the agent gone), not of the coding.
+type outError struct{ error }
+
+func (e outError) Unwrap() error { return e.error }
+
 // reader is the decoder of one coding over d. (Its constructor reads the
 // coding's header, so it runs on the decoding goroutine.)
 func (d *streamDecoder) reader(coding string) (io.Reader, error) {
 	switch coding {
 	case "gzip":
-		zr, err := gzip.NewReader(d)
+		// Through a buffered reader of ours, which the gzip reader uses
+		// as it is: what it holds after the trailer is seen at the end.
+		d.br = bufio.NewReader(d)
+		zr, err := gzip.NewReader(d.br)
 		if err != nil {
 			return nil, fmt.Errorf("gzip: %w", err)
 		}
@@ -159,12 +186,12 @@ func (d *streamDecoder) reader(coding string) (io.Reader, error) {
 		return zr, nil
 	case "deflate":
 		// zlib-wrapped (RFC 9110) or raw, as decodeBody tells them.
-		br := bufio.NewReader(d)
-		head, err := br.Peek(2)
+		d.br = bufio.NewReader(d)
+		head, err := d.br.Peek(2)
 		if err == nil && (int(head[0])<<8|int(head[1]))%31 == 0 && head[0]&0x0f == 8 {
-			return zlib.NewReader(br)
+			return zlib.NewReader(d.br)
 		}
-		return flate.NewReader(br), nil
+		return flate.NewReader(d.br), nil
 	case "br":
 		return brotli.NewReader(d), nil
 	case "zstd":
