@@ -599,17 +599,35 @@ func scanRequest(opt scanOptions, srv *caddyhttp.Server) (*http.Request, error) 
 // strictModule decodes a module's JSON as Caddy does: without its module
 // name key and "@id", refusing fields the module does not have.
 func strictModule(raw json.RawMessage, v any) error {
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &fields); err != nil {
-		return err
-	}
-	delete(fields, "handler")
-	delete(fields, "@id")
-	clean, err := json.Marshal(fields)
+	clean, err := moduleFields(raw)
 	if err != nil {
 		return err
 	}
 	return caddy.StrictUnmarshalJSON(clean, v)
+}
+
+// moduleFields is a handler's JSON without its module name key and "@id".
+func moduleFields(raw json.RawMessage) (json.RawMessage, error) {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &fields); err != nil {
+		return nil, err
+	}
+	delete(fields, "handler")
+	delete(fields, "@id")
+	return json.Marshal(fields)
+}
+
+// loadHandler provisions the handler module name from its JSON.
+func (c *chainWalk) loadHandler(name string, raw json.RawMessage) (any, error) {
+	clean, err := moduleFields(raw)
+	if err != nil {
+		return nil, err
+	}
+	mod, err := c.ctx.LoadModuleByID("http.handlers."+name, clean)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return mod, nil
 }
 
 // passOn lists the handlers that call the next one (middleware): any other
@@ -1031,19 +1049,9 @@ func (c *chainWalk) matchesSuccess(m *caddyhttp.ResponseMatcher) bool {
 // (its root resolved): a file it finds answers; a missing one is its 404
 // error (to the error routes), or, with pass_thru, the next handler's.
 func (c *chainWalk) fileServer(h json.RawMessage) (done bool, err error) {
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(h, &fields); err != nil {
-		return false, err
-	}
-	delete(fields, "handler")
-	delete(fields, "@id")
-	clean, err := json.Marshal(fields)
+	mod, err := c.loadHandler("file_server", h)
 	if err != nil {
 		return false, err
-	}
-	mod, err := c.ctx.LoadModuleByID("http.handlers.file_server", clean)
-	if err != nil {
-		return false, fmt.Errorf("file_server: %w", err)
 	}
 	passed := false
 	herr := mod.(caddyhttp.MiddlewareHandler).ServeHTTP(httptest.NewRecorder(), c.req,
@@ -1132,7 +1140,7 @@ func (c *chainWalk) forwarded() bool {
 // sameRoles reports whether two role lists name the same roles.
 func sameRoles(a, b string) bool {
 	split := func(s string) []string {
-		l := strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' })
+		l := strings.FieldsFunc(s, isRoleSep)
 		slices.Sort(l)
 		return slices.Compact(l)
 	}
@@ -1196,19 +1204,9 @@ func hostMatcher(m any) ([]string, bool) {
 // run runs a handler that changes the request on the dry run's request;
 // the request it passes on is the one the walk goes on with.
 func (c *chainWalk) run(name string, raw json.RawMessage) error {
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &fields); err != nil {
-		return err
-	}
-	delete(fields, "handler")
-	delete(fields, "@id")
-	clean, err := json.Marshal(fields)
+	mod, err := c.loadHandler(name, raw)
 	if err != nil {
 		return err
-	}
-	mod, err := c.ctx.LoadModuleByID("http.handlers."+name, clean)
-	if err != nil {
-		return fmt.Errorf("%s: %w", name, err)
 	}
 	if rw, ok := mod.(*caddyrewrite.Rewrite); ok {
 		// Its ServeHTTP would log each rewrite to the admin's terminal.

@@ -232,7 +232,7 @@ func (m *Mask) provisionWith(app *App) error {
 		// Literal roles: one the policy defines, or a placeholder whose
 		// braces were forgotten (every agent would get the default).
 		known := false
-		for _, r := range strings.FieldsFunc(m.RolesFrom, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' }) {
+		for _, r := range strings.FieldsFunc(m.RolesFrom, isRoleSep) {
 			known = known || m.table.Defines(r)
 		}
 		if !known {

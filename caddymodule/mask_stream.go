@@ -40,11 +40,7 @@ func newStreamer(mw *maskWriter) *streamer {
 func (s *streamer) write(p []byte) (int, error) {
 	if s.dec != nil {
 		if err := s.dec.feed(p); err != nil {
-			if s.mw.out.Result != resultRefused && !errors.As(err, new(outError)) {
-				s.mw.refuse(reasonEncoding)
-				s.mw.out.Result, s.mw.out.Reason = resultRefused, reasonEncoding
-				s.mw.m.metrics.refused(reasonEncoding)
-			}
+			s.codingFailed(err)
 			return 0, err
 		}
 		return len(p), nil
@@ -57,9 +53,7 @@ func (s *streamer) writeDecoded(p []byte) (int, error) {
 	from := len(s.pending) // pending holds no complete unit before from
 	s.pending = append(s.pending, p...)
 	if int64(len(s.pending)) > s.mw.m.MaxBody {
-		s.mw.refuse(reasonTooLarge)
-		s.mw.out.Result, s.mw.out.Reason = resultRefused, reasonTooLarge
-		s.mw.m.metrics.refused(reasonTooLarge)
+		s.refuse(reasonTooLarge)
 		return 0, errRefused
 	}
 	if cut := s.boundary(from); cut > 0 {
@@ -157,6 +151,22 @@ func (s *streamer) seqBoundary(from int) int {
 	return cut
 }
 
+// refuse records the stream refused for reason (its header went out: the
+// connection is cut).
+func (s *streamer) refuse(reason string) {
+	s.mw.refuse(reason)
+	s.mw.out.Result, s.mw.out.Reason = resultRefused, reason
+	s.mw.m.metrics.refused(reason)
+}
+
+// codingFailed records a decoder's error, unless the unit it decoded was
+// refused already or the error was the agent's way (the agent gone).
+func (s *streamer) codingFailed(err error) {
+	if s.mw.out.Result != resultRefused && !errors.As(err, new(outError)) {
+		s.refuse(reasonEncoding)
+	}
+}
+
 func (s *streamer) emit(unit []byte) error {
 	if !s.started {
 		s.started = true
@@ -166,9 +176,7 @@ func (s *streamer) emit(unit []byte) error {
 		if bytes.HasPrefix(unit, []byte("\xFF\xFE")) || bytes.HasPrefix(unit, []byte("\xFE\xFF")) {
 			// A UTF-16 byte-order mark: clients that sniff it read text
 			// the rewrite cannot (as a buffered body, refused).
-			s.mw.refuse(reasonUninspectable)
-			s.mw.out.Result, s.mw.out.Reason = resultRefused, reasonUninspectable
-			s.mw.m.metrics.refused(reasonUninspectable)
+			s.refuse(reasonUninspectable)
 			return errors.New("a UTF-16 byte-order mark at the stream's start")
 		}
 		if bom := []byte("\xEF\xBB\xBF"); bytes.HasPrefix(unit, bom) {
@@ -184,9 +192,7 @@ func (s *streamer) emit(unit []byte) error {
 		if errors.Is(err, rewrite.ErrTooDeep) {
 			reason = reasonTooDeep
 		}
-		s.mw.refuse(reason)
-		s.mw.out.Result, s.mw.out.Reason = resultRefused, reason
-		s.mw.m.metrics.refused(reason)
+		s.refuse(reason)
 		return err
 	}
 	if len(unit) > 0 && &view[0] != &unit[0] {
@@ -204,11 +210,7 @@ func (s *streamer) flush() error { return nil }
 func (s *streamer) close() error {
 	if s.dec != nil {
 		if err := s.dec.close(); err != nil {
-			if s.mw.out.Result != resultRefused && !errors.As(err, new(outError)) {
-				s.mw.refuse(reasonEncoding)
-				s.mw.out.Result, s.mw.out.Reason = resultRefused, reasonEncoding
-				s.mw.m.metrics.refused(reasonEncoding)
-			}
+			s.codingFailed(err)
 			return err
 		}
 	}
