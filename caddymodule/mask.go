@@ -211,6 +211,15 @@ func (m *Mask) provisionWith(app *App) error {
 	if m.headerScanner, err = detectors.NewScanner(detectors.Options{Custom: m.table.Custom(), NoConfidence: true}); err != nil {
 		return err
 	}
+	for role, rules := range m.Roles {
+		for typ, action := range rules {
+			if action == config.Tokenize.String() {
+				// As the pii app warns for its own roles.
+				m.logger.Warn("tokenize has no token key set in this build; tokenized values are redacted until one is configured",
+					zap.String("role", role), zap.String("type", typ))
+			}
+		}
+	}
 	if m.table.Uses(config.Hash) && m.app.hashKey == nil {
 		return fmt.Errorf("a role uses hash, which needs hash_key in the pii app")
 	}
@@ -338,7 +347,7 @@ type Outcome struct {
 	Roles         []string        `json:"roles"`
 	UnknownRole   bool            `json:"unknown_role,omitempty"`
 	Status        int             `json:"status"`
-	Result        string          `json:"result"` // rewritten, unchanged, passed, refused
+	Result        string          `json:"result"` // rewritten, unchanged, passed, refused, handler_error
 	Reason        string          `json:"reason,omitempty"`
 	Format        string          `json:"format,omitempty"`
 	PolicyVersion string          `json:"policy_version"`
@@ -373,6 +382,9 @@ const (
 	resultUnchanged = "unchanged"
 	resultPassed    = "passed"
 	resultRefused   = "refused"
+	// resultHandlerError: the next handler answered with a client error
+	// of its own (a missing file) and Caddy's error handling answered.
+	resultHandlerError = "handler_error"
 
 	reasonUnknownRole   = "unknown_role"
 	reasonWebSocket     = "websocket"
@@ -417,8 +429,10 @@ func (m *Mask) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 	// A partial body cannot be parsed, and a cached validator would let a
 	// client keep another view: always ask for the full representation.
 	// Request-Range is Range's old name, which Apache httpd and others
-	// still honour.
-	for _, k := range [...]string{"Range", "Request-Range", "If-Range", "If-None-Match", "If-Modified-Since"} {
+	// still honour. If-Match and If-Unmodified-Since go too: the agent
+	// never sees the upstream's validators, and a 412 against a guessed
+	// one (an ETag that hashes the body) would tell masked digits apart.
+	for _, k := range [...]string{"Range", "Request-Range", "If-Range", "If-None-Match", "If-Modified-Since", "If-Match", "If-Unmodified-Since"} {
 		delete(r.Header, k) // canonical keys: Del without canonicalizing
 	}
 	if wantsStream(r.Header) {
@@ -439,7 +453,9 @@ func (m *Mask) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 		if mw.early != nil {
 			out.Summary.Merge(mw.early)
 		}
-		m.observe(out, d, start)
+		// The gateway's own time: a held response's wait for the
+		// upstream left out.
+		m.observe(out, d, start.Add(mw.upstream))
 	}()
 	return mw.serve(next)
 }

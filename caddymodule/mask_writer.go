@@ -85,6 +85,9 @@ type maskWriter struct {
 	headerChanged bool
 	// early counts what the headers of 1xx and 101 responses showed.
 	early *rewrite.Summary
+	// upstream: how long the handlers after pii_mask took to hand over a
+	// buffered body, which the rewrite duration leaves out.
+	upstream time.Duration
 }
 
 func (mw *maskWriter) release() {
@@ -695,12 +698,31 @@ func (mw *maskWriter) serve(next caddyhttp.Handler) (err error) {
 		}
 		err = mw.fail(http.StatusBadGateway, reason, fmt.Errorf("upstream response aborted"))
 	}()
-	if herr := next.ServeHTTP(mw, mw.r); herr != nil {
+	t := time.Now()
+	herr := next.ServeHTTP(mw, mw.r)
+	if mw.mode == modeBuffer || mw.mode == modeRefuse || !mw.wroteHeader {
+		// The response was held (or there was none): the time it took
+		// to come is the upstream's, not the gateway's. A stream's or
+		// a passed body's is the gateway's too, as it goes out.
+		mw.upstream = time.Since(t)
+	}
+	if herr != nil {
 		if !mw.wroteHeader {
+			// No response at all: Caddy's error handling answers, with
+			// nothing from upstream. A handler's own client error
+			// (file_server's 404 for a missing file, the error
+			// directive's 403) is not a refusal of the gateway's; an
+			// upstream that cannot be reached (reverse_proxy's 502, 504)
+			// or any other failure is.
+			var he caddyhttp.HandlerError
+			if errors.As(herr, &he) && he.StatusCode >= 400 && he.StatusCode < 500 {
+				mw.out.Result, mw.out.Status = resultHandlerError, he.StatusCode
+				return herr
+			}
 			mw.out.Result = resultRefused
 			mw.out.Reason = reasonUpstream
 			mw.m.metrics.refused(reasonUpstream)
-			return herr // no response at all: Caddy's error handling answers, with nothing from upstream
+			return herr
 		}
 		if mw.sentHeader {
 			if mw.mode == modeStream || mw.mode == modePass || mw.stream != nil {
