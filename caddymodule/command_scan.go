@@ -133,6 +133,11 @@ that is not what --format says.`,
 					return fmt.Errorf("role %q is unknown to the policy, which denies such agents (unknown_role deny)", role)
 				}
 				unknown = unknown || d.Unknown
+				if int64(len(view)) > m.MaxBody {
+					// As the gateway refuses a body over max_body.
+					return fmt.Errorf("the gateway refuses this response with 502 (%s): %s (%d bytes, max_body %d)",
+						reasonTooLarge, refusalMessage(reasonTooLarge), len(view), m.MaxBody)
+				}
 				var sum rewrite.Summary
 				rewriteFn := m.engine.Rewrite
 				if f == rewrite.JSONP {
@@ -455,12 +460,15 @@ func loadMasksForPath(file, adapter string, opt scanOptions) (*scanWalk, error) 
 		srv := httpApp.Servers[n]
 		// A request of its own for each server: the handlers on the way
 		// (handle_path, uri, rewrite, vars, map) change it.
-		req, err := scanRequest(opt, srv)
+		req, dropped, err := scanRequest(opt, srv)
 		if err != nil {
 			return nil, err
 		}
 		c := chainWalk{named: srv.NamedRoutes, req: req, ctx: ctx, anyHost: opt.host == "", groups: map[string]bool{},
-			trusted: len(srv.TrustedProxiesRaw) > 0, ipHeaders: srv.ClientIPHeaders, app: app, opt: opt}
+			trusted: len(srv.TrustedProxiesRaw) > 0, ipHeaders: srv.ClientIPHeaders, app: app, opt: opt, dropped: dropped}
+		for _, k := range dropped {
+			c.note(fmt.Sprintf("Caddy drops the request field %s before any route: its name holds '_' or '.' (the server's expected_underscore_headers or expected_dot_headers would keep it)", k))
+		}
 		if len(c.ipHeaders) == 0 {
 			c.ipHeaders = []string{"X-Forwarded-For"}
 		}
@@ -543,12 +551,12 @@ type scanWalk struct {
 
 // scanRequest builds the dry run's GET request, prepared as Caddy's
 // server prepares one (replacer, variables, original request).
-func scanRequest(opt scanOptions, srv *caddyhttp.Server) (*http.Request, error) {
+func scanRequest(opt scanOptions, srv *caddyhttp.Server) (req *http.Request, dropped []string, err error) {
 	if !strings.HasPrefix(opt.path, "/") {
-		return nil, fmt.Errorf("--path %q: want a path that starts with /, and perhaps a query", opt.path)
+		return nil, nil, fmt.Errorf("--path %q: want a path that starts with /, and perhaps a query", opt.path)
 	}
 	if _, err := url.ParseRequestURI(opt.path); err != nil {
-		return nil, fmt.Errorf("--path %q: %w", opt.path, err)
+		return nil, nil, fmt.Errorf("--path %q: %w", opt.path, err)
 	}
 	host := opt.host
 	if host == "" {
@@ -558,9 +566,9 @@ func scanRequest(opt scanOptions, srv *caddyhttp.Server) (*http.Request, error) 
 	if method == "" {
 		method = http.MethodGet
 	}
-	req, err := http.NewRequest(method, "http://"+host+opt.path, nil)
+	req, err = http.NewRequest(method, "http://"+host+opt.path, nil)
 	if err != nil || req.Host != host {
-		return nil, fmt.Errorf("--host %q: not a host name", opt.host)
+		return nil, nil, fmt.Errorf("--host %q: not a host name", opt.host)
 	}
 	req.RequestURI = opt.path
 	ip := opt.remoteIP
@@ -569,31 +577,102 @@ func scanRequest(opt scanOptions, srv *caddyhttp.Server) (*http.Request, error) 
 	}
 	addr, err := netip.ParseAddr(ip)
 	if err != nil {
-		return nil, fmt.Errorf("--remote-ip %q: %w", opt.remoteIP, err)
+		return nil, nil, fmt.Errorf("--remote-ip %q: %w", opt.remoteIP, err)
 	}
 	req.RemoteAddr = netip.AddrPortFrom(addr, 40000).String()
 	req.Header = opt.header.Clone()
 	if req.Header == nil {
 		req.Header = http.Header{}
 	}
+	// The role, where the pii_mask handlers read it from a field of the
+	// client's request or its login (what pii_oidc or basic_auth sets,
+	// which the dry run does not run: the agent is taken to be logged in
+	// with --role, and a pii_mask reached without a login handler on the
+	// way is noted): the routes on the way may read it there too (a
+	// header matcher on the same field). When they read it from several
+	// request fields, the agent's client sends one of them, which the
+	// admin names with --request-header: the dry run does not guess
+	// (another field could take the request another way). Variables are
+	// set by the configuration's own handlers, which the walk runs; a
+	// pii_mask that then reads another role than --role is an error.
+	var fields []string
+	for _, key := range opt.rolesFrom {
+		if name, ok := strings.CutPrefix(key, "http.request.header."); ok {
+			fields = append(fields, http.CanonicalHeaderKey(name))
+		}
+	}
+	given := slices.ContainsFunc(fields, func(f string) bool { return req.Header.Get(f) != "" })
+	switch {
+	case len(fields) == 1 && !given:
+		req.Header.Set(fields[0], opt.role)
+	case len(fields) > 1 && !given:
+		return nil, nil, fmt.Errorf("the pii_mask handlers read the roles from the request fields %s: give the one the agent's client sends with --request-header \"Name: %s\"",
+			strings.Join(fields, ", "), opt.role)
+	}
+	// Caddy's server drops, before any route, the request fields whose
+	// names hold '_' or '.' (GHSA-f59h-q822-g45g, GHSA-49wc-4hcv-v58q)
+	// unless its expected_underscore_headers / expected_dot_headers keep
+	// them.
+	dropped = dropAliasHeaders(req.Header, srv)
 	req = caddyhttp.PrepareRequest(req, caddy.NewReplacer(), httptest.NewRecorder(), srv)
-	// The role, where the pii_mask handlers read it from the client's
-	// request or its login (what pii_oidc or basic_auth sets, which the
-	// dry run does not run: the agent is taken to be logged in with
-	// --role): the routes on the way may read it there too (a header
-	// matcher on the same field). Variables are set by the
-	// configuration's own handlers, which the walk runs; a pii_mask that
-	// then reads another role than --role is an error.
 	repl := req.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 	for _, key := range opt.rolesFrom {
-		if name, ok := strings.CutPrefix(key, "http.request.header."); ok && req.Header.Get(name) == "" {
-			req.Header.Set(name, opt.role)
-		}
 		if strings.HasPrefix(key, "http.auth.user.") {
 			repl.Set(key, opt.role)
 		}
 	}
-	return req, nil
+	return req, dropped, nil
+}
+
+// dropAliasHeaders removes from h the fields Caddy's server drops before
+// any route (Server.serveHTTP, Caddy 2.11): names holding '_' or '.'
+// unless the server's allow lists keep them (an allowed one sent more
+// than once is dropped too), and the hyphenated spellings of the names
+// the lists keep. It returns the names dropped, sorted.
+func dropAliasHeaders(h http.Header, srv *caddyhttp.Server) []string {
+	type rule struct{ allow, drop string }
+	rules := func(entries []string, sep string) (exact map[string]bool, exactDrop map[string]bool, prefix []rule) {
+		exact, exactDrop = map[string]bool{}, map[string]bool{}
+		for _, e := range entries {
+			name, glob := strings.CutSuffix(e, "*")
+			allow := http.CanonicalHeaderKey(name)
+			drop := http.CanonicalHeaderKey(strings.ReplaceAll(name, sep, "-"))
+			if glob {
+				prefix = append(prefix, rule{allow, drop})
+			} else {
+				exact[allow], exactDrop[drop] = true, true
+			}
+		}
+		return exact, exactDrop, prefix
+	}
+	uExact, uDrop, uPrefix := rules(srv.ExpectedUnderscoreHeaders, "_")
+	dExact, dDrop, dPrefix := rules(srv.ExpectedDotHeaders, ".")
+	allowed := func(k string, exact map[string]bool, prefix []rule) bool {
+		return exact[k] || slices.ContainsFunc(prefix, func(r rule) bool { return strings.HasPrefix(k, r.allow) })
+	}
+	var dropped []string
+	for k, v := range h {
+		under, dot := strings.Contains(k, "_"), strings.Contains(k, ".")
+		var drop bool
+		switch {
+		case under && dot:
+			drop = !uExact[k] && !dExact[k] || len(v) > 1
+		case under:
+			drop = !allowed(k, uExact, uPrefix) || len(v) > 1
+		case dot:
+			drop = !allowed(k, dExact, dPrefix) || len(v) > 1
+		default:
+			drop = uDrop[k] || dDrop[k] ||
+				slices.ContainsFunc(uPrefix, func(r rule) bool { return strings.HasPrefix(k, r.drop) }) ||
+				slices.ContainsFunc(dPrefix, func(r rule) bool { return strings.HasPrefix(k, r.drop) })
+		}
+		if drop {
+			delete(h, k)
+			dropped = append(dropped, k)
+		}
+	}
+	slices.Sort(dropped)
+	return dropped
 }
 
 // strictModule decodes a module's JSON as Caddy does: without its module
@@ -684,6 +763,12 @@ type chainWalk struct {
 	// The intercept handlers passed whose handle_response takes a 2xx in:
 	// they run after the rest of the chain.
 	intercepts []pendingIntercept
+	// dropped are the request fields Caddy's server drops before any
+	// route (dropAliasHeaders).
+	dropped []string
+	// loggedIn: the walk passed a login handler (pii_oidc,
+	// authentication), which would set {http.auth.user.*}.
+	loggedIn bool
 }
 
 // maskAt is a pii_mask on the way and the request as it reaches it (the
@@ -872,10 +957,19 @@ func (c *chainWalk) handler(h json.RawMessage) (done bool, err error) {
 		repl := c.req.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 		if got := m.roles(repl); !sameRoles(got, c.opt.role) {
 			hint := "the configuration sets it on the way (vars, map, forward_auth), and caddy pii scan cannot show another role's view"
-			if strings.TrimSpace(got) == "" {
+			switch {
+			case strings.TrimSpace(got) != "":
+			case slices.ContainsFunc(c.dropped, func(k string) bool {
+				return strings.Contains(strings.ToLower(m.RolesFrom), "http.request.header."+strings.ToLower(k)+"}")
+			}):
+				hint = "Caddy drops that request field before any route, as its name holds '_' or '.': every agent gets what an agent without a role gets (expected_underscore_headers or expected_dot_headers keep it)"
+			default:
 				hint = "nothing on the way set it, or a handler removed it (strip_request_header, forward_auth); if the agent's client sends it (a header, a cookie, the query), give it with --request-header"
 			}
 			return false, fmt.Errorf("the pii_mask on the way reads its roles from %s, which holds %q there, not --role %q: %s", m.RolesFrom, got, c.opt.role, hint)
+		}
+		if !c.loggedIn && strings.Contains(m.RolesFrom, "{http.auth.user.") {
+			c.note(fmt.Sprintf("no login handler (pii_oidc, basic_auth, authentication) is on the way to the pii_mask that reads its roles from %s: in the gateway nothing sets it here, and every agent gets what an agent without a role gets; the view shown is --role's, as if a login had set it", m.RolesFrom))
 		}
 		r := *c.req
 		u := *c.req.URL
@@ -919,6 +1013,9 @@ func (c *chainWalk) handler(h json.RawMessage) (done bool, err error) {
 		// They change the request (its path, the variables and
 		// placeholders a later rewrite or matcher reads, its header
 		// fields): the real handler runs on the dry run's request.
+		if c.anyHost && readsHost(h) {
+			c.note(fmt.Sprintf("a %s handler that reads the host ran for Host localhost, and what it set decides the way from there; --host names the request's", head.Handler))
+		}
 		return false, c.run(head.Handler, h)
 	case "error":
 		// As Caddy's server does before the error routes: the error in
@@ -935,8 +1032,10 @@ func (c *chainWalk) handler(h json.RawMessage) (done bool, err error) {
 	}
 	if passOn[head.Handler] {
 		if head.Handler == "authentication" || head.Handler == "pii_oidc" {
-			// Not run (it would need credentials): what it would set
-			// for roles_from holds --role (scanRequest).
+			// Not run (it would need credentials): the agent is taken
+			// to be logged in with --role, in the placeholders it sets
+			// that roles_from reads.
+			c.loggedIn = true
 			c.note(fmt.Sprintf("%s on the way is not run: of what it sets, only the placeholder roles_from reads holds --role", head.Handler))
 		}
 		return false, nil
@@ -960,6 +1059,7 @@ func (c *chainWalk) reverseProxy(h json.RawMessage) (done bool, err error) {
 	if err := json.Unmarshal(h, &rp); err != nil {
 		return false, fmt.Errorf("reverse_proxy: %w", err)
 	}
+	var ops *caddyheaders.RespHeaderOps
 	if len(rp.Headers) > 0 {
 		// header_down: applied to the upstream's response before the
 		// handlers before it (pii_mask) read it; serve mode applies it.
@@ -970,7 +1070,7 @@ func (c *chainWalk) reverseProxy(h json.RawMessage) (done bool, err error) {
 		if err := hh.Provision(c.ctx); err != nil {
 			return false, fmt.Errorf("reverse_proxy headers: %w", err)
 		}
-		c.upstreamOps = hh.Response
+		ops = hh.Response
 	}
 	for _, rh := range rp.HandleResponse {
 		if !c.matchesSuccess(rh.Match) {
@@ -990,8 +1090,15 @@ func (c *chainWalk) reverseProxy(h json.RawMessage) (done bool, err error) {
 			}
 		}
 		c.upstreamOps = nil
-		return c.routes(rh.Routes) // (none: straight on to the next handler)
+		done, err := c.routes(rh.Routes) // (none: straight on to the next handler)
+		if err == nil && c.answered == "copy_response" && c.upstreamOps == nil {
+			// copy_response sends this upstream's response the way the
+			// proxy would, header_down applied.
+			c.upstreamOps = ops
+		}
+		return done, err
 	}
+	c.upstreamOps = ops
 	c.answered = "reverse_proxy"
 	return true, nil
 }
@@ -1027,22 +1134,18 @@ func (c *chainWalk) matchesSuccess(m *caddyhttp.ResponseMatcher) bool {
 	if m == nil {
 		return true
 	}
-	if len(m.Headers) > 0 {
-		if c.opt.respHeader != nil {
-			// Serve mode: the upstream's header is known.
-			return m.Match(http.StatusOK, c.opt.respHeader)
-		}
-		c.note("a handle_response matcher on the upstream's header fields was taken to match; --content-type/--header give the upstream's fields")
-	}
-	if len(m.StatusCode) == 0 {
-		return true
-	}
+	// The dry run's upstream answers 200, as serve mode writes it.
 	for _, code := range m.StatusCode {
-		if code == 2 || code >= 200 && code < 300 {
-			return true
+		if code != 2 && code != http.StatusOK && code >= 200 && code < 300 {
+			c.note(fmt.Sprintf("a handle_response matcher on status %d was evaluated for the dry run's upstream status, 200", code))
 		}
 	}
-	return false
+	if len(m.Headers) > 0 && c.opt.respHeader == nil {
+		c.note("a handle_response matcher on the upstream's header fields was taken to match; --content-type/--header give the upstream's fields")
+		return (&caddyhttp.ResponseMatcher{StatusCode: m.StatusCode}).Match(http.StatusOK, http.Header{})
+	}
+	// Serve mode: the upstream's header is known.
+	return m.Match(http.StatusOK, c.opt.respHeader)
 }
 
 // fileServer runs file_server on the dry run's request, on the local disk
@@ -1124,6 +1227,15 @@ func (c *chainWalk) matches(route *caddyhttp.Route) (bool, error) {
 		}
 	}
 	return false, nil
+}
+
+// readsHost reports whether a handler's JSON holds a placeholder of the
+// request's host ({host}, {hostport}, {http.request.host…}, {labels.N}).
+func readsHost(raw json.RawMessage) bool {
+	low := strings.ToLower(string(raw))
+	return strings.Contains(low, "{host}") || strings.Contains(low, "{hostport}") ||
+		strings.Contains(low, "{http.request.host") || strings.Contains(low, "{labels.") ||
+		strings.Contains(low, "{http.request.hostport")
 }
 
 // forwarded reports whether the request carries a client address header

@@ -119,7 +119,7 @@ http://127.0.0.1:9080 {
 		t.Errorf("without Accept, the header matcher does not match: %v", err)
 	}
 	out, errOut, err = run(t, scanCommand(), body, append(base, "--request-header", "Accept: application/json", "--host", "localhost")...)
-	if err != nil || out != `{"mobile":"138****5678"}` || strings.Contains(errOut, "note:") {
+	if err != nil || out != `{"mobile":"138****5678"}` || strings.Contains(errOut, "host") {
 		t.Errorf("--host localhost: %q %q %v", out, errOut, err)
 	}
 	if _, _, err := run(t, scanCommand(), body, append(base, "--request-header", "Accept: application/json", "--host", "127.0.0.1")...); err == nil ||

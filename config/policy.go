@@ -189,7 +189,7 @@ func checkRoleName(role string) error {
 	if strings.ContainsAny(role, "*{}\"") || strings.IndexFunc(role, unicode.IsControl) >= 0 {
 		// * means every type in a role's rules, not every role; braces
 		// are a placeholder's, which a site block would expand.
-		return fmt.Errorf("role %q: name must not contain *, braces, quotes or control characters", role)
+		return fmt.Errorf("role %q: name must not contain *, braces, double quotes or control characters", role)
 	}
 	if role[0] == '(' {
 		// (none) labels the agents without a known role in the metrics.
