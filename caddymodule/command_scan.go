@@ -1,6 +1,7 @@
 package caddymodule
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -133,10 +134,11 @@ that is not what --format says.`,
 					return fmt.Errorf("role %q is unknown to the policy, which denies such agents (unknown_role deny)", role)
 				}
 				unknown = unknown || d.Unknown
-				if int64(len(view)) > m.MaxBody {
-					// As the gateway refuses a body over max_body.
+				if n := longestUnit(view, f); int64(n) > m.MaxBody {
+					// As the gateway refuses a body over max_body (a
+					// stream, one of its units).
 					return fmt.Errorf("the gateway refuses this response with 502 (%s): %s (%d bytes, max_body %d)",
-						reasonTooLarge, refusalMessage(reasonTooLarge), len(view), m.MaxBody)
+						reasonTooLarge, refusalMessage(reasonTooLarge), n, m.MaxBody)
 				}
 				var sum rewrite.Summary
 				rewriteFn := m.engine.Rewrite
@@ -249,8 +251,16 @@ func serveDryRun(cmd *cobra.Command, walk *scanWalk, role string, body []byte, u
 			}
 		}
 		w.WriteHeader(http.StatusOK)
-		_, err := w.Write(body)
-		return err
+		// In pieces of 32 KiB, as reverse_proxy copies a body (a stream's
+		// limit is on its pending unit, not on one write).
+		for rest := body; len(rest) > 0; {
+			n := min(len(rest), 32<<10)
+			if _, err := w.Write(rest[:n]); err != nil {
+				return err
+			}
+			rest = rest[n:]
+		}
+		return nil
 	})
 	// The outermost pii_mask first, each calling the next; each one's
 	// outcome is taken when it calls the one inside it (the var holds the
@@ -379,6 +389,29 @@ func parseFormat(name string, body []byte) (rewrite.Format, error) {
 	return 0, fmt.Errorf("--format %q: want json, ndjson, json-seq, events, jsonp or text", name)
 }
 
+// longestUnit is the size max_body limits in a body of format f: the
+// whole body, or a stream's longest unit (a line of NDJSON, a record of
+// JSON text sequences, an event), which the gateway holds one at a time.
+func longestUnit(body []byte, f rewrite.Format) int {
+	var sep []byte
+	switch f {
+	case rewrite.NDJSON:
+		sep = []byte("\n")
+	case rewrite.JSONSeq:
+		sep = []byte("\x1e")
+	case rewrite.Events:
+		sep = []byte("\n\n")
+		body = bytes.ReplaceAll(bytes.ReplaceAll(body, []byte("\r\n"), []byte("\n")), []byte("\r"), []byte("\n"))
+	default:
+		return len(body)
+	}
+	n := 0
+	for unit := range bytes.SplitSeq(body, sep) {
+		n = max(n, len(unit))
+	}
+	return n
+}
+
 func printSummary(w io.Writer, sum *rewrite.Summary) {
 	counts := append([]rewrite.Count(nil), sum.Counts...)
 	sort.Slice(counts, func(i, j int) bool {
@@ -467,7 +500,11 @@ func loadMasksForPath(file, adapter string, opt scanOptions) (*scanWalk, error) 
 		c := chainWalk{named: srv.NamedRoutes, req: req, ctx: ctx, anyHost: opt.host == "", groups: map[string]bool{},
 			trusted: len(srv.TrustedProxiesRaw) > 0, ipHeaders: srv.ClientIPHeaders, app: app, opt: opt, dropped: dropped}
 		for _, k := range dropped {
-			c.note(fmt.Sprintf("Caddy drops the request field %s before any route: its name holds '_' or '.' (the server's expected_underscore_headers or expected_dot_headers would keep it)", k))
+			if strings.ContainsAny(k, "_.") {
+				c.note(fmt.Sprintf("Caddy drops the request field %s before any route: its name holds '_' or '.' (the server's expected_underscore_headers or expected_dot_headers would keep it)", k))
+			} else {
+				c.note(fmt.Sprintf("Caddy drops the request field %s before any route: it is the hyphenated spelling of a name the server's expected_underscore_headers or expected_dot_headers keep", k))
+			}
 		}
 		if len(c.ipHeaders) == 0 {
 			c.ipHeaders = []string{"X-Forwarded-For"}
@@ -601,7 +638,10 @@ func scanRequest(opt scanOptions, srv *caddyhttp.Server) (req *http.Request, dro
 			fields = append(fields, http.CanonicalHeaderKey(name))
 		}
 	}
-	given := slices.ContainsFunc(fields, func(f string) bool { return req.Header.Get(f) != "" })
+	slices.Sort(fields)
+	fields = slices.Compact(fields)
+	// Given, even empty: the agent's client sends it so.
+	given := slices.ContainsFunc(fields, func(f string) bool { return len(req.Header.Values(f)) > 0 })
 	switch {
 	case len(fields) == 1 && !given:
 		req.Header.Set(fields[0], opt.role)
@@ -613,7 +653,9 @@ func scanRequest(opt scanOptions, srv *caddyhttp.Server) (req *http.Request, dro
 	// names hold '_' or '.' (GHSA-f59h-q822-g45g, GHSA-49wc-4hcv-v58q)
 	// unless its expected_underscore_headers / expected_dot_headers keep
 	// them.
-	dropped = dropAliasHeaders(req.Header, srv)
+	if dropped, err = dropAliasHeaders(req.Header, srv); err != nil {
+		return nil, nil, err
+	}
 	req = caddyhttp.PrepareRequest(req, caddy.NewReplacer(), httptest.NewRecorder(), srv)
 	repl := req.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 	for _, key := range opt.rolesFrom {
@@ -629,7 +671,7 @@ func scanRequest(opt scanOptions, srv *caddyhttp.Server) (req *http.Request, dro
 // unless the server's allow lists keep them (an allowed one sent more
 // than once is dropped too), and the hyphenated spellings of the names
 // the lists keep. It returns the names dropped, sorted.
-func dropAliasHeaders(h http.Header, srv *caddyhttp.Server) []string {
+func dropAliasHeaders(h http.Header, srv *caddyhttp.Server) ([]string, error) {
 	type rule struct{ allow, drop string }
 	rules := func(entries []string, sep string) (exact map[string]bool, exactDrop map[string]bool, prefix []rule) {
 		exact, exactDrop = map[string]bool{}, map[string]bool{}
@@ -646,6 +688,12 @@ func dropAliasHeaders(h http.Header, srv *caddyhttp.Server) []string {
 		return exact, exactDrop, prefix
 	}
 	uExact, uDrop, uPrefix := rules(srv.ExpectedUnderscoreHeaders, "_")
+	if err := checkAliasAllowlist(srv.ExpectedUnderscoreHeaders, '_', "expected_underscore_headers"); err != nil {
+		return nil, err
+	}
+	if err := checkAliasAllowlist(srv.ExpectedDotHeaders, '.', "expected_dot_headers"); err != nil {
+		return nil, err
+	}
 	dExact, dDrop, dPrefix := rules(srv.ExpectedDotHeaders, ".")
 	allowed := func(k string, exact map[string]bool, prefix []rule) bool {
 		return exact[k] || slices.ContainsFunc(prefix, func(r rule) bool { return strings.HasPrefix(k, r.allow) })
@@ -672,7 +720,27 @@ func dropAliasHeaders(h http.Header, srv *caddyhttp.Server) []string {
 		}
 	}
 	slices.Sort(dropped)
-	return dropped
+	return dropped, nil
+}
+
+// checkAliasAllowlist refuses the entries Caddy's server refuses to load
+// (provisionHeaderAliasAllowlist), with its messages.
+func checkAliasAllowlist(entries []string, sep rune, directive string) error {
+	for _, entry := range entries {
+		for i := 0; i < len(entry); i++ {
+			if entry[i] >= 0x80 {
+				return fmt.Errorf("%s: entry %q contains non-ASCII characters", directive, entry)
+			}
+		}
+		name := strings.TrimSuffix(entry, "*")
+		if strings.ContainsRune(name, '*') {
+			return fmt.Errorf("%s: entry %q has '*' in an invalid position (only a trailing '*' is allowed)", directive, entry)
+		}
+		if !strings.ContainsRune(name, sep) {
+			return fmt.Errorf("%s: entry %q does not contain a %q", directive, entry, sep)
+		}
+	}
+	return nil
 }
 
 // strictModule decodes a module's JSON as Caddy does: without its module
@@ -766,9 +834,11 @@ type chainWalk struct {
 	// dropped are the request fields Caddy's server drops before any
 	// route (dropAliasHeaders).
 	dropped []string
-	// loggedIn: the walk passed a login handler (pii_oidc,
-	// authentication), which would set {http.auth.user.*}.
-	loggedIn bool
+	// loginID: the walk passed a login handler (pii_oidc,
+	// authentication), which sets {http.auth.user.id}; loginAll: one
+	// that may set the other {http.auth.user.*} (pii_oidc, a provider
+	// other than http_basic).
+	loginID, loginAll bool
 }
 
 // maskAt is a pii_mask on the way and the request as it reaches it (the
@@ -962,14 +1032,21 @@ func (c *chainWalk) handler(h json.RawMessage) (done bool, err error) {
 			case slices.ContainsFunc(c.dropped, func(k string) bool {
 				return strings.Contains(strings.ToLower(m.RolesFrom), "http.request.header."+strings.ToLower(k)+"}")
 			}):
-				hint = "Caddy drops that request field before any route, as its name holds '_' or '.': every agent gets what an agent without a role gets (expected_underscore_headers or expected_dot_headers keep it)"
+				hint = "Caddy drops that request field before any route (a name holding '_' or '.', or the hyphenated spelling of one the server's expected_underscore_headers or expected_dot_headers keep): every agent gets what an agent without a role gets"
 			default:
 				hint = "nothing on the way set it, or a handler removed it (strip_request_header, forward_auth); if the agent's client sends it (a header, a cookie, the query), give it with --request-header"
 			}
 			return false, fmt.Errorf("the pii_mask on the way reads its roles from %s, which holds %q there, not --role %q: %s", m.RolesFrom, got, c.opt.role, hint)
 		}
-		if !c.loggedIn && strings.Contains(m.RolesFrom, "{http.auth.user.") {
-			c.note(fmt.Sprintf("no login handler (pii_oidc, basic_auth, authentication) is on the way to the pii_mask that reads its roles from %s: in the gateway nothing sets it here, and every agent gets what an agent without a role gets; the view shown is --role's, as if a login had set it", m.RolesFrom))
+		for _, p := range placeholderRE.FindAllStringSubmatch(m.RolesFrom, -1) {
+			key := p[1]
+			switch {
+			case !strings.HasPrefix(key, "http.auth.user."), c.loginAll, c.loginID && key == "http.auth.user.id":
+			case c.loginID:
+				c.note(fmt.Sprintf("the login on the way to the pii_mask that reads its roles from {%s} is basic_auth, which sets the user's id alone ({http.auth.user.id}): in the gateway nothing sets {%s}, and every agent gets what an agent without a role gets; the view shown is --role's, as if a login had set it", key, key))
+			default:
+				c.note(fmt.Sprintf("no login handler (pii_oidc, basic_auth, authentication) is on the way to the pii_mask that reads its roles from {%s}: in the gateway nothing sets it here, and every agent gets what an agent without a role gets; the view shown is --role's, as if a login had set it", key))
+			}
 		}
 		r := *c.req
 		u := *c.req.URL
@@ -1034,8 +1111,18 @@ func (c *chainWalk) handler(h json.RawMessage) (done bool, err error) {
 		if head.Handler == "authentication" || head.Handler == "pii_oidc" {
 			// Not run (it would need credentials): the agent is taken
 			// to be logged in with --role, in the placeholders it sets
-			// that roles_from reads.
-			c.loggedIn = true
+			// that roles_from reads. Caddy's http_basic provider sets
+			// the user's id alone ({http.auth.user.id}); pii_oidc and
+			// other providers may set more.
+			c.loginID = true
+			var auth struct {
+				Providers map[string]json.RawMessage `json:"providers"`
+			}
+			_ = json.Unmarshal(h, &auth)
+			for p := range auth.Providers {
+				c.loginAll = c.loginAll || p != "http_basic"
+			}
+			c.loginAll = c.loginAll || head.Handler == "pii_oidc"
 			c.note(fmt.Sprintf("%s on the way is not run: of what it sets, only the placeholder roles_from reads holds --role", head.Handler))
 		}
 		return false, nil

@@ -432,8 +432,15 @@ func (m *Mask) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 	// still honour. If-Match and If-Unmodified-Since go too: the agent
 	// never sees the upstream's validators, and a 412 against a guessed
 	// one (an ETag that hashes the body) would tell masked digits apart.
-	for _, k := range [...]string{"Range", "Request-Range", "If-Range", "If-None-Match", "If-Modified-Since", "If-Match", "If-Unmodified-Since"} {
+	// A bare * holds no validator: it asks only whether the resource
+	// exists (a PUT that must update, or must create), and is kept.
+	for _, k := range [...]string{"Range", "Request-Range", "If-Range", "If-Modified-Since", "If-Unmodified-Since"} {
 		delete(r.Header, k) // canonical keys: Del without canonicalizing
+	}
+	for _, k := range [...]string{"If-None-Match", "If-Match"} {
+		if v, ok := r.Header[k]; ok && !(len(v) == 1 && strings.TrimSpace(v[0]) == "*") {
+			delete(r.Header, k)
+		}
 	}
 	if wantsStream(r.Header) {
 		// A compressed stream can only be rewritten whole, which would

@@ -681,11 +681,23 @@ func (mw *maskWriter) SetWriteDeadline(t time.Time) error {
 // http.ErrAbortHandler when the upstream dies mid-body), leaves nothing of
 // its body for the agent: the buffered part is discarded and an error sent.
 func (mw *maskWriter) serve(next caddyhttp.Handler) (err error) {
+	t := time.Now()
+	// held measures, when the handlers after pii_mask are done, whether
+	// they returned or panicked (reverse_proxy aborts a body it could not
+	// copy), the wait for a response that was held (no header sent yet):
+	// that time is the upstream's, not the gateway's. A stream's or a
+	// passed body's is the gateway's too, as it went out.
+	held := func() {
+		if !mw.sentHeader {
+			mw.upstream = time.Since(t)
+		}
+	}
 	defer func() {
 		rec := recover()
 		if rec == nil {
 			return
 		}
+		held()
 		if rec != http.ErrAbortHandler || mw.sentHeader {
 			if rec == http.ErrAbortHandler {
 				mw.aborted(reasonUpstream)
@@ -698,14 +710,8 @@ func (mw *maskWriter) serve(next caddyhttp.Handler) (err error) {
 		}
 		err = mw.fail(http.StatusBadGateway, reason, fmt.Errorf("upstream response aborted"))
 	}()
-	t := time.Now()
 	herr := next.ServeHTTP(mw, mw.r)
-	if mw.mode == modeBuffer || mw.mode == modeRefuse || !mw.wroteHeader {
-		// The response was held (or there was none): the time it took
-		// to come is the upstream's, not the gateway's. A stream's or
-		// a passed body's is the gateway's too, as it goes out.
-		mw.upstream = time.Since(t)
-	}
+	held()
 	if herr != nil {
 		if !mw.wroteHeader {
 			// No response at all: Caddy's error handling answers, with
