@@ -451,6 +451,12 @@ func (m *Mask) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 		filterAcceptEncoding(r.Header)
 	}
 
+	// Caddy makes the request's id on its first reading, by writing the
+	// request's variables, which reverse_proxy's transport may still be
+	// reading from a dial of its own after the response came: made now,
+	// before anything after pii_mask runs, a refusal only reads it.
+	repl.Get("http.request.uuid")
+
 	mw := &g.mw
 	*mw = maskWriter{w: w, r: r, m: m, d: d, out: out, upgrade: m.AllowWebSocket && isWebSocket(r)}
 	defer mw.release()
