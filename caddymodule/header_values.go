@@ -9,6 +9,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/htmlindex"
+
+	"github.com/piigate/piigate/detectors"
 )
 
 // A reading is one way a client may read a response header's value: its
@@ -28,6 +30,12 @@ type piece struct {
 	raw   string
 	json  string
 	style byte
+	// A key=value pair ('k': a cookie's, a URL query's or fragment's)
+	// whose key types its value, read as {"key":"value"}: key is the
+	// key as written with its '=', pct that the value was percent-
+	// encoded (or a query's '+' stood for a space).
+	key string
+	pct bool
 }
 
 // valueReadings returns the ways a client may read v, those that decode
@@ -514,6 +522,14 @@ func jsonPieces(t string) (ps []piece, ok bool) {
 			}
 		}
 		if n == 0 {
+			if kp, kn := kvPiece(t, i); kn > 0 {
+				if tries++; tries > maxJSONTries {
+					return nil, false
+				}
+				p, n = kp, kn
+			}
+		}
+		if n == 0 {
 			continue
 		}
 		if i > last {
@@ -530,6 +546,96 @@ func jsonPieces(t string) (ps []piece, ok bool) {
 		ps = append(ps, piece{raw: t[last:]})
 	}
 	return ps, true
+}
+
+// kvPiece reads, at t[i:], a key=value pair whose key types its value as
+// a JSON key would (customerName=%E5%BC%A0%E4%B8%89 in a cookie, a
+// redirect's ?address=…, a pager link's &contactName=…): the pair as
+// {"key":"value"}, the value percent-decoded (and, in a URL's query or
+// fragment, '+' read as a space), and its length; 0 when there is none.
+// A value that is JSON is left to the JSON pieces.
+func kvPiece(t string, i int) (piece, int) {
+	k := typedKeyAt(t, i)
+	if k < 0 {
+		return piece{}, 0
+	}
+	e := k + 1
+	for e < len(t) && !kvStop(t[e]) {
+		e++
+	}
+	val := t[k+1 : e]
+	if val == "" || val[0] == '{' || val[0] == '[' || val[0] == '"' || strings.HasPrefix(val, "%7B") ||
+		strings.HasPrefix(val, "%7b") || strings.HasPrefix(val, "%5B") || strings.HasPrefix(val, "%5b") {
+		return piece{}, 0
+	}
+	query := i > 0 && (t[i-1] == '?' || t[i-1] == '&' || t[i-1] == '#')
+	dec := val
+	if query && strings.IndexByte(dec, '+') >= 0 {
+		dec = strings.ReplaceAll(dec, "+", " ")
+	}
+	if strings.IndexByte(dec, '%') >= 0 {
+		dec, _ = percentDecode(dec)
+	}
+	if !utf8.ValidString(dec) {
+		dec = val // read by content as written (a browser would not show it as UTF-8)
+	}
+	key, _ := percentDecode(t[i:k])
+	if !utf8.ValidString(key) {
+		return piece{}, 0
+	}
+	js := appendJSONString(append(appendJSONString([]byte{'{'}, key), ':'), dec)
+	return piece{raw: t[i:e], json: string(append(js, '}')), style: 'k', key: t[i : k+1], pct: dec != val}, e - i
+}
+
+// typedKeyAt is the index of the '=' after the key that starts at t[i]
+// (at the value's start, a cookie's pair, or in a URL's query or
+// fragment, after ?, & or #) when the key types its value as a JSON key
+// would, else -1.
+func typedKeyAt(t string, i int) int {
+	if i > 0 && t[i-1] != '?' && t[i-1] != '&' && t[i-1] != '#' {
+		// (After a ';' it is a header's parameter, name= a file's
+		// name, or a cookie's attribute: not data its key types.)
+		return -1
+	}
+	k := i
+	for k < len(t) && isKeyByte(t[k]) {
+		k++
+	}
+	if k == i || k >= len(t) || t[k] != '=' || k-i > 64 {
+		return -1
+	}
+	key := t[i:k]
+	if strings.IndexByte(key, '%') >= 0 {
+		key, _ = percentDecode(key)
+	}
+	if _, typed := detectors.ClassifyField(key); !typed {
+		return -1
+	}
+	return k
+}
+
+// typedKeyBefore reports whether the '=' at t[eq] ends a key that types
+// its value (typedKeyAt).
+func typedKeyBefore(t string, eq int) bool {
+	i := eq
+	for i > 0 && isKeyByte(t[i-1]) {
+		i--
+	}
+	return i < eq && typedKeyAt(t, i) == eq
+}
+
+func isKeyByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.' || c == '%'
+}
+
+// kvStop ends a key=value pair's value: the delimiters of cookies, URL
+// queries and fragments, header parameters and lists.
+func kvStop(c byte) bool {
+	switch c {
+	case '&', ';', '#', ',', ' ', '\t', '"', '\'', '<', '>':
+		return true
+	}
+	return false
 }
 
 // jsonStart reports whether what follows a '{' or '[' may go on as JSON:
@@ -580,6 +686,34 @@ func percentDecode(t string) (string, []int) {
 	return string(d), append(offs, len(t))
 }
 
+// percentEncode writes s percent-encoded but for unreserved characters.
+func percentEncode(s string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.' || c == '~' {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte(hex[c>>4])
+		b.WriteByte(hex[c&15])
+	}
+	return b.String()
+}
+
+// kvPlain reports whether a key=value pair's value may be written as it
+// is: printable ASCII that ends no pair and starts no escape.
+func kvPlain(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c <= ' ' || c >= 0x7F || c == '%' || c == '+' || c == '=' || c == '\\' || kvStop(c) {
+			return false
+		}
+	}
+	return true
+}
+
 // unquoteCookie reads the quoted string t starts with as Python's
 // http.cookies writes one (\" and \\, and \NNN in octal for other
 // characters): its text and the quoted string's length.
@@ -614,20 +748,34 @@ func (p piece) encode(view string) string {
 		return p.raw
 	}
 	switch p.style {
-	case 'p':
-		const hex = "0123456789ABCDEF"
-		var b strings.Builder
-		for i := 0; i < len(view); i++ {
-			c := view[i]
-			if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.' || c == '~' {
-				b.WriteByte(c)
-				continue
-			}
-			b.WriteByte('%')
-			b.WriteByte(hex[c>>4])
-			b.WriteByte(hex[c&15])
+	case 'k':
+		// {"key":"value"} back to key=value; the value gone (drop), or
+		// not one string, leaves the key with an empty value.
+		var m map[string]string
+		if json.Unmarshal([]byte(view), &m) != nil || len(m) != 1 {
+			return p.key
 		}
-		return b.String()
+		for _, v := range m {
+			if !p.pct && kvPlain(v) {
+				return p.key + v
+			}
+			// Percent-encoded but for what a query value and a cookie
+			// value may both hold as it is (a mask's stars, an e-mail's @).
+			var b strings.Builder
+			for _, part := range strings.SplitAfter(v, "@") {
+				for _, q := range strings.SplitAfter(part, "*") {
+					t, sep := q, ""
+					if strings.HasSuffix(q, "@") || strings.HasSuffix(q, "*") {
+						t, sep = q[:len(q)-1], q[len(q)-1:]
+					}
+					b.WriteString(percentEncode(t))
+					b.WriteString(sep)
+				}
+			}
+			return p.key + b.String()
+		}
+	case 'p':
+		return percentEncode(view)
 	case 'q':
 		// As Python's http.cookies quotes: \" and \\, and \NNN in
 		// octal for the other characters up to U+00FF a cookie may not

@@ -143,6 +143,8 @@ func (m *Mask) needsReading(v string) bool {
 			return true // JSON, whose keys type values, anywhere in it (jsonPieces)
 		case c == '=' && i+1 < len(v) && v[i+1] == '?':
 			return true // an RFC 2047 encoded-word
+		case c == '=' && typedKeyBefore(v, i):
+			return true // a key=value pair whose key types its value (kvPiece)
 		case c == '*' && i+1 < len(v) && v[i+1] == '0':
 			return true // an RFC 2231 continuation (filename*0=…)
 		case c >= 0x80:
@@ -293,6 +295,12 @@ func (mw *maskWriter) rewriteHeaders(h http.Header, read []headerEntry, into *re
 			}
 		}
 	}
+	// The reading's own structure is not the header's: a piece's key
+	// under its field (@header.Location.email, from a redirect's
+	// ?email=…).
+	sum.MapPaths(func(p string) string {
+		return strings.ReplaceAll(strings.ReplaceAll(p, ".@parts.#", ""), ".@read.#", "")
+	})
 	into.Merge(&sum)
 	return changed
 }

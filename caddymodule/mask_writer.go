@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -281,6 +282,38 @@ func askedJSONP(r *http.Request, callee string) bool {
 				return true
 			}
 		}
+	}
+	return false
+}
+
+// jsonpAsked reports whether the request has a query parameter that asks
+// for a JSONP call (callback, jsonp, cb, jsoncallback …).
+func jsonpAsked(r *http.Request) bool {
+	for k, vs := range r.URL.Query() {
+		k = strings.ToLower(k)
+		if (strings.Contains(k, "callback") || k == "jsonp" || k == "cb") && slices.ContainsFunc(vs, func(v string) bool { return v != "" }) {
+			return true
+		}
+	}
+	return false
+}
+
+// callsWithData reports whether b passes an object or array literal to a
+// call: "(" then, after white space, "{" or "[".
+func callsWithData(b []byte) bool {
+	for i := bytes.IndexByte(b, '('); i >= 0; {
+		j := i + 1
+		for j < len(b) && (b[j] == ' ' || b[j] == '\t' || b[j] == '\r' || b[j] == '\n') {
+			j++
+		}
+		if j < len(b) && (b[j] == '{' || b[j] == '[') {
+			return true
+		}
+		k := bytes.IndexByte(b[j:], '(')
+		if k < 0 {
+			return false
+		}
+		i = j + k
 	}
 	return false
 }
@@ -972,6 +1005,14 @@ func (mw *maskWriter) finish() error {
 		format = rewrite.Text
 		view, err = mw.m.engine.Rewrite((*dst)[:0], body, format, mw.d, &mw.out.Summary)
 		mw.out.Format = formatName(format)
+	}
+	if err == nil && format == rewrite.Text && mw.m.refuseData && success && jsonpAsked(mw.r) && callsWithData(body) {
+		// The client asked for a JSONP call (?callback=…) and the answer
+		// passes an object or array to something, but not as a call the
+		// gateway reads (a callback name the app let through unchanged,
+		// x);y(…): its keys cannot type its values: refused, as another
+		// data format, rather than content-scanned.
+		return mw.fail(http.StatusBadGateway, reasonDataFormat, errors.New("a JSONP answer the gateway cannot read as a call"))
 	}
 	if err == nil && mw.m.refuseData && success &&
 		(dataFormat(mw.media) || mw.sniff && dataFile(mw.w.Header().Values("Content-Disposition"))) &&

@@ -554,7 +554,28 @@ func bomLen(b []byte) int {
 // xssiPrefixes are the anti-hijacking prefixes APIs put before JSON.
 var xssiPrefixes = []string{")]}',\n", ")]}'\n", ")]}',", ")]}'", "while(1);", "for(;;);", "{}&&"}
 
+// xssiStatements are the prefixes that are JavaScript statements, which
+// APIs also write with white space between their tokens (Facebook's
+// "for (;;);").
+var xssiStatements = [][]string{{"while", "(", "1", ")", ";"}, {"for", "(", ";", ";", ")", ";"}}
+
 func xssiLen(b []byte) int {
+	for _, toks := range xssiStatements {
+		i := 0
+		for k, t := range toks {
+			if k > 0 {
+				i = skipWS(b, i)
+			}
+			if !hasAt(b, i, t) {
+				i = -1
+				break
+			}
+			i += len(t)
+		}
+		if i > 0 {
+			return i
+		}
+	}
 	for _, p := range xssiPrefixes {
 		if len(b) >= len(p) && string(b[:len(p)]) == p {
 			if p == "{}&&" && len(b) > len(p) && b[len(p)] != '{' && b[len(p)] != '[' {

@@ -13,8 +13,8 @@ package rewrite
 // (its first byte, { or [) and where the call's closing parenthesis is.
 // The recognised calls: after an optional UTF-8 byte-order mark, white
 // space and empty /**/ comments, an optional guard "typeof NAME ===
-// 'function' &&" (== too, either quote), NAME "(" where NAME is a dotted
-// chain of JavaScript identifiers (ASCII), then the argument, ")", an
+// 'function' &&" (== too, either quote), NAME "(" where NAME is what
+// Express or Spring let through of a callback's name (jsCallee), then the argument, ")", an
 // optional ";", white space and empty comments.
 func jsonpSpan(b []byte) (start, end int, ok bool) {
 	start, end, _, ok = jsonpCall(b)
@@ -40,7 +40,7 @@ func jsonpCall(b []byte) (start, end int, callee string, ok bool) {
 		if k == j {
 			return 0, 0, "", false
 		}
-		if k, name = jsName(b, k); !name {
+		if k, name = jsCallee(b, k); !name {
 			return 0, 0, "", false
 		}
 		k = skipJSSpace(b, k)
@@ -65,7 +65,7 @@ func jsonpCall(b []byte) (start, end int, callee string, ok bool) {
 		}
 		i = skipJSSpace(b, k+2)
 	}
-	j, name := jsName(b, i)
+	j, name := jsCallee(b, i)
 	callee = string(b[i:j])
 	if !name {
 		return 0, 0, "", false
@@ -139,6 +139,18 @@ func jsName(b []byte, i int) (int, bool) {
 		}
 		return j, true
 	}
+}
+
+// jsCallee reads the name a JSONP call calls at i: what the servers that
+// write them let through of the client's ?callback= (Express keeps
+// letters, digits, _, $, . and brackets: a[0], cb.; Spring 4 letters,
+// digits, _ and .: 0), so that any call such a server writes is read.
+func jsCallee(b []byte, i int) (int, bool) {
+	j := i
+	for j < len(b) && (jsIdentStart(b[j]) || b[j] >= '0' && b[j] <= '9' || b[j] == '.' || b[j] == '[' || b[j] == ']') {
+		j++
+	}
+	return j, j > i
 }
 
 func jsIdentStart(c byte) bool {

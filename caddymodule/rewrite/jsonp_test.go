@@ -38,20 +38,27 @@ func TestJSONP(t *testing.T) {
 		t.Errorf("array under key names: %q", got)
 	}
 
+	// Names that are no JavaScript identifiers but what Express or Spring
+	// let through of a client's ?callback= (a[0], cb., 0): calls all the
+	// same, their argument read as JSON.
+	for _, name := range []string{"1cb", "cb.", "a[0]", "0"} {
+		if f := Sniff([]byte(name + `(` + arg + `)`)); f != JSONP {
+			t.Errorf("Sniff(%q(…)) = %v, want JSONP", name, f)
+		}
+	}
+
 	// Not calls of one JSON object or array: text.
 	for _, in := range []string{
 		`cb("张三")`,
 		`cb(` + arg + `) + 1`,
 		`var data = ` + arg + `;`,
 		`cb(` + arg,
-		`1cb(` + arg + `)`,
 		`typeof cb === 'object' && cb(` + arg + `)`,
 		`typeof cb === 'function' cb(` + arg + `)`,
 		`/* "unpaired */ cb(` + arg + `)`,
 		// A comment with something in it: the text is content-scanned.
 		`/* customer 13812345678 */ cb(` + arg + `);`,
 		`cb(` + arg + `); /* zhang.san@example.com */`,
-		`cb.(` + arg + `)`,
 		`(` + arg + `)`,
 	} {
 		if f := Sniff([]byte(in)); f != Text {

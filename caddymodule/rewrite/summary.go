@@ -92,6 +92,21 @@ func (s *Summary) addN(t detectors.Type, a config.Action, n int) {
 // from an engine without field rules (the gateway's reading of headers).
 func (s *Summary) Merge(o *Summary) { s.merge(o) }
 
+// MapPaths replaces each path p with f(p), keeping the first of those
+// that become the same.
+func (s *Summary) MapPaths(f func(string) string) {
+	n := 0
+	for i, p := range s.Paths {
+		p = f(p)
+		if slices.Contains(s.Paths[:n], p) {
+			continue
+		}
+		s.Paths[n], s.pathIDs[n] = p, s.pathIDs[i]
+		n++
+	}
+	s.Paths, s.pathIDs = s.Paths[:n], s.pathIDs[:n]
+}
+
 // merge adds what o counted to s, as if s had counted it after what it
 // has: a nested walker counts into a summary of its own, merged when the
 // text it walks turns out to be JSON.
