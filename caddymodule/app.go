@@ -95,6 +95,11 @@ func (a *App) Provision(ctx caddy.Context) error {
 // compile builds the decision table and reads the hash key.
 func (a *App) compile() error {
 	a.identity = &identityRegistry{names: map[string]bool{}}
+	for name, ct := range a.Custom {
+		if placeholderIn(ct.Pattern) {
+			return fmt.Errorf("pii: custom %s: a placeholder in a pattern is not read, its text would be matched (%s)", name, ct.Pattern)
+		}
+	}
 	t, err := config.Compile(a.policy())
 	if err != nil {
 		return fmt.Errorf("pii: %w", err)

@@ -52,7 +52,13 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	}
 	once := onceCheck{}
 	var refs []ruleRef
+	roleAt := map[string]string{}
+	prev := ""
 	for d.NextBlock(0) {
+		if d.Val() == "{" {
+			return d.Errf("pii: %s takes no block", prev)
+		}
+		prev = d.Val()
 		switch d.Val() {
 		case "unknown_role", "combine", "hash_key":
 			if err := once.check(d); err != nil {
@@ -61,6 +67,7 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		}
 		switch d.Val() {
 		case "role":
+			at := fileLine(d)
 			name, rules, rr, err := parseRoleBlock(d)
 			if err != nil {
 				return err
@@ -70,9 +77,10 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				a.Roles = map[string]config.RoleRules{}
 			}
 			if _, dup := a.Roles[name]; dup {
-				return d.Errf("role %q defined twice", name)
+				return fmt.Errorf("role %q defined twice (first at %s), at %s", name, roleAt[name], at)
 			}
 			a.Roles[name] = rules
+			roleAt[name] = at
 		case "unknown_role":
 			v, err := oneOf(d, config.UnknownRedact, config.UnknownDeny)
 			if err != nil {
@@ -118,6 +126,9 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			}
 			if _, err := detectors.ParseType(name); err != nil {
 				return d.Errf("custom: %v", err)
+			}
+			if placeholderIn(args[1]) {
+				return d.Errf("custom %s: a placeholder in a pattern is not read, its text would be matched ({env.…}); write the pattern, or {$VAR} to take it from the environment when the Caddyfile is read", name)
 			}
 			ct := config.CustomType{Pattern: args[1]}
 			if len(args) == 3 {
@@ -215,6 +226,18 @@ func (o onceCheck) check(d *caddyfile.Dispenser) error {
 	return nil
 }
 
+// placeholderIn reports whether s holds a placeholder of Caddy's global
+// namespaces ({env.…}, {file.…}, {system.…}, {time.…}), which a regular
+// expression's braces never start.
+func placeholderIn(s string) bool {
+	for _, ns := range []string{"{env.", "{file.", "{system.", "{time."} {
+		if strings.Contains(s, ns) {
+			return true
+		}
+	}
+	return false
+}
+
 // fileLine is where the dispenser stands, as file:line.
 func fileLine(d *caddyfile.Dispenser) string { return fmt.Sprintf("%s:%d", d.File(), d.Line()) }
 
@@ -283,8 +306,13 @@ func parseRoleBlock(d *caddyfile.Dispenser) (string, config.RoleRules, []ruleRef
 	}
 	rules := config.RoleRules{}
 	var refs []ruleRef
+	prev := ""
 	for nesting := d.Nesting(); d.NextBlock(nesting); {
 		typ := d.Val()
+		if typ == "{" {
+			return "", nil, nil, d.Errf("role %s: a rule (%s) takes no block", name, prev)
+		}
+		prev = typ
 		if typ != config.Wildcard {
 			if _, err := detectors.ParseType(typ); err != nil {
 				return "", nil, nil, d.Errf("role %s: %v", name, err)

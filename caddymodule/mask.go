@@ -108,9 +108,12 @@ type Mask struct {
 	// rolesFromAt is where a Caddyfile gave roles_from, for parseMask's
 	// check of literal roles.
 	rolesFromAt string
-	app         *App
-	table       *config.Table
-	engine      *rewrite.Engine
+	// roleAt and stripAt are where a Caddyfile gave each role override
+	// and each strip_request_header name, for parseMask's checks.
+	roleAt, stripAt map[string]string
+	app             *App
+	table           *config.Table
+	engine          *rewrite.Engine
 	// headerEngine reads response headers (maskHeaders), when
 	// headerScanner, the detectors alone, finds something in one or it
 	// holds more than text; customTypes: the policy defines types of its
@@ -227,7 +230,21 @@ func (m *Mask) provisionWith(app *App) error {
 		if !httpguts.ValidHeaderFieldName(h) {
 			return fmt.Errorf("strip_request_headers: %q is not a header field name", h)
 		}
+		if err := m.checkStrip(h); err != nil {
+			return err
+		}
 		m.strip = append(m.strip, http.CanonicalHeaderKey(h))
+	}
+	for role := range m.Roles {
+		if !m.app.Table().Defines(role) {
+			return fmt.Errorf("role %q: the pii app defines no such role (a route's role block overrides one of the app's roles)", role)
+		}
+	}
+	for i, p := range m.PassTypes {
+		if strings.Contains(p, ";") {
+			return fmt.Errorf("pass_types %q: a pattern is a media type without parameters (image/*, application/pdf)", p)
+		}
+		m.PassTypes[i] = strings.ToLower(p) // as response types are compared
 	}
 	for _, f := range m.Fields {
 		if strings.HasPrefix(f.Type, detectors.CustomPrefix) && m.app.Custom[f.Type].Pattern == "" {
@@ -471,6 +488,17 @@ func (m *Mask) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 		m.observe(out, d, start.Add(mw.upstream))
 	}()
 	return mw.serve(next)
+}
+
+// checkStrip refuses to strip a request field the roles are read from:
+// every agent would get what an agent without a role gets.
+func (m *Mask) checkStrip(name string) error {
+	for _, p := range placeholderRE.FindAllStringSubmatch(m.RolesFrom, -1) {
+		if f, ok := strings.CutPrefix(p[1], "http.request.header."); ok && http.CanonicalHeaderKey(f) == http.CanonicalHeaderKey(name) {
+			return fmt.Errorf("strip_request_header %s: roles_from reads the roles from it (%s): stripped first, every agent would have no role", name, m.RolesFrom)
+		}
+	}
+	return nil
 }
 
 // observe records the outcome in the metrics.

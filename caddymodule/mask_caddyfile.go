@@ -2,9 +2,11 @@ package caddymodule
 
 import (
 	"fmt"
-	"golang.org/x/net/http/httpguts"
+	"slices"
 	"strconv"
 	"strings"
+
+	"golang.org/x/net/http/httpguts"
 
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
@@ -42,22 +44,50 @@ func parseMask(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 	if err := checkRefs(m.refs, app.Custom, app.HashKey != ""); err != nil {
 		return nil, err
 	}
+	if order, ok := h.Option("order").([]string); ok {
+		// An order option may put pii_mask after a directive that
+		// answers the request or takes it into a block of its own: a
+		// pii_mask there never runs for what those answer.
+		at := slices.Index(order, "pii_mask")
+		for _, dir := range order[:max(at, 0)] {
+			if answersOrGroups[dir] {
+				return nil, h.Errf("pii_mask: the order global option puts it after %s, which answers requests (or takes them into a block) before pii_mask runs, so what those answer goes out unguarded; remove `order pii_mask …` (pii_mask orders itself after encode, before handle, route and the handlers that answer)", dir)
+			}
+		}
+	}
+	for name, at := range m.roleAt {
+		if _, ok := app.Roles[name]; !ok {
+			return nil, fmt.Errorf("role %s: the pii option defines no such role (a route's role block overrides one of its roles), at %s", name, at)
+		}
+	}
+	for name, at := range m.stripAt {
+		if err := m.checkStrip(name); err != nil {
+			return nil, fmt.Errorf("%v, at %s", err, at)
+		}
+	}
 	if m.RolesFrom != "" && !strings.Contains(m.RolesFrom, "{") {
 		// Literal roles: each one the pii option or this route defines
 		// (a placeholder whose braces were forgotten, a typo, would give
 		// every agent the default).
 		for _, r := range strings.FieldsFunc(m.RolesFrom, isRoleSep) {
 			if _, ok := app.Roles[r]; !ok {
-				if _, ok := m.Roles[r]; !ok {
-					return nil, fmt.Errorf("roles_from %q: %q is no role the pii option or this pii_mask defines (a placeholder needs braces: {http.auth.user.roles}), at %s",
-						m.RolesFrom, r, m.rolesFromAt)
-				}
+				return nil, fmt.Errorf("roles_from %q: %q is no role the pii option defines (a placeholder needs braces: {http.auth.user.roles}), at %s",
+					m.RolesFrom, r, m.rolesFromAt)
 			}
 		}
 	}
-	m.rolesFromAt = ""
+	m.rolesFromAt, m.roleAt, m.stripAt = "", nil, nil
 	m.refs = nil
 	return m, nil
+}
+
+// answersOrGroups are the standard directives that answer a request, or
+// take it into routes of their own, before the directives ordered after
+// them run.
+var answersOrGroups = map[string]bool{
+	"handle": true, "handle_path": true, "route": true, "invoke": true, "respond": true, "error": true,
+	"abort": true, "copy_response": true, "reverse_proxy": true, "php_fastcgi": true, "file_server": true,
+	"redir": true, "static_response": true,
 }
 
 // UnmarshalCaddyfile reads the pii_mask directive:
@@ -84,7 +114,12 @@ func (m *Mask) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	}
 	once := onceCheck{}
 	fieldLines := map[string]string{}
+	prev := ""
 	for d.NextBlock(0) {
+		if d.Val() == "{" {
+			return d.Errf("pii_mask: %s takes no block", prev)
+		}
+		prev = d.Val()
 		switch d.Val() {
 		case "roles_from", "scan", "max_body", "max_depth", "data_formats", "allow_websocket", "no_reencode":
 			if err := once.check(d); err != nil {
@@ -151,18 +186,20 @@ func (m *Mask) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			}
 			m.Scan = v
 		case "role":
+			at := fileLine(d)
 			name, rules, refs, err := parseRoleBlock(d)
 			if err != nil {
 				return err
 			}
 			m.refs = append(m.refs, refs...)
 			if m.Roles == nil {
-				m.Roles = map[string]config.RoleRules{}
+				m.Roles, m.roleAt = map[string]config.RoleRules{}, map[string]string{}
 			}
 			if _, dup := m.Roles[name]; dup {
-				return d.Errf("role %q overridden twice", name)
+				return fmt.Errorf("role %q overridden twice (first at %s), at %s", name, m.roleAt[name], at)
 			}
 			m.Roles[name] = rules
+			m.roleAt[name] = at
 		case "max_body":
 			v, err := oneArg(d)
 			if err != nil {
@@ -192,6 +229,10 @@ func (m *Mask) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				if !httpguts.ValidHeaderFieldName(a) {
 					return d.Errf("strip_request_header %q: not a header field name (names are separated by spaces, not commas)", a)
 				}
+				if m.stripAt == nil {
+					m.stripAt = map[string]string{}
+				}
+				m.stripAt[a] = fileLine(d)
 			}
 			m.StripRequestHeaders = append(m.StripRequestHeaders, args...)
 		case "allow_websocket":
@@ -205,11 +246,11 @@ func (m *Mask) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.ArgErr()
 			}
 			for _, a := range args {
-				if !strings.Contains(a, "/") || !validPattern(a) {
-					return d.Errf("pass_types: %q is not a media type pattern such as image/*", a)
+				if !strings.Contains(a, "/") || strings.Contains(a, ";") || !validPattern(a) {
+					return d.Errf("pass_types: %q is not a media type pattern such as image/* (no parameters)", a)
 				}
+				m.PassTypes = append(m.PassTypes, strings.ToLower(a)) // media types are case-insensitive
 			}
-			m.PassTypes = append(m.PassTypes, args...)
 		case "data_formats":
 			if !d.NextArg() {
 				return d.ArgErr()
