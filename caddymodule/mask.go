@@ -188,11 +188,20 @@ func (m *Mask) provisionWith(app *App) error {
 	if m.table, err = m.app.Table().Override(m.Roles); err != nil {
 		return err
 	}
+	switch m.DataFormats {
+	case "", dataFormatsRefuse:
+		// Only where the rules read JSON's structure.
+		m.refuseData = len(m.Fields) > 0 || route.Scan != config.ScanOff
+	case dataFormatsScan:
+	default:
+		return fmt.Errorf("data_formats %q: want refuse or scan", m.DataFormats)
+	}
 	if m.engine, err = rewrite.New(rewrite.Options{
-		Route:    route,
-		Table:    m.table,
-		HashKey:  m.app.hashKey,
-		MaxDepth: m.MaxDepth,
+		Route:          route,
+		Table:          m.table,
+		HashKey:        m.app.hashKey,
+		MaxDepth:       m.MaxDepth,
+		RefuseTextJSON: m.refuseData,
 	}); err != nil {
 		return err
 	}
@@ -269,14 +278,6 @@ func (m *Mask) provisionWith(app *App) error {
 		if _, err := path.Match(t, "x/y"); err != nil || !strings.Contains(t, "/") {
 			return fmt.Errorf("pass_types: %q is not a media type pattern such as image/*", t)
 		}
-	}
-	switch m.DataFormats {
-	case "", dataFormatsRefuse:
-		// Only where the rules read JSON's structure.
-		m.refuseData = len(m.Fields) > 0 || route.Scan != config.ScanOff
-	case dataFormatsScan:
-	default:
-		return fmt.Errorf("data_formats %q: want refuse or scan", m.DataFormats)
 	}
 	return nil
 }
@@ -415,6 +416,9 @@ const (
 	reasonPartial       = "partial_content"
 	reasonDataFormat    = "data_format"
 	reasonInternal      = "internal"
+	// reasonGraphQLAlias: a GraphQL request that renames fields (or one
+	// too large to check).
+	reasonGraphQLAlias = "graphql_alias"
 )
 
 var decisions = sync.Pool{New: func() any { return new(config.Decision) }}
@@ -439,6 +443,18 @@ func (m *Mask) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 	caddyhttp.SetVar(r.Context(), varOutcome, out)
 
 	if done, err := m.refuseEarly(w, r, out, d, next); done {
+		m.observe(out, d, start)
+		return err
+	}
+	switch graphQLRequest(r) {
+	case graphQLAliased:
+		err := m.refuse(w, r, out, http.StatusForbidden, reasonGraphQLAlias,
+			"GraphQL aliases are not allowed here: they rename the answer's fields, which decide what is masked")
+		m.observe(out, d, start)
+		return err
+	case graphQLTooLarge:
+		err := m.refuse(w, r, out, http.StatusRequestEntityTooLarge, reasonGraphQLAlias,
+			"the GraphQL request is too large for the privacy gateway to check")
 		m.observe(out, d, start)
 		return err
 	}

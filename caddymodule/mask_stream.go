@@ -189,8 +189,11 @@ func (s *streamer) emit(unit []byte) error {
 	view, err := s.mw.m.engine.Rewrite(s.out[:0], unit, s.mw.format, s.mw.d, &s.mw.out.Summary)
 	if err != nil {
 		reason := reasonMalformed
-		if errors.Is(err, rewrite.ErrTooDeep) {
+		switch {
+		case errors.Is(err, rewrite.ErrTooDeep):
 			reason = reasonTooDeep
+		case errors.Is(err, rewrite.ErrEmbeddedJSON):
+			reason = reasonDataFormat
 		}
 		s.refuse(reason)
 		return err

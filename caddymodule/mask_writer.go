@@ -205,7 +205,8 @@ func (mw *maskWriter) WriteHeader(status int) {
 			mw.format = rewrite.JSONSeq
 		}
 		mw.mode = modeStream
-	case media == "application/json" || media == "text/json" || strings.HasSuffix(media, "+json"):
+	case media == "application/json" || media == "text/json" || strings.HasSuffix(media, "+json") ||
+		media == "text/x-json" || media == "application/x-json": // the older names
 		mw.format, mw.mode = rewrite.JSON, modeBuffer
 	case strings.HasPrefix(media, "image/") && mw.m.passes(media):
 		// An image type pass_types names (SVG is XML, but an image).
@@ -279,6 +280,24 @@ func askedJSONP(r *http.Request, callee string) bool {
 	for _, vs := range r.URL.Query() {
 		for _, v := range vs {
 			if v == callee {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// framedJSON reports whether a body read as text holds JSON records in a
+// framing: plain text or no type (Engine.IO's polling packets), or a
+// script whose lines are SockJS frames (a["…"], c[…]). Pages and other
+// scripts are content-scanned.
+func framedJSON(media string, body []byte) bool {
+	switch media {
+	case "", "text/plain", "application/octet-stream":
+		return rewrite.HoldsJSON(body)
+	case "text/javascript", "application/javascript", "application/x-javascript":
+		for line := range bytes.SplitSeq(body, []byte("\n")) {
+			if bytes.HasPrefix(line, []byte(`a[`)) || bytes.HasPrefix(line, []byte(`c[`)) {
 				return true
 			}
 		}
@@ -952,6 +971,12 @@ func (mw *maskWriter) finish() error {
 			}
 			return mw.fail(http.StatusBadGateway, reasonUninspectable, nil)
 		}
+		if format != rewrite.Text && mw.charset == nil && !mw.charsetDeclared && !utf8.Valid(body) {
+			// JSON under a type that named no charset, not UTF-8 (a
+			// legacy page's GBK, which a browser of that locale reads):
+			// its keys would type nothing. (Text is checked above.)
+			return mw.fail(http.StatusBadGateway, reasonUninspectable, errors.New("JSON that is not UTF-8 under a type that names no charset"))
+		}
 	}
 	mw.out.Format = formatName(format)
 	// JSON found under a type that did not say JSON would have been
@@ -1005,6 +1030,12 @@ func (mw *maskWriter) finish() error {
 		format = rewrite.Text
 		view, err = mw.m.engine.Rewrite((*dst)[:0], body, format, mw.d, &mw.out.Summary)
 		mw.out.Format = formatName(format)
+	}
+	if err == nil && format == rewrite.Text && mw.m.refuseData && success && framedJSON(mw.media, body) {
+		// A JSON record inside a framing (a Socket.IO polling packet,
+		// 42["customer",{…}]; a SockJS frame, a["…"]): its keys cannot
+		// type its values. Refused, as another data format.
+		return mw.fail(http.StatusBadGateway, reasonDataFormat, errors.New("JSON records inside text the gateway cannot read as JSON"))
 	}
 	if err == nil && format == rewrite.Text && mw.m.refuseData && success && jsonpAsked(mw.r) && callsWithData(body) {
 		// The client asked for a JSONP call (?callback=…) and the answer

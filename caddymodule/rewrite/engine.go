@@ -7,6 +7,7 @@
 package rewrite
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -35,6 +36,16 @@ const MaxMaxDepth = 10000
 // ErrTooDeep is returned for documents nested deeper than the limit.
 var ErrTooDeep = errors.New("JSON nested too deeply")
 
+// ErrEmbeddedJSON reports an event's data that is not JSON but holds a
+// JSON record inside other text (Options.RefuseTextJSON).
+var ErrEmbeddedJSON = errors.New("JSON inside text that is not JSON")
+
+// HoldsJSON reports whether text holds the start of a JSON object or
+// array with a string in it ({" or ["), as a framed record does.
+func HoldsJSON(text []byte) bool {
+	return bytes.Contains(text, []byte(`{"`)) || bytes.Contains(text, []byte(`["`))
+}
+
 // ErrTooLarge is returned for a document of 2 GiB or more (the walker keeps
 // offsets in 32 bits; a gateway's body limit is far below).
 var ErrTooLarge = errors.New("document too large for the rewrite engine")
@@ -52,6 +63,11 @@ type Options struct {
 	Tokenizer Tokenizer
 	// MaxDepth bounds nesting (DefaultMaxDepth if zero).
 	MaxDepth int
+	// RefuseTextJSON refuses an event's data that is not JSON but holds
+	// JSON's start ({" or ["): a record inside a framing (a SockJS or
+	// Socket.IO frame) whose keys could not type its values
+	// (ErrEmbeddedJSON).
+	RefuseTextJSON bool
 }
 
 // Engine rewrites documents for one route. It is safe for concurrent use.
@@ -61,7 +77,9 @@ type Engine struct {
 	act      *actor
 	maxDepth int
 	rootSet  uint64
-	depths   []depthIndex // the field rules' components, by depth
+	// refuseTextJSON: Options.RefuseTextJSON.
+	refuseTextJSON bool
+	depths         []depthIndex // the field rules' components, by depth
 	// rulePaths are the paths, as summaries write them, of the values
 	// field rules type, for rules that match one path only.
 	rulePaths []rulePath
@@ -85,10 +103,11 @@ func New(o Options) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{
-		route:    o.Route,
-		scanner:  sc,
-		act:      newActor(o.Table, o.HashKey, o.Tokenizer),
-		maxDepth: o.MaxDepth,
+		route:          o.Route,
+		scanner:        sc,
+		act:            newActor(o.Table, o.HashKey, o.Tokenizer),
+		maxDepth:       o.MaxDepth,
+		refuseTextJSON: o.RefuseTextJSON,
 	}
 	if e.maxDepth <= 0 {
 		e.maxDepth = DefaultMaxDepth

@@ -93,6 +93,8 @@ func (w *walker) event(start, end int) error {
 				n.flush(len(data))
 				newData = n.out
 			}
+		} else if w.e.refuseTextJSON && HoldsJSON(data) {
+			return ErrEmbeddedJSON
 		} else if out, changed, err := w.scanText(data, slot{}.scanning(true)); err != nil {
 			return err
 		} else if changed {
