@@ -34,8 +34,9 @@ type piece struct {
 	// whose key types its value, read as {"key":"value"}: key is the
 	// key as written with its '=', pct that the value was percent-
 	// encoded (or a query's '+' stood for a space).
-	key string
-	pct bool
+	key    string
+	pct    bool
+	quoted bool // a quoted cookie value, written back quoted
 }
 
 // valueReadings returns the ways a client may read v, those that decode
@@ -559,16 +560,30 @@ func kvPiece(t string, i int) (piece, int) {
 	if k < 0 {
 		return piece{}, 0
 	}
-	e := k + 1
-	for e < len(t) && !kvStop(t[e]) {
-		e++
-	}
-	val := t[k+1 : e]
-	if val == "" || val[0] == '{' || val[0] == '[' || val[0] == '"' || strings.HasPrefix(val, "%7B") ||
-		strings.HasPrefix(val, "%7b") || strings.HasPrefix(val, "%5B") || strings.HasPrefix(val, "%5b") {
+	query := i > 0 && (t[i-1] == '?' || t[i-1] == '&' || t[i-1] == '#')
+	key, _ := percentDecode(t[i:k])
+	if !utf8.ValidString(key) {
 		return piece{}, 0
 	}
-	query := i > 0 && (t[i-1] == '?' || t[i-1] == '&' || t[i-1] == '#')
+	v := k + 1
+	if !query && v < len(t) && t[v] == '"' {
+		// A quoted cookie value (RFC 6265; Python's http.cookies quotes
+		// one with a space, and writes \NNN for other characters).
+		u, n, ok := unquoteCookie(t[v:])
+		if !ok || jsonLen(u) == len(u) {
+			return piece{}, 0 // JSON: the JSON pieces read it by its own keys
+		}
+		js := appendJSONString(append(appendJSONString([]byte{'{'}, key), ':'), u)
+		return piece{raw: t[i : v+n], json: string(append(js, '}')), style: 'k', key: t[i : k+1], quoted: true}, v + n - i
+	}
+	e := v
+	for e < len(t) && !kvStop(t[e], query) {
+		e++
+	}
+	val := t[v:e]
+	if val == "" {
+		return piece{}, 0
+	}
 	dec := val
 	if query && strings.IndexByte(dec, '+') >= 0 {
 		dec = strings.ReplaceAll(dec, "+", " ")
@@ -576,12 +591,11 @@ func kvPiece(t string, i int) (piece, int) {
 	if strings.IndexByte(dec, '%') >= 0 {
 		dec, _ = percentDecode(dec)
 	}
+	if (dec[0] == '{' || dec[0] == '[') && jsonLen(dec) > 0 {
+		return piece{}, 0 // JSON, as written or percent-encoded: the JSON pieces read it
+	}
 	if !utf8.ValidString(dec) {
 		dec = val // read by content as written (a browser would not show it as UTF-8)
-	}
-	key, _ := percentDecode(t[i:k])
-	if !utf8.ValidString(key) {
-		return piece{}, 0
 	}
 	js := appendJSONString(append(appendJSONString([]byte{'{'}, key), ':'), dec)
 	return piece{raw: t[i:e], json: string(append(js, '}')), style: 'k', key: t[i : k+1], pct: dec != val}, e - i
@@ -628,11 +642,17 @@ func isKeyByte(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.' || c == '%'
 }
 
-// kvStop ends a key=value pair's value: the delimiters of cookies, URL
-// queries and fragments, header parameters and lists.
-func kvStop(c byte) bool {
+// kvStop ends a key=value pair's value: in a URL's query or fragment an
+// '&' or '#', or the end of the URL (white space, the '>' or the quote
+// that closes a Link's target or a Refresh's url); in a cookie its ';'.
+// (A comma, an apostrophe stay: Spring and encodeURIComponent leave them
+// as they are.)
+func kvStop(c byte, query bool) bool {
+	if !query {
+		return c == ';'
+	}
 	switch c {
-	case '&', ';', '#', ',', ' ', '\t', '"', '\'', '<', '>':
+	case '&', '#', ' ', '\t', '"', '>':
 		return true
 	}
 	return false
@@ -686,6 +706,30 @@ func percentDecode(t string) (string, []int) {
 	return string(d), append(offs, len(t))
 }
 
+// quoteCookie quotes s as Python's http.cookies does: \" and \\, and
+// \NNN in octal for the other characters up to U+00FF a cookie may not
+// hold as they are.
+func quoteCookie(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		switch {
+		case r == '"' || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r == ',' || r == ';' || r < 0x20 || r >= 0x7F && r <= 0xFF:
+			b.WriteByte('\\')
+			b.WriteByte(byte('0' + r>>6))
+			b.WriteByte(byte('0' + r>>3&7))
+			b.WriteByte(byte('0' + r&7))
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
 // percentEncode writes s percent-encoded but for unreserved characters.
 func percentEncode(s string) string {
 	const hex = "0123456789ABCDEF"
@@ -707,7 +751,8 @@ func percentEncode(s string) string {
 // is: printable ASCII that ends no pair and starts no escape.
 func kvPlain(v string) bool {
 	for i := 0; i < len(v); i++ {
-		if c := v[i]; c <= ' ' || c >= 0x7F || c == '%' || c == '+' || c == '=' || c == '\\' || kvStop(c) {
+		if c := v[i]; c <= ' ' || c >= 0x7F || c == '%' || c == '+' || c == '=' || c == '\\' || c == ';' || c == ',' ||
+			c == '"' || c == '\'' || kvStop(c, true) {
 			return false
 		}
 	}
@@ -756,6 +801,9 @@ func (p piece) encode(view string) string {
 			return p.key
 		}
 		for _, v := range m {
+			if p.quoted {
+				return p.key + quoteCookie(v)
+			}
 			if !p.pct && kvPlain(v) {
 				return p.key + v
 			}
@@ -777,27 +825,7 @@ func (p piece) encode(view string) string {
 	case 'p':
 		return percentEncode(view)
 	case 'q':
-		// As Python's http.cookies quotes: \" and \\, and \NNN in
-		// octal for the other characters up to U+00FF a cookie may not
-		// hold as they are.
-		var b strings.Builder
-		b.WriteByte('"')
-		for _, r := range view {
-			switch {
-			case r == '"' || r == '\\':
-				b.WriteByte('\\')
-				b.WriteRune(r)
-			case r == ',' || r == ';' || r < 0x20 || r >= 0x7F && r <= 0xFF:
-				b.WriteByte('\\')
-				b.WriteByte(byte('0' + r>>6))
-				b.WriteByte(byte('0' + r>>3&7))
-				b.WriteByte(byte('0' + r&7))
-			default:
-				b.WriteRune(r)
-			}
-		}
-		b.WriteByte('"')
-		return b.String()
+		return quoteCookie(view)
 	}
 	return view
 }

@@ -81,13 +81,14 @@ func parseMask(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 	return m, nil
 }
 
-// answersOrGroups are the standard directives that answer a request, or
-// take it into routes of their own, before the directives ordered after
-// them run.
+// answersOrGroups are the standard directives, all ordered after
+// pii_mask's own place, that answer a request with what an upstream or a
+// file holds, or take it into routes of their own, before the directives
+// ordered after them run. (Those that answer with the admin's own text,
+// respond, redir, error, abort, hold no customer's data.)
 var answersOrGroups = map[string]bool{
-	"handle": true, "handle_path": true, "route": true, "invoke": true, "respond": true, "error": true,
-	"abort": true, "copy_response": true, "reverse_proxy": true, "php_fastcgi": true, "file_server": true,
-	"redir": true, "static_response": true,
+	"handle": true, "handle_path": true, "route": true, "invoke": true,
+	"copy_response": true, "reverse_proxy": true, "php_fastcgi": true, "file_server": true,
 }
 
 // UnmarshalCaddyfile reads the pii_mask directive:

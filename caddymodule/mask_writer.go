@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"path"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -305,36 +304,46 @@ func framedJSON(media string, body []byte) bool {
 	return false
 }
 
-// jsonpAsked reports whether the request has a query parameter that asks
-// for a JSONP call (callback, jsonp, cb, jsoncallback …).
-func jsonpAsked(r *http.Request) bool {
+// jsonpParams are the query parameters that name a JSONP callback.
+var jsonpParams = map[string]bool{"callback": true, "jsonp": true, "jsoncallback": true, "jsonpcallback": true,
+	"json_callback": true, "jsonp_callback": true, "cb": true}
+
+// jsonpEchoed reports whether the body calls what the request named as
+// its JSONP callback (?callback=x);y) with an object or array: the
+// name, then "(" and "{" or "[" (white space between).
+func jsonpEchoed(r *http.Request, body []byte) bool {
+	if r.URL.RawQuery == "" {
+		return false
+	}
 	for k, vs := range r.URL.Query() {
-		k = strings.ToLower(k)
-		if (strings.Contains(k, "callback") || k == "jsonp" || k == "cb") && slices.ContainsFunc(vs, func(v string) bool { return v != "" }) {
-			return true
+		if !jsonpParams[strings.ToLower(k)] {
+			continue
+		}
+		for _, v := range vs {
+			for rest := body; v != ""; {
+				i := bytes.Index(rest, []byte(v))
+				if i < 0 {
+					break
+				}
+				rest = rest[i+len(v):]
+				j := skipSpace(rest)
+				if j < len(rest) && rest[j] == '(' {
+					if k := j + 1 + skipSpace(rest[j+1:]); k < len(rest) && (rest[k] == '{' || rest[k] == '[') {
+						return true
+					}
+				}
+			}
 		}
 	}
 	return false
 }
 
-// callsWithData reports whether b passes an object or array literal to a
-// call: "(" then, after white space, "{" or "[".
-func callsWithData(b []byte) bool {
-	for i := bytes.IndexByte(b, '('); i >= 0; {
-		j := i + 1
-		for j < len(b) && (b[j] == ' ' || b[j] == '\t' || b[j] == '\r' || b[j] == '\n') {
-			j++
-		}
-		if j < len(b) && (b[j] == '{' || b[j] == '[') {
-			return true
-		}
-		k := bytes.IndexByte(b[j:], '(')
-		if k < 0 {
-			return false
-		}
-		i = j + k
+func skipSpace(b []byte) int {
+	i := 0
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n') {
+		i++
 	}
-	return false
+	return i
 }
 
 // asciiProbe is every printable ASCII character and the white space.
@@ -1037,7 +1046,7 @@ func (mw *maskWriter) finish() error {
 		// type its values. Refused, as another data format.
 		return mw.fail(http.StatusBadGateway, reasonDataFormat, errors.New("JSON records inside text the gateway cannot read as JSON"))
 	}
-	if err == nil && format == rewrite.Text && mw.m.refuseData && success && jsonpAsked(mw.r) && callsWithData(body) {
+	if err == nil && format == rewrite.Text && mw.m.refuseData && success && jsonpEchoed(mw.r, body) {
 		// The client asked for a JSONP call (?callback=…) and the answer
 		// passes an object or array to something, but not as a call the
 		// gateway reads (a callback name the app let through unchanged,
