@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"mime"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strings"
@@ -12,10 +13,6 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/parser"
 )
-
-// graphQLBodyLimit bounds the request body pii_mask reads to look for a
-// GraphQL document (the upstream gets the whole body either way).
-const graphQLBodyLimit = 1 << 20
 
 // A GraphQL client chooses the keys of the answer: an alias renames a
 // field (`{ customer { n: name } }` answers {"customer":{"n":…}}), so that
@@ -29,14 +26,16 @@ type graphQLCheck uint8
 const (
 	graphQLNone     graphQLCheck = iota // no GraphQL document, or none that renames a field
 	graphQLAliased                      // a document whose selection renames a field
-	graphQLTooLarge                     // a body over graphQLBodyLimit that names a query
+	graphQLTooLarge                     // a body over max_body that names a query
 )
 
 // graphQLRequest reads the GraphQL documents r carries: the query
 // parameter `query` (GET), a JSON body's "query" (one request or a
-// batch), an application/graphql body, or a form's query field. The body
-// is read up to graphQLBodyLimit and put back for the handlers after.
-func graphQLRequest(r *http.Request) graphQLCheck {
+// batch), an application/graphql body, a form's query field, or a
+// multipart request's "operations" (the GraphQL multipart request spec's
+// uploads). The body is read up to limit and put back for the handlers
+// after.
+func graphQLRequest(r *http.Request, limit int64) graphQLCheck {
 	var docs []string
 	if strings.Contains(r.URL.RawQuery, "query=") {
 		if q, err := url.ParseQuery(r.URL.RawQuery); err == nil {
@@ -44,10 +43,10 @@ func graphQLRequest(r *http.Request) graphQLCheck {
 		}
 	}
 	if r.Body != nil && r.Body != http.NoBody {
-		media, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		media, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 		json := media == "application/json" || strings.HasSuffix(media, "+json")
-		if json || media == "application/graphql" || media == "application/x-www-form-urlencoded" {
-			body, whole := peekBody(r, graphQLBodyLimit)
+		if json || media == "application/graphql" || media == "application/x-www-form-urlencoded" || media == "multipart/form-data" {
+			body, whole := peekBody(r, limit)
 			switch {
 			case !whole:
 				if bytes.Contains(body, []byte("query")) {
@@ -59,6 +58,10 @@ func graphQLRequest(r *http.Request) graphQLCheck {
 				}
 			case media == "application/graphql":
 				docs = append(docs, string(body))
+			case media == "multipart/form-data":
+				if bytes.Contains(body, []byte("query")) {
+					docs = append(docs, multipartQueries(body, params["boundary"])...)
+				}
 			default:
 				if q, err := url.ParseQuery(string(body)); err == nil {
 					docs = append(docs, q["query"]...)
@@ -108,6 +111,29 @@ func jsonQueries(body []byte) []string {
 		out[i] = q.Query
 	}
 	return out
+}
+
+// multipartQueries returns the queries of a multipart request's
+// "operations" part and its "query" field.
+func multipartQueries(body []byte, boundary string) []string {
+	var out []string
+	mr := multipart.NewReader(bytes.NewReader(body), boundary)
+	for {
+		p, err := mr.NextPart()
+		if err != nil {
+			return out
+		}
+		switch p.FormName() {
+		case "operations":
+			if b, err := io.ReadAll(p); err == nil {
+				out = append(out, jsonQueries(b)...)
+			}
+		case "query":
+			if b, err := io.ReadAll(p); err == nil {
+				out = append(out, string(b))
+			}
+		}
+	}
 }
 
 // renames reports whether the GraphQL document doc selects a field under

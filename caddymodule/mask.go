@@ -446,7 +446,7 @@ func (m *Mask) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 		m.observe(out, d, start)
 		return err
 	}
-	switch graphQLRequest(r) {
+	switch graphQLRequest(r, m.MaxBody) {
 	case graphQLAliased:
 		err := m.refuse(w, r, out, http.StatusForbidden, reasonGraphQLAlias,
 			"GraphQL aliases are not allowed here: they rename the answer's fields, which decide what is masked")
@@ -454,7 +454,7 @@ func (m *Mask) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 		return err
 	case graphQLTooLarge:
 		err := m.refuse(w, r, out, http.StatusRequestEntityTooLarge, reasonGraphQLAlias,
-			"the GraphQL request is too large for the privacy gateway to check")
+			"the request is too large for the privacy gateway to check for a GraphQL query")
 		m.observe(out, d, start)
 		return err
 	}

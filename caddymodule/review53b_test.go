@@ -296,3 +296,22 @@ func TestReview53bFramedJSONOnlyRefused(t *testing.T) {
 		t.Errorf("data_formats scan: %d %s", rec.Code, rec.Body)
 	}
 }
+
+// A GraphQL multipart request (uploads) carries its query in the
+// "operations" part: read too.
+func TestReview53bGraphQLMultipart(t *testing.T) {
+	m := agentMask52(t, &Mask{Fields: []config.Field{{Path: "data.customer.name", Type: "person_name"}}})
+	body := "--B\r\nContent-Disposition: form-data; name=\"operations\"\r\n\r\n" +
+		`{"query":"mutation($f: Upload!) { upload(file: $f) { n: name } }","variables":{"f":null}}` +
+		"\r\n--B\r\nContent-Disposition: form-data; name=\"map\"\r\n\r\n{\"0\":[\"variables.f\"]}\r\n--B--\r\n"
+	req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(body))
+	req.Header.Set("Content-Type", "multipart/form-data; boundary=B")
+	rec, _ := serveMask(t, m, req, func(w http.ResponseWriter, r *http.Request) error {
+		w.Header().Set("Content-Type", "application/json")
+		_, err := io.WriteString(w, `{"data":{}}`)
+		return err
+	})
+	if rec.Code != http.StatusForbidden {
+		t.Errorf("an aliased query in a multipart request: %d %s", rec.Code, rec.Body)
+	}
+}
