@@ -48,6 +48,12 @@ func graphQLRequest(r *http.Request, limit int64) graphQLCheck {
 		if json || media == "application/graphql" || media == "application/x-www-form-urlencoded" || media == "multipart/form-data" {
 			body, whole := peekBody(r, limit)
 			switch {
+			case !whole && media == "multipart/form-data":
+				// (The spec puts "operations" first: a large upload
+				// without it is no GraphQL request.)
+				if bytes.Contains(body, []byte(`name="operations"`)) || bytes.Contains(body, []byte(`name="query"`)) {
+					return graphQLTooLarge
+				}
 			case !whole:
 				if bytes.Contains(body, []byte("query")) {
 					return graphQLTooLarge
