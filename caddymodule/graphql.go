@@ -18,60 +18,82 @@ import (
 // field (`{ customer { n: name } }` answers {"customer":{"n":…}}), so that
 // neither a field rule (data.customer.name) nor a key name types its
 // value. pii_mask reads the documents a guarded request carries and
-// refuses one whose selections rename a field.
+// refuses one whose selections rename a field. Servers read a request
+// more loosely than the standard says (keys in any case, bad escapes kept,
+// a JSON body under any type, what follows the first JSON value
+// ignored): the reading here is at least as loose, so that what a server
+// may take for a query is checked.
 
 // graphQLCheck is what graphQLRequest found.
 type graphQLCheck uint8
 
 const (
-	graphQLNone     graphQLCheck = iota // no GraphQL document, or none that renames a field
-	graphQLAliased                      // a document whose selection renames a field
-	graphQLTooLarge                     // a body over max_body that names a query
+	graphQLNone       graphQLCheck = iota // no GraphQL document, or none that renames a field
+	graphQLAliased                        // a document whose selection renames a field
+	graphQLTooLarge                       // a body over max_body that may carry a query
+	graphQLUnreadable                     // a body in a coding the gateway cannot undo, of a type that may carry a query
 )
 
-// graphQLRequest reads the GraphQL documents r carries: the query
-// parameter `query` (GET), a JSON body's "query" (one request or a
-// batch), an application/graphql body, a form's query field, or a
-// multipart request's "operations" (the GraphQL multipart request spec's
-// uploads). The body is read up to limit and put back for the handlers
-// after.
+// graphQLRequest reads the GraphQL documents r carries: a query
+// parameter named query (in any case), a JSON body's query members (one
+// request or a batch; a body that starts like JSON under any type but
+// form data, multipart and GraphQL's own), an application/graphql body,
+// a form's query field, or a multipart request's operations (the
+// GraphQL multipart request spec's uploads). The body is read up to
+// limit and put back for the handlers after.
 func graphQLRequest(r *http.Request, limit int64) graphQLCheck {
 	var docs []string
-	if strings.Contains(r.URL.RawQuery, "query=") {
-		if q, err := url.ParseQuery(r.URL.RawQuery); err == nil {
-			docs = append(docs, q["query"]...)
-		}
+	if r.URL.RawQuery != "" {
+		docs = append(docs, looseParams(r.URL.RawQuery)...)
 	}
 	if r.Body != nil && r.Body != http.NoBody {
 		media, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-		json := media == "application/json" || strings.HasSuffix(media, "+json")
-		if json || media == "application/graphql" || media == "application/x-www-form-urlencoded" || media == "multipart/form-data" {
+		ce := strings.Join(r.Header.Values("Content-Encoding"), ",")
+		coded := strings.TrimSpace(ce) != "" && !strings.EqualFold(strings.TrimSpace(ce), "identity")
+		form := media == "application/graphql" || media == "application/x-www-form-urlencoded" || media == "multipart/form-data"
+		// JSON, or what a server may read as JSON whatever its type
+		// (graphql-go reads any other type as JSON): a body that starts
+		// like JSON (a coded one is read to see).
+		if form || coded || startsLikeJSON(r) {
 			body, whole := peekBody(r, limit)
+			if whole && coded {
+				// A server may undo the coding first (Express's body
+				// parser inflates gzip, deflate and br).
+				encs, ok := contentEncodings(ce)
+				dec, err := decodeBody(body, encs, limit)
+				switch {
+				case ok && err == nil:
+					body = dec
+				case form || mayBeJSON(media):
+					return graphQLUnreadable
+				default:
+					body = nil // another type, in a coding no check needs
+				}
+				if !form && !startsLikeJSONBytes(body) {
+					body = nil
+				}
+			}
 			switch {
-			case !whole && media == "multipart/form-data":
-				// (The spec puts "operations" first: a large upload
-				// without it is no GraphQL request.)
-				if bytes.Contains(body, []byte(`name="operations"`)) || bytes.Contains(body, []byte(`name="query"`)) {
+			case !whole && media == "multipart/form-data" && !coded:
+				// (The spec puts the operations first: a large upload
+				// without them is no GraphQL request.)
+				if firstPartIsQuery(body, params["boundary"]) {
 					return graphQLTooLarge
 				}
 			case !whole:
-				if bytes.Contains(body, []byte("query")) {
-					return graphQLTooLarge
-				}
-			case json:
-				if bytes.Contains(body, []byte(`"query"`)) {
-					docs = append(docs, jsonQueries(body)...)
+				if coded || mayHoldQuery(body) {
+					if form || mayBeJSON(media) || startsLikeJSONBytes(body) {
+						return graphQLTooLarge
+					}
 				}
 			case media == "application/graphql":
 				docs = append(docs, string(body))
+			case media == "application/x-www-form-urlencoded":
+				docs = append(docs, looseParams(string(body))...)
 			case media == "multipart/form-data":
-				if bytes.Contains(body, []byte("query")) {
-					docs = append(docs, multipartQueries(body, params["boundary"])...)
-				}
+				docs = append(docs, multipartQueries(body, params["boundary"])...)
 			default:
-				if q, err := url.ParseQuery(string(body)); err == nil {
-					docs = append(docs, q["query"]...)
-				}
+				docs = append(docs, jsonQueries(body)...)
 			}
 		}
 	}
@@ -81,6 +103,77 @@ func graphQLRequest(r *http.Request, limit int64) graphQLCheck {
 		}
 	}
 	return graphQLNone
+}
+
+// mayBeJSON reports whether a request's media type is one a GraphQL
+// server may read a JSON body under: JSON's, none, or plain text.
+func mayBeJSON(media string) bool {
+	return media == "" || media == "application/json" || strings.HasSuffix(media, "+json") || media == "text/plain"
+}
+
+// looseParams returns the values of the parameters named query (in any
+// case, the name percent-decoded) of a query string or form, reading
+// pairs as the loosest servers do: split at & and ;, a bad escape kept
+// as it is written.
+func looseParams(raw string) []string {
+	if !strings.Contains(strings.ToLower(raw), "uery") && !strings.Contains(raw, "%") {
+		return nil
+	}
+	var out []string
+	for pair := range strings.FieldsFuncSeq(raw, func(r rune) bool { return r == '&' || r == ';' }) {
+		k, v, _ := strings.Cut(pair, "=")
+		if k = looseUnescape(k); !strings.EqualFold(strings.TrimSpace(k), "query") {
+			continue
+		}
+		out = append(out, looseUnescape(v))
+	}
+	return out
+}
+
+// looseUnescape decodes a query component: + as a space, %XX escapes,
+// and a bad escape kept as written.
+func looseUnescape(s string) string {
+	s = strings.ReplaceAll(s, "+", " ")
+	if u, err := url.PathUnescape(s); err == nil {
+		return u
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]) {
+			b.WriteByte(unhex(s[i+1])<<4 | unhex(s[i+2]))
+			i += 2
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// mayHoldQuery reports whether the part of a body that was read may hold
+// a query member or parameter: "query" in any case, or an escape that
+// could spell it.
+func mayHoldQuery(b []byte) bool {
+	return bytes.Contains(bytes.ToLower(b), []byte("uery")) || bytes.Contains(b, []byte(`\u`)) || bytes.Contains(b, []byte("%"))
+}
+
+// startsLikeJSON reports whether r's body starts, after white space and
+// a byte-order mark, with { or [ (the first bytes are read and put back).
+func startsLikeJSON(r *http.Request) bool {
+	head := make([]byte, 64)
+	n, _ := io.ReadFull(r.Body, head)
+	head = head[:n]
+	r.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(head), r.Body), r.Body}
+	return startsLikeJSONBytes(head)
+}
+
+// startsLikeJSONBytes is startsLikeJSON on bytes read.
+func startsLikeJSONBytes(head []byte) bool {
+	head = bytes.TrimPrefix(head, []byte("\xEF\xBB\xBF"))
+	head = bytes.TrimLeft(head, " \t\r\n")
+	return len(head) > 0 && (head[0] == '{' || head[0] == '[')
 }
 
 // peekBody reads up to limit bytes of r's body and puts them back in front
@@ -98,25 +191,57 @@ func peekBody(r *http.Request, limit int64) (b []byte, whole bool) {
 	return b, whole
 }
 
-// jsonQueries returns the "query" strings of a GraphQL-over-HTTP JSON
-// body: one request object, or a batch (an array of them).
+// jsonQueries returns the string values of the members named query (in
+// any case, escapes decoded; every one of a repeated name) of the first
+// JSON value in body (what follows it is ignored, as Go's decoders do):
+// of the object, or of each object of a batch (an array). A member that
+// is no string is no document.
 func jsonQueries(body []byte) []string {
-	type request struct {
-		Query string `json:"query"`
+	dec := json.NewDecoder(bytes.NewReader(bytes.TrimPrefix(body, []byte("\xEF\xBB\xBF"))))
+	var out []string
+	// The walk: depth of containers; in an object, whether the next
+	// token is a key; whether the value after it is a query member's.
+	type frame struct{ object, key bool }
+	var stack []frame
+	want := false
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return out
+		}
+		top := len(stack) - 1
+		_, closing := tok.(json.Delim)
+		closing = closing && (tok == json.Delim('}') || tok == json.Delim(']'))
+		isKey := !closing && top >= 0 && stack[top].object && stack[top].key
+		if isKey {
+			stack[top].key = false
+			k, _ := tok.(string)
+			// At the request object: the object itself, or one of a
+			// batch's.
+			want = strings.EqualFold(k, "query") && (len(stack) == 1 || len(stack) == 2 && !stack[0].object)
+			continue
+		}
+		if s, ok := tok.(string); ok && want {
+			out = append(out, s)
+		}
+		want = false
+		switch tok {
+		case json.Delim('{'):
+			stack = append(stack, frame{object: true, key: true})
+			continue
+		case json.Delim('['):
+			stack = append(stack, frame{})
+			continue
+		case json.Delim('}'), json.Delim(']'):
+			stack = stack[:len(stack)-1]
+			if len(stack) == 0 {
+				return out // the first value only
+			}
+		}
+		if top := len(stack) - 1; top >= 0 && stack[top].object {
+			stack[top].key = true // a value ended: a key comes next
+		}
 	}
-	var one request
-	if json.Unmarshal(body, &one) == nil {
-		return []string{one.Query}
-	}
-	var batch []request
-	if json.Unmarshal(body, &batch) != nil {
-		return nil
-	}
-	out := make([]string, len(batch))
-	for i, q := range batch {
-		out[i] = q.Query
-	}
-	return out
 }
 
 // multipartQueries returns the queries of a multipart request's
@@ -129,7 +254,7 @@ func multipartQueries(body []byte, boundary string) []string {
 		if err != nil {
 			return out
 		}
-		switch p.FormName() {
+		switch strings.ToLower(p.FormName()) {
 		case "operations":
 			if b, err := io.ReadAll(p); err == nil {
 				out = append(out, jsonQueries(b)...)
@@ -142,19 +267,28 @@ func multipartQueries(body []byte, boundary string) []string {
 	}
 }
 
+// firstPartIsQuery reports whether a multipart body's first part is a
+// GraphQL request's (operations, or a query field).
+func firstPartIsQuery(body []byte, boundary string) bool {
+	p, err := multipart.NewReader(bytes.NewReader(body), boundary).NextPart()
+	if err != nil {
+		return false
+	}
+	n := strings.ToLower(p.FormName())
+	return n == "operations" || n == "query"
+}
+
 // renames reports whether the GraphQL document doc selects a field under
-// another name. A text without a colon, or without a selection ({), that
-// is no GraphQL document (a search for "张三") renames nothing.
+// another name. A text the parser cannot read is taken to when it reads
+// as a GraphQL selection with an alias (looksAliased): a search, a
+// Prometheus or Loki query, renames nothing.
 func renames(doc string) bool {
 	if !strings.Contains(doc, ":") {
 		return false
 	}
 	d, err := parser.ParseQuery(&ast.Source{Input: doc})
 	if err != nil {
-		// Not a document this parser reads, but one with a selection
-		// and a colon that an upstream's parser might read (its own
-		// extensions): refused rather than guessed.
-		return strings.Contains(doc, "{")
+		return looksAliased(doc)
 	}
 	for _, op := range d.Operations {
 		if renamesIn(op.SelectionSet) {
@@ -180,6 +314,71 @@ func renamesIn(set ast.SelectionSet) bool {
 			if renamesIn(s.SelectionSet) {
 				return true
 			}
+		}
+	}
+	return false
+}
+
+// looksAliased reads a document the parser could not: one that starts as
+// GraphQL does ({, query, mutation, subscription, fragment) and holds,
+// inside a selection's braces and outside arguments, strings and
+// comments, a name followed by a colon — an alias, as a server's own
+// (looser, or newer) parser may read it.
+func looksAliased(doc string) bool {
+	t := strings.TrimLeft(doc, " \t\r\n,\ufeff")
+	if !strings.HasPrefix(t, "{") && !hasKeyword(t) {
+		return false
+	}
+	braces, parens := 0, 0
+	for i := 0; i < len(t); i++ {
+		switch c := t[i]; {
+		case c == '#':
+			for i < len(t) && t[i] != '\n' {
+				i++
+			}
+		case c == '"':
+			if strings.HasPrefix(t[i:], `"""`) {
+				if j := strings.Index(t[i+3:], `"""`); j >= 0 {
+					i += j + 5
+					continue
+				}
+				return false
+			}
+			for i++; i < len(t) && t[i] != '"'; i++ {
+				if t[i] == '\\' {
+					i++
+				}
+			}
+		case c == '(':
+			parens++
+		case c == ')':
+			parens--
+		case c == '{':
+			braces++
+		case c == '}':
+			braces--
+		case braces > 0 && parens == 0 && (c == '_' || c|0x20 >= 'a' && c|0x20 <= 'z'):
+			j := i
+			for j < len(t) && (t[j] == '_' || t[j]|0x20 >= 'a' && t[j]|0x20 <= 'z' || t[j] >= '0' && t[j] <= '9') {
+				j++
+			}
+			k := j
+			for k < len(t) && (t[k] == ' ' || t[k] == '\t' || t[k] == '\r' || t[k] == '\n' || t[k] == ',') {
+				k++
+			}
+			if k < len(t) && t[k] == ':' {
+				return true
+			}
+			i = j - 1
+		}
+	}
+	return false
+}
+
+func hasKeyword(t string) bool {
+	for _, k := range [...]string{"query", "mutation", "subscription", "fragment"} {
+		if rest, ok := strings.CutPrefix(t, k); ok && (rest == "" || !(rest[0] == '_' || rest[0]|0x20 >= 'a' && rest[0]|0x20 <= 'z' || rest[0] >= '0' && rest[0] <= '9')) {
+			return true
 		}
 	}
 	return false

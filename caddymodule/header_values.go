@@ -577,7 +577,7 @@ func kvPiece(t string, i int) (piece, int) {
 		return piece{raw: t[i : v+n], json: string(append(js, '}')), style: 'k', key: t[i : k+1], quoted: true}, v + n - i
 	}
 	e := v
-	for e < len(t) && !kvStop(t[e], query) {
+	for e < len(t) && !kvStop(t[e], query) && !(t[e] == ';' && cookieAttrAt(t, e+1)) {
 		e++
 	}
 	val := t[v:e]
@@ -640,6 +640,23 @@ func typedKeyBefore(t string, eq int) bool {
 
 func isKeyByte(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.' || c == '%'
+}
+
+// cookieAttrAt reports whether a Set-Cookie attribute (Path, Secure …)
+// starts at t[i], after optional white space: a URL in a cookie's value
+// ends at the ';' before it.
+func cookieAttrAt(t string, i int) bool {
+	for i < len(t) && t[i] == ' ' {
+		i++
+	}
+	for _, a := range [...]string{"path", "domain", "expires", "max-age", "secure", "httponly", "samesite", "partitioned", "priority"} {
+		if len(t)-i >= len(a) && strings.EqualFold(t[i:i+len(a)], a) {
+			if j := i + len(a); j == len(t) || t[j] == '=' || t[j] == ';' || t[j] == ' ' {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // kvStop ends a key=value pair's value: in a URL's query or fragment an

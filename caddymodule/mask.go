@@ -365,7 +365,7 @@ type Outcome struct {
 	Roles         []string        `json:"roles"`
 	UnknownRole   bool            `json:"unknown_role,omitempty"`
 	Status        int             `json:"status"`
-	Result        string          `json:"result"` // rewritten, unchanged, passed, refused, handler_error
+	Result        string          `json:"result"` // rewritten, unchanged, passed, refused, handler_error, client_gone
 	Reason        string          `json:"reason,omitempty"`
 	Format        string          `json:"format,omitempty"`
 	PolicyVersion string          `json:"policy_version"`
@@ -403,6 +403,9 @@ const (
 	// resultHandlerError: the next handler answered with a client error
 	// of its own (a missing file) and Caddy's error handling answered.
 	resultHandlerError = "handler_error"
+	// resultClientGone: the agent left before the response was complete
+	// (a closed tab, an aborted fetch).
+	resultClientGone = "client_gone"
 
 	reasonUnknownRole   = "unknown_role"
 	reasonWebSocket     = "websocket"
@@ -450,6 +453,11 @@ func (m *Mask) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 	case graphQLAliased:
 		err := m.refuse(w, r, out, http.StatusForbidden, reasonGraphQLAlias,
 			"GraphQL aliases are not allowed here: they rename the answer's fields, which decide what is masked")
+		m.observe(out, d, start)
+		return err
+	case graphQLUnreadable:
+		err := m.refuse(w, r, out, http.StatusUnsupportedMediaType, reasonGraphQLAlias,
+			"the request's body is in a coding the privacy gateway cannot undo to check it for a GraphQL query")
 		m.observe(out, d, start)
 		return err
 	case graphQLTooLarge:

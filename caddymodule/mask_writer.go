@@ -293,7 +293,9 @@ func askedJSONP(r *http.Request, callee string) bool {
 func framedJSON(media string, body []byte) bool {
 	switch media {
 	case "", "text/plain", "application/octet-stream":
-		return rewrite.HoldsJSON(body)
+		if rewrite.HoldsJSON(body) {
+			return true
+		}
 	case "text/javascript", "application/javascript", "application/x-javascript":
 		for line := range bytes.SplitSeq(body, []byte("\n")) {
 			if bytes.HasPrefix(line, []byte(`a[`)) || bytes.HasPrefix(line, []byte(`c[`)) {
@@ -301,7 +303,33 @@ func framedJSON(media string, body []byte) bool {
 			}
 		}
 	}
-	return false
+	return framedCall(body)
+}
+
+// framedCall reports whether body passes a framed record to a callback
+// as a string: SockJS's jsonp-polling and htmlfile transports
+// (cb("a[…]"), p("a[…]")), Engine.IO's JSONP polling (___eio[0]("42[…]")),
+// under a script or a page.
+func framedCall(body []byte) bool {
+	for rest := body; ; {
+		i := bytes.Index(rest, []byte(`("`))
+		if i < 0 {
+			return false
+		}
+		rest = rest[i+2:]
+		switch {
+		case bytes.HasPrefix(rest, []byte(`a[`)), bytes.HasPrefix(rest, []byte(`c[`)):
+			return true
+		case len(rest) > 0 && rest[0] >= '0' && rest[0] <= '9':
+			j := 0
+			for j < len(rest) && (rest[j] >= '0' && rest[j] <= '9' || rest[j] == ':') {
+				j++
+			}
+			if j < len(rest) && (rest[j] == '[' || rest[j] == '{') {
+				return true
+			}
+		}
+	}
 }
 
 // jsonpParams are the query parameters that name a JSONP callback.
@@ -759,6 +787,12 @@ func (mw *maskWriter) serve(next caddyhttp.Handler) (err error) {
 			return
 		}
 		held()
+		if rec == http.ErrAbortHandler && mw.agentGone() {
+			// reverse_proxy could not copy the body to an agent who left:
+			// no failure of the upstream's, nor a refusal.
+			mw.recordGone()
+			panic(rec)
+		}
 		if rec != http.ErrAbortHandler || mw.sentHeader {
 			if rec == http.ErrAbortHandler {
 				mw.aborted(reasonUpstream)
@@ -773,6 +807,12 @@ func (mw *maskWriter) serve(next caddyhttp.Handler) (err error) {
 	}()
 	herr := next.ServeHTTP(mw, mw.r)
 	held()
+	if mw.agentGone() {
+		// The agent left (reverse_proxy writes its 499): nothing more
+		// goes out, and nothing failed.
+		mw.recordGone()
+		return herr
+	}
 	if herr != nil {
 		if !mw.wroteHeader {
 			// No response at all: Caddy's error handling answers, with
@@ -806,6 +846,23 @@ func (mw *maskWriter) serve(next caddyhttp.Handler) (err error) {
 		return mw.fail(http.StatusBadGateway, reasonUpstream, herr)
 	}
 	return mw.finish()
+}
+
+// agentGone reports whether the agent's request was cancelled (the
+// client left) while the handlers after pii_mask ran, unless pii_mask
+// had refused the response itself.
+func (mw *maskWriter) agentGone() bool {
+	return mw.r.Context().Err() != nil && mw.mode != modeRefuse && mw.out.Result != resultRefused
+}
+
+// recordGone records a response the agent left before it was complete:
+// what was shown of it stays counted (a stream's units sent), a held
+// response showed nothing.
+func (mw *maskWriter) recordGone() {
+	mw.out.Result, mw.out.Reason = resultClientGone, ""
+	if !mw.sentHeader {
+		mw.out.Summary.Reset()
+	}
 }
 
 // aborted records a response cut off after its header went out (the

@@ -99,7 +99,7 @@ func registerMetrics(ctx caddy.Context) *metrics {
 	m := &metrics{
 		responses: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: ns, Subsystem: sub, Name: "responses_total",
-			Help: "Guarded responses by result: rewritten, unchanged, passed, refused, handler_error.",
+			Help: "Guarded responses by result: rewritten, unchanged, passed, refused, handler_error, client_gone.",
 		}, []string{"result"}),
 		values: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: ns, Subsystem: sub, Name: "values_total",
