@@ -135,7 +135,9 @@ group:
 			// Every number we look for is 10 digits or more (8 after a
 			// '+'), and its inner groups have 3 digits or more: this rules
 			// out dates, times and amounts at once.
-			intl := a == 0 && plusAt >= 0
+			// (0086, the international prefix written out, is followed
+			// by an area code of two digits as "+86" is: 0086 10 …)
+			intl := a == 0 && plusAt >= 0 || st.runs[a].len() == 4 && string(st.dig[st.runs[a].d0:st.runs[a].d1]) == "0086"
 			if n := st.runs[b-1].d1 - st.runs[a].d0; n < 8 || n < 10 && !intl || b-a > 2 && !intl && shortGroup(st.runs[a+1:b-1]) {
 				continue
 			}
@@ -248,9 +250,18 @@ func (st *scan) classify(a, b, k, plusAt int) bool {
 		return phoneGrouping(rs) && isCNMobile(d) && st.found(CNMobile, start, end, confPlan)
 	case n == 13 && d[0] == '8' && d[1] == '6' && (single || rs[0].len() == 2 && phoneGrouping(rs[1:])):
 		return isCNMobile(d[2:]) && st.found(CNMobile, start, end, confStrong)
-	case n == 15 && string(d[:4]) == "0086" && (single || rs[0].len() == 4 && phoneGrouping(rs[1:])):
-		if isCNMobile(d[4:]) {
+	case n >= 13 && n <= 16 && string(d[:4]) == "0086" && (single || rs[0].len() == 4):
+		// The international prefix written out: a mobile, or a landline
+		// (its area code without the trunk 0, or with it in brackets).
+		nat := d[4:]
+		if nat[0] == '0' {
+			nat = nat[1:]
+		}
+		switch {
+		case isCNMobile(nat) && (single || phoneGrouping(rs[1:])):
 			return st.found(CNMobile, start, end, confStrong)
+		case isCNFixed(nat) && (single || intlLandlineGrouping(rs[1:])):
+			return st.found(CNLandline, start, end, confStrong)
 		}
 	case d[0] == '0':
 		return n >= 10 && n <= 12 && landlineGrouping(rs) && isCNFixed(d[1:]) &&
@@ -350,6 +361,20 @@ func phoneGrouping(rs []run) bool {
 // landlineGrouping accepts an area code and subscriber number written
 // together, apart (025 66654259, (010)8888-6666) or with the subscriber
 // number in two groups.
+// intlLandlineGrouping accepts a landline after its country code as one
+// run or as area code and number (10 12345678, 755 1234 5678).
+func intlLandlineGrouping(rs []run) bool {
+	switch len(rs) {
+	case 1:
+		return true
+	case 2:
+		return rs[0].len() >= 2 && rs[0].len() <= 4 && rs[1].len() >= 7 && rs[1].len() <= 8
+	case 3:
+		return rs[0].len() >= 2 && rs[0].len() <= 4 && rs[1].len() >= 3 && rs[1].len() <= 4 && rs[2].len() == 4
+	}
+	return false
+}
+
 func landlineGrouping(rs []run) bool {
 	switch len(rs) {
 	case 1:

@@ -231,3 +231,16 @@ func intlRegions(cc int) []*regionPlan {
 }
 
 func anchored(p string) *digitMatcher { return compileDigits(p) }
+
+// NationalPhoneType reports whether d, the digits of a mainland number
+// in its national form (a landline with its trunk 0), is a mobile or a
+// landline by the numbering plan.
+func NationalPhoneType(d []byte) (Type, bool) {
+	switch {
+	case len(d) == 11 && d[0] == '1' && isCNMobile(d):
+		return CNMobile, true
+	case len(d) >= 10 && len(d) <= 12 && d[0] == '0' && isCNFixed(d[1:]):
+		return CNLandline, true
+	}
+	return Unknown, false
+}

@@ -8,6 +8,7 @@ import (
 	"encoding/binary"
 	"hash"
 	"net/netip"
+	"strconv"
 	"strings"
 	"sync"
 	"unicode"
@@ -66,6 +67,15 @@ func (a *actor) applyFound(dst []byte, t detectors.Type, act config.Action, valu
 }
 
 func (a *actor) applyTo(dst []byte, t detectors.Type, act config.Action, value []byte, found bool) ([]byte, error) {
+	if t == detectors.CNMobile && (act == config.Mask || act == config.Hash) && !(len(value) == 11 && allDigits(value)) {
+		// A landline under a key that types mobiles (phone, 电话): the
+		// mobile's action, with a landline's mask and pseudonym (its
+		// shape, and the one it has under landline or in text).
+		var buf [64]byte
+		if tt, ok := detectors.NationalPhoneType(canonical(buf[:0], detectors.CNLandline, value)); ok && tt == detectors.CNLandline {
+			t = tt
+		}
+	}
 	switch act {
 	case config.Plain:
 		return append(dst, value...), nil
@@ -133,7 +143,8 @@ func canonical(dst []byte, t detectors.Type, v []byte) []byte {
 	switch t {
 	case detectors.Email:
 		// Full-width forms (ｚｈａｎｇ＠…) as ASCII, as the detector reads
-		// them, and letters in one case.
+		// them, and letters in one case; surrounding space left out.
+		v = trimSpace(v)
 		for i := 0; i < len(v); {
 			r, w := utf8.DecodeRune(v[i:])
 			i += w
@@ -143,8 +154,17 @@ func canonical(dst []byte, t detectors.Type, v []byte) []byte {
 			dst = utf8.AppendRune(dst, r)
 		}
 		return dst
-	case detectors.PersonName, detectors.Address, detectors.BirthDate:
-		return append(dst, v...)
+	case detectors.PersonName, detectors.Address:
+		// Full-width forms folded, surrounding space left out.
+		return appendFolded(dst, trimSpace(v))
+	case detectors.BirthDate:
+		// A date's digits in year, month, day order when it reads as
+		// one (1990-03-07, 1990年3月7日, １９９０/３/７), else folded.
+		f := appendFolded(dst, trimSpace(v))
+		if ymd, ok := dateDigits(f[base:]); ok {
+			return append(dst[:base], ymd[:]...)
+		}
+		return f
 	case detectors.IPAddress:
 		// The separators are the address: 192.168.1.10 is not
 		// 19.216.81.10. An address's one spelling, or the value as
@@ -186,26 +206,101 @@ func canonical(dst []byte, t detectors.Type, v []byte) []byte {
 	}
 	switch t {
 	case detectors.CNMobile:
+		// 0086 138…, +86 138…, 86138…, and with a trunk 0 after the
+		// country code (+86 (0)138 …), are 138….
+		rest := c
 		switch {
-		case len(c) == 15 && string(c[:4]) == "0086":
-			dst = append(dst[:base], c[4:]...)
-		case len(c) == 13 && string(c[:2]) == "86":
-			dst = append(dst[:base], c[2:]...)
+		case len(c) >= 15 && string(c[:4]) == "0086":
+			rest = c[4:]
+		case len(c) == 13 && string(c[:2]) == "86", len(c) == 14 && string(c[:3]) == "860" && foreignCode(v):
+			rest = c[2:]
+		}
+		if len(rest) == 12 && rest[0] == '0' && len(rest) != len(c) {
+			rest = rest[1:]
+		}
+		if len(rest) == 11 && len(rest) != len(c) {
+			dst = append(dst[:base], rest...)
 		}
 	case detectors.CNLandline:
 		// +86 10 1234 5678 is 010-12345678: the country code stands
-		// where the trunk prefix 0 does. Only a code written as one
-		// (+86, 0086) counts: a bare 86 may begin a local number.
+		// where the trunk prefix 0 does (+86 (0)10 … writes both). Only
+		// a code written as one (+86, 0086) counts: a bare 86 may begin
+		// a local number.
 		switch {
-		case len(c) >= 13 && len(c) <= 15 && string(c[:4]) == "0086":
-			c[3] = '0'
-			dst = append(dst[:base], c[3:]...)
-		case len(c) >= 11 && len(c) <= 13 && c[0] == '8' && c[1] == '6' && foreignCode(v):
-			c[1] = '0'
-			dst = append(dst[:base], c[1:]...)
+		case len(c) >= 13 && len(c) <= 16 && string(c[:4]) == "0086":
+			if c[4] == '0' {
+				dst = append(dst[:base], c[4:]...)
+			} else {
+				c[3] = '0'
+				dst = append(dst[:base], c[3:]...)
+			}
+		case len(c) >= 11 && len(c) <= 14 && c[0] == '8' && c[1] == '6' && foreignCode(v):
+			if c[2] == '0' {
+				dst = append(dst[:base], c[2:]...)
+			} else {
+				c[1] = '0'
+				dst = append(dst[:base], c[1:]...)
+			}
 		}
 	}
 	return dst
+}
+
+// trimSpace leaves out white space around v, no-break and zero-width
+// spaces included.
+func trimSpace(v []byte) []byte {
+	return bytes.TrimFunc(v, func(r rune) bool {
+		return unicode.IsSpace(r) || r == 0x200B || r == 0xFEFF || r == 0x3000
+	})
+}
+
+// appendFolded appends v with full-width forms folded.
+func appendFolded(dst, v []byte) []byte {
+	if ascii(v) {
+		return append(dst, v...)
+	}
+	for i := 0; i < len(v); {
+		r, w := utf8.DecodeRune(v[i:])
+		dst = utf8.AppendRune(dst, fold(r))
+		i += w
+	}
+	return dst
+}
+
+// dateDigits reads a date written year first (1990-03-07, 1990/3/7,
+// 1990.03.07, 19900307, 1990年3月7日) as YYYYMMDD.
+func dateDigits(v []byte) (out [8]byte, ok bool) {
+	var parts [3][]byte
+	n := 0
+	for i := 0; i < len(v); {
+		j := i
+		for j < len(v) && v[j] >= '0' && v[j] <= '9' {
+			j++
+		}
+		if j > i {
+			if n == 3 {
+				return out, false
+			}
+			parts[n] = v[i:j]
+			n++
+			i = j
+			continue
+		}
+		i++
+	}
+	switch {
+	case n == 1 && len(parts[0]) == 8:
+		copy(out[:], parts[0])
+		return out, true
+	case n == 3 && len(parts[0]) == 4 && len(parts[1]) <= 2 && len(parts[2]) <= 2:
+		copy(out[:4], parts[0])
+		out[4], out[5] = '0', '0'
+		copy(out[6-len(parts[1]):6], parts[1])
+		out[6], out[7] = '0', '0'
+		copy(out[8-len(parts[2]):], parts[2])
+		return out, true
+	}
+	return out, false
 }
 
 // parseIP reads an IP address as the detectors find it (full-width forms
@@ -308,13 +403,22 @@ func (a *actor) maskValue(dst []byte, t detectors.Type, v []byte, one bool) []by
 		}
 	}
 	skip, n := prefixAndCount(t, v)
+	if t == detectors.BirthDate && !custom {
+		return maskBirthDate(dst, v, n)
+	}
 	var k keep
 	switch {
 	case custom:
 		k = halve(keep{spec.KeepFirst, spec.KeepLast}, n)
+		if t == detectors.Address && bytes.ContainsAny(v, " \t,;，；、") {
+			// What follows a break in an address may be a name or a
+			// number (收件人张三丰, a mobile): its end is not shown.
+			k.last = 0
+		}
 	case int(t) < len(maskKeep) && maskKeep[t].set:
 		k = maskKeep[t].keep
-		if !maskKeep[t].conventional || !canonicalLength(t, n) || skip == 0 && foreignCode(v) {
+		if !maskKeep[t].conventional || !canonicalLength(t, n) || skip == 0 && foreignCode(v) ||
+			t == detectors.CNMobile && !firstDigitOne(v[skip:]) {
 			// (+1 202 555 0123 has a mobile's 11 digits, but is not
 			// one: the convention is the mainland's.)
 			k = halve(k, n)
@@ -324,6 +428,58 @@ func (a *actor) maskValue(dst []byte, t detectors.Type, v []byte, one bool) []by
 	}
 	dst = append(dst, v[:skip]...)
 	return maskRange(dst, v[skip:], k, n)
+}
+
+// firstDigitOne reports whether v's first digit is 1, as a mobile's is:
+// the mobile convention (138****5678) is for mobiles only.
+func firstDigitOne(v []byte) bool {
+	for i := 0; i < len(v); {
+		r, w := utf8.DecodeRune(v[i:])
+		if r = fold(r); r >= '0' && r <= '9' {
+			return r == '1'
+		}
+		i += w
+	}
+	return false
+}
+
+// maskBirthDate shows of a birth date only a year written as one, at
+// its start (1990-**-**) or at its end (**/**/1990): a number of
+// another shape (an epoch in seconds or milliseconds, 6367…, pins the
+// day), or a date whose year is not four digits at one end, shows none
+// of its digits.
+func maskBirthDate(dst, v []byte, n int) []byte {
+	first, last, cur := 0, 0, 0 // the lengths of the digit runs at either end
+	runs := 0
+	var lead rune
+	for i := 0; i < len(v); {
+		r, w := utf8.DecodeRune(v[i:])
+		i += w
+		if r = fold(r); r >= '0' && r <= '9' {
+			if cur == 0 {
+				runs++
+				if runs == 1 {
+					lead = r
+				}
+			}
+			cur++
+			if runs == 1 {
+				first = cur
+			}
+			last = cur
+			continue
+		}
+		cur = 0
+	}
+	switch {
+	case runs >= 2 && first == 4:
+		return maskRange(dst, v, halve(keep{4, 0}, n), n)
+	case runs >= 2 && last == 4:
+		return maskRange(dst, v, halve(keep{0, 4}, n), n)
+	case runs == 1 && first == 8 && n == 8 && (lead == '1' || lead == '2'):
+		return maskRange(dst, v, keep{4, 0}, n) // 19900307
+	}
+	return maskRange(dst, v, keep{}, n)
 }
 
 // oneValue reports whether v, typed t, can be a single value of its type:
@@ -1105,6 +1261,16 @@ func startsWithProvince(v []byte) bool {
 
 // maskIP keeps the network half: 192.168.*.*, 2001:db8:*:*:*:*:*:*.
 func maskIP(dst, v []byte) []byte {
+	if a, ok := parseIP(v); ok && a.Is6() && !a.Is4In6() {
+		// From the parsed address, whatever its spelling: :: would
+		// tell which groups are zero.
+		b := a.As16()
+		for g := 0; g < 2; g++ {
+			dst = strconv.AppendUint(dst, uint64(b[2*g])<<8|uint64(b[2*g+1]), 16)
+			dst = append(dst, ':')
+		}
+		return append(dst, "*:*:*:*:*:*"...)
+	}
 	// Separators may be full-width (parseIP folds them, as the
 	// detectors do): 192．168．*．*.
 	sep := '.'
