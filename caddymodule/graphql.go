@@ -10,6 +10,9 @@ import (
 	"net/url"
 	"strings"
 
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/unicode"
+
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/parser"
 )
@@ -32,6 +35,7 @@ const (
 	graphQLAliased                        // a document whose selection renames a field
 	graphQLTooLarge                       // a body over max_body that may carry a query
 	graphQLUnreadable                     // a body in a coding the gateway cannot undo, of a type that may carry a query
+	graphQLGone                           // the agent left while the body came
 )
 
 // graphQLRequest reads the GraphQL documents r carries: a query
@@ -47,15 +51,25 @@ func graphQLRequest(r *http.Request, limit int64) graphQLCheck {
 		docs = append(docs, looseParams(r.URL.RawQuery)...)
 	}
 	if r.Body != nil && r.Body != http.NoBody {
-		media, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		media, params := requestMedia(r.Header.Get("Content-Type"))
 		ce := strings.Join(r.Header.Values("Content-Encoding"), ",")
 		coded := strings.TrimSpace(ce) != "" && !strings.EqualFold(strings.TrimSpace(ce), "identity")
 		form := media == "application/graphql" || media == "application/x-www-form-urlencoded" || media == "multipart/form-data"
+		// A body of unknown length is read only under a type a GraphQL
+		// request comes in: another may be a stream whose client waits
+		// for an answer before it sends more (gRPC, NDJSON both ways).
+		known := r.ContentLength >= 0 || form || mayBeJSON(media)
 		// JSON, or what a server may read as JSON whatever its type
 		// (graphql-go reads any other type as JSON): a body that starts
 		// like JSON (a coded one is read to see).
-		if form || coded || startsLikeJSON(r) {
-			body, whole := peekBody(r, limit)
+		if known && (form || coded || startsLikeJSON(r)) {
+			body, whole, err := peekBody(r, limit)
+			if err != nil {
+				if r.Context().Err() != nil {
+					return graphQLGone
+				}
+				return graphQLNone // the upstream meets the same error
+			}
 			if whole && coded {
 				// A server may undo the coding first (Express's body
 				// parser inflates gzip, deflate and br).
@@ -74,26 +88,35 @@ func graphQLRequest(r *http.Request, limit int64) graphQLCheck {
 				}
 			}
 			switch {
-			case !whole && media == "multipart/form-data" && !coded:
+			case !whole && coded:
+				if form || mayBeJSON(media) {
+					return graphQLTooLarge
+				}
+			case !whole && media == "multipart/form-data":
 				// (The spec puts the operations first: a large upload
 				// without them is no GraphQL request.)
 				if firstPartIsQuery(body, params["boundary"]) {
 					return graphQLTooLarge
 				}
+			case !whole && media == "application/graphql":
+				return graphQLTooLarge
+			case !whole && media == "application/x-www-form-urlencoded":
+				if len(looseParams(string(body))) > 0 {
+					return graphQLTooLarge
+				}
 			case !whole:
-				if coded || mayHoldQuery(body) {
-					if form || mayBeJSON(media) || startsLikeJSONBytes(body) {
-						return graphQLTooLarge
-					}
+				if _, key := jsonQueryMembers(body); key {
+					return graphQLTooLarge
 				}
 			case media == "application/graphql":
-				docs = append(docs, string(body))
+				docs = append(docs, string(toUTF8(body)))
 			case media == "application/x-www-form-urlencoded":
 				docs = append(docs, looseParams(string(body))...)
 			case media == "multipart/form-data":
 				docs = append(docs, multipartQueries(body, params["boundary"])...)
 			default:
-				docs = append(docs, jsonQueries(body)...)
+				q, _ := jsonQueryMembers(body)
+				docs = append(docs, q...)
 			}
 		}
 	}
@@ -103,6 +126,40 @@ func graphQLRequest(r *http.Request, limit int64) graphQLCheck {
 		}
 	}
 	return graphQLNone
+}
+
+// requestMedia reads a request's Content-Type as servers do: its first
+// type when it is a list (GraphQL Yoga takes what stands before the
+// first comma), lower case, with that type's parameters.
+func requestMedia(ct string) (string, map[string]string) {
+	if media, params, err := mime.ParseMediaType(ct); err == nil {
+		return media, params
+	}
+	first, _, _ := strings.Cut(ct, ",")
+	if media, params, err := mime.ParseMediaType(first); err == nil {
+		return media, params
+	}
+	media, _, _ := strings.Cut(first, ";")
+	return strings.ToLower(strings.TrimSpace(media)), nil
+}
+
+// toUTF8 reads a body in UTF-16 (a byte-order mark, or the zero bytes of
+// ASCII text: Python's json.loads detects both, Express's body parser
+// follows the charset) as UTF-8.
+func toUTF8(b []byte) []byte {
+	var e encoding.Encoding
+	switch {
+	case bytes.HasPrefix(b, []byte{0xFF, 0xFE}), len(b) >= 2 && b[0] != 0 && b[1] == 0:
+		e = unicode.UTF16(unicode.LittleEndian, unicode.UseBOM)
+	case bytes.HasPrefix(b, []byte{0xFE, 0xFF}), len(b) >= 2 && b[0] == 0 && b[1] != 0:
+		e = unicode.UTF16(unicode.BigEndian, unicode.UseBOM)
+	default:
+		return b
+	}
+	if u, err := e.NewDecoder().Bytes(b); err == nil {
+		return u
+	}
+	return b
 }
 
 // mayBeJSON reports whether a request's media type is one a GraphQL
@@ -149,17 +206,13 @@ func looseUnescape(s string) string {
 	return b.String()
 }
 
-// mayHoldQuery reports whether the part of a body that was read may hold
-// a query member or parameter: "query" in any case, or an escape that
-// could spell it.
-func mayHoldQuery(b []byte) bool {
-	return bytes.Contains(bytes.ToLower(b), []byte("uery")) || bytes.Contains(b, []byte(`\u`)) || bytes.Contains(b, []byte("%"))
-}
-
 // startsLikeJSON reports whether r's body starts, after white space and
 // a byte-order mark, with { or [ (the first bytes are read and put back).
 func startsLikeJSON(r *http.Request) bool {
 	head := make([]byte, 64)
+	if r.ContentLength >= 0 && r.ContentLength < int64(len(head)) {
+		head = head[:r.ContentLength]
+	}
 	n, _ := io.ReadFull(r.Body, head)
 	head = head[:n]
 	r.Body = struct {
@@ -171,15 +224,17 @@ func startsLikeJSON(r *http.Request) bool {
 
 // startsLikeJSONBytes is startsLikeJSON on bytes read.
 func startsLikeJSONBytes(head []byte) bool {
+	head = toUTF8(head)
 	head = bytes.TrimPrefix(head, []byte("\xEF\xBB\xBF"))
 	head = bytes.TrimLeft(head, " \t\r\n")
 	return len(head) > 0 && (head[0] == '{' || head[0] == '[')
 }
 
 // peekBody reads up to limit bytes of r's body and puts them back in front
-// of the rest. whole reports that the body ended within the limit.
-func peekBody(r *http.Request, limit int64) (b []byte, whole bool) {
-	b, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+// of the rest. whole reports that the body ended within the limit; err a
+// failure to read it (the agent gone).
+func peekBody(r *http.Request, limit int64) (b []byte, whole bool, err error) {
+	b, err = io.ReadAll(io.LimitReader(r.Body, limit+1))
 	whole = err == nil && int64(len(b)) <= limit
 	r.Body = struct {
 		io.Reader
@@ -188,7 +243,7 @@ func peekBody(r *http.Request, limit int64) (b []byte, whole bool) {
 	if whole {
 		r.ContentLength = int64(len(b))
 	}
-	return b, whole
+	return b, whole, err
 }
 
 // jsonQueries returns the string values of the members named query (in
@@ -197,8 +252,14 @@ func peekBody(r *http.Request, limit int64) (b []byte, whole bool) {
 // of the object, or of each object of a batch (an array). A member that
 // is no string is no document.
 func jsonQueries(body []byte) []string {
-	dec := json.NewDecoder(bytes.NewReader(bytes.TrimPrefix(body, []byte("\xEF\xBB\xBF"))))
-	var out []string
+	q, _ := jsonQueryMembers(body)
+	return q
+}
+
+// jsonQueryMembers is jsonQueries, and whether a query member was seen at
+// all (of a body cut at the limit: its value may lie past it).
+func jsonQueryMembers(body []byte) (out []string, key bool) {
+	dec := json.NewDecoder(bytes.NewReader(bytes.TrimPrefix(toUTF8(body), []byte("\xEF\xBB\xBF"))))
 	// The walk: depth of containers; in an object, whether the next
 	// token is a key; whether the value after it is a query member's.
 	type frame struct{ object, key bool }
@@ -207,7 +268,7 @@ func jsonQueries(body []byte) []string {
 	for {
 		tok, err := dec.Token()
 		if err != nil {
-			return out
+			return out, key
 		}
 		top := len(stack) - 1
 		_, closing := tok.(json.Delim)
@@ -219,6 +280,7 @@ func jsonQueries(body []byte) []string {
 			// At the request object: the object itself, or one of a
 			// batch's.
 			want = strings.EqualFold(k, "query") && (len(stack) == 1 || len(stack) == 2 && !stack[0].object)
+			key = key || want
 			continue
 		}
 		if s, ok := tok.(string); ok && want {
@@ -235,7 +297,7 @@ func jsonQueries(body []byte) []string {
 		case json.Delim('}'), json.Delim(']'):
 			stack = stack[:len(stack)-1]
 			if len(stack) == 0 {
-				return out // the first value only
+				return out, key // the first value only
 			}
 		}
 		if top := len(stack) - 1; top >= 0 && stack[top].object {
@@ -254,14 +316,14 @@ func multipartQueries(body []byte, boundary string) []string {
 		if err != nil {
 			return out
 		}
-		switch strings.ToLower(p.FormName()) {
+		switch partName(p) {
 		case "operations":
 			if b, err := io.ReadAll(p); err == nil {
 				out = append(out, jsonQueries(b)...)
 			}
 		case "query":
 			if b, err := io.ReadAll(p); err == nil {
-				out = append(out, string(b))
+				out = append(out, string(toUTF8(b)))
 			}
 		}
 	}
@@ -274,8 +336,18 @@ func firstPartIsQuery(body []byte, boundary string) bool {
 	if err != nil {
 		return false
 	}
-	n := strings.ToLower(p.FormName())
+	n := partName(p)
 	return n == "operations" || n == "query"
+}
+
+// partName is a multipart part's name, lower case, whatever its
+// disposition's type (PHP, Django and Starlette read name= under any).
+func partName(p *multipart.Part) string {
+	_, params, err := mime.ParseMediaType(p.Header.Get("Content-Disposition"))
+	if err != nil {
+		return ""
+	}
+	return strings.ToLower(params["name"])
 }
 
 // renames reports whether the GraphQL document doc selects a field under
@@ -325,7 +397,14 @@ func renamesIn(set ast.SelectionSet) bool {
 // comments, a name followed by a colon — an alias, as a server's own
 // (looser, or newer) parser may read it.
 func looksAliased(doc string) bool {
-	t := strings.TrimLeft(doc, " \t\r\n,\ufeff")
+	t := doc
+	for {
+		t = strings.TrimLeft(t, " \t\r\n,\ufeff")
+		if !strings.HasPrefix(t, "#") {
+			break
+		}
+		_, t, _ = strings.Cut(t, "\n") // a comment, ignored as white space is
+	}
 	if !strings.HasPrefix(t, "{") && !hasKeyword(t) {
 		return false
 	}

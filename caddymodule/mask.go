@@ -455,6 +455,10 @@ func (m *Mask) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 			"GraphQL aliases are not allowed here: they rename the answer's fields, which decide what is masked")
 		m.observe(out, d, start)
 		return err
+	case graphQLGone:
+		out.Result = resultClientGone
+		m.observe(out, d, start)
+		return nil
 	case graphQLUnreadable:
 		err := m.refuse(w, r, out, http.StatusUnsupportedMediaType, reasonGraphQLAlias,
 			"the request's body is in a coding the privacy gateway cannot undo to check it for a GraphQL query")

@@ -3,6 +3,7 @@ package caddymodule
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -309,27 +310,54 @@ func framedJSON(media string, body []byte) bool {
 // framedCall reports whether body passes a framed record to a callback
 // as a string: SockJS's jsonp-polling and htmlfile transports
 // (cb("a[…]"), p("a[…]")), Engine.IO's JSONP polling (___eio[0]("42[…]")),
-// under a script or a page.
+// under a script or a page. The string must decode to a frame (a SockJS
+// a[ or c[, or an Engine.IO packet, followed by JSON): a selector
+// ($("a[href]")) or a message ("1[x]") is none.
 func framedCall(body []byte) bool {
 	for rest := body; ; {
 		i := bytes.Index(rest, []byte(`("`))
 		if i < 0 {
 			return false
 		}
-		rest = rest[i+2:]
-		switch {
-		case bytes.HasPrefix(rest, []byte(`a[`)), bytes.HasPrefix(rest, []byte(`c[`)):
-			return true
-		case len(rest) > 0 && rest[0] >= '0' && rest[0] <= '9':
-			j := 0
-			for j < len(rest) && (rest[j] >= '0' && rest[j] <= '9' || rest[j] == ':') {
-				j++
+		rest = rest[i+1:]
+		// The string literal, as JSON reads it (JavaScript's double-
+		// quoted strings escape as JSON's do).
+		end := 1
+		for end < len(rest) && rest[end] != '"' {
+			if rest[end] == '\\' {
+				end++
 			}
-			if j < len(rest) && (rest[j] == '[' || rest[j] == '{') {
-				return true
-			}
+			end++
 		}
+		if end >= len(rest) {
+			return false
+		}
+		var frame string
+		if json.Unmarshal(rest[:end+1], &frame) == nil && isFrame(frame) {
+			return true
+		}
+		rest = rest[end:]
 	}
+}
+
+// isFrame reports whether s is a SockJS frame holding messages (a[…],
+// c[…]) or an Engine.IO packet or payload holding JSON (42[…], 0{…},
+// 90:42[…]).
+func isFrame(s string) bool {
+	if strings.HasPrefix(s, "a[") || strings.HasPrefix(s, "c[") {
+		return json.Valid([]byte(s[1:]))
+	}
+	i := 0
+	for i < len(s) && (s[i] >= '0' && s[i] <= '9' || s[i] == ':') {
+		i++
+	}
+	if i == 0 || i >= len(s) || s[i] != '[' && s[i] != '{' {
+		return false
+	}
+	// A payload may hold several packets: the first one's JSON decides.
+	dec := json.NewDecoder(strings.NewReader(s[i:]))
+	var v json.RawMessage
+	return dec.Decode(&v) == nil
 }
 
 // jsonpParams are the query parameters that name a JSONP callback.
