@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/encoding/unicode/utf32"
 
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/parser"
@@ -58,7 +59,7 @@ func graphQLRequest(r *http.Request, limit int64) graphQLCheck {
 		// A body of unknown length is read only under a type a GraphQL
 		// request comes in: another may be a stream whose client waits
 		// for an answer before it sends more (gRPC, NDJSON both ways).
-		known := r.ContentLength >= 0 || form || mayBeJSON(media)
+		known := r.ContentLength >= 0 || form || media == "" || media == "application/json" || media == "text/plain"
 		// JSON, or what a server may read as JSON whatever its type
 		// (graphql-go reads any other type as JSON): a body that starts
 		// like JSON (a coded one is read to see).
@@ -101,11 +102,12 @@ func graphQLRequest(r *http.Request, limit int64) graphQLCheck {
 			case !whole && media == "application/graphql":
 				return graphQLTooLarge
 			case !whole && media == "application/x-www-form-urlencoded":
-				if len(looseParams(string(body))) > 0 {
-					return graphQLTooLarge
-				}
+				// (Pairs come in any order: a query may follow the limit.)
+				return graphQLTooLarge
 			case !whole:
-				if _, key := jsonQueryMembers(body); key {
+				// JSON still open at the limit may hold a query member
+				// after it; a body that is no JSON (a file, a log) is not.
+				if _, key, open := jsonQueryScan(body); key || open {
 					return graphQLTooLarge
 				}
 			case media == "application/graphql":
@@ -139,8 +141,16 @@ func requestMedia(ct string) (string, map[string]string) {
 	if media, params, err := mime.ParseMediaType(first); err == nil {
 		return media, params
 	}
-	media, _, _ := strings.Cut(first, ";")
-	return strings.ToLower(strings.TrimSpace(media)), nil
+	// A parameter that does not parse: the others are read as servers
+	// read them (Django, Starlette and PHP skip the bad one).
+	media, rest, _ := strings.Cut(first, ";")
+	params := map[string]string{}
+	for p := range strings.SplitSeq(rest, ";") {
+		if k, v, ok := strings.Cut(p, "="); ok {
+			params[strings.ToLower(strings.TrimSpace(k))] = strings.Trim(strings.TrimSpace(v), `"`)
+		}
+	}
+	return strings.ToLower(strings.TrimSpace(media)), params
 }
 
 // toUTF8 reads a body in UTF-16 (a byte-order mark, or the zero bytes of
@@ -149,6 +159,11 @@ func requestMedia(ct string) (string, map[string]string) {
 func toUTF8(b []byte) []byte {
 	var e encoding.Encoding
 	switch {
+	// UTF-32 first, as Python's json.detect_encoding does.
+	case bytes.HasPrefix(b, []byte{0xFF, 0xFE, 0, 0}), len(b) >= 4 && b[0] != 0 && b[1] == 0 && b[2] == 0 && b[3] == 0:
+		e = utf32.UTF32(utf32.LittleEndian, utf32.UseBOM)
+	case bytes.HasPrefix(b, []byte{0, 0, 0xFE, 0xFF}), len(b) >= 4 && b[0] == 0 && b[1] == 0 && b[2] == 0 && b[3] != 0:
+		e = utf32.UTF32(utf32.BigEndian, utf32.UseBOM)
 	case bytes.HasPrefix(b, []byte{0xFF, 0xFE}), len(b) >= 2 && b[0] != 0 && b[1] == 0:
 		e = unicode.UTF16(unicode.LittleEndian, unicode.UseBOM)
 	case bytes.HasPrefix(b, []byte{0xFE, 0xFF}), len(b) >= 2 && b[0] == 0 && b[1] != 0:
@@ -259,6 +274,13 @@ func jsonQueries(body []byte) []string {
 // jsonQueryMembers is jsonQueries, and whether a query member was seen at
 // all (of a body cut at the limit: its value may lie past it).
 func jsonQueryMembers(body []byte) (out []string, key bool) {
+	out, key, _ = jsonQueryScan(body)
+	return out, key
+}
+
+// jsonQueryScan is jsonQueryMembers, and whether the body ended inside
+// its first JSON value with no syntax error (cut at a limit).
+func jsonQueryScan(body []byte) (out []string, key, open bool) {
 	dec := json.NewDecoder(bytes.NewReader(bytes.TrimPrefix(toUTF8(body), []byte("\xEF\xBB\xBF"))))
 	// The walk: depth of containers; in an object, whether the next
 	// token is a key; whether the value after it is a query member's.
@@ -268,7 +290,7 @@ func jsonQueryMembers(body []byte) (out []string, key bool) {
 	for {
 		tok, err := dec.Token()
 		if err != nil {
-			return out, key
+			return out, key, len(stack) > 0 && (err == io.EOF || err == io.ErrUnexpectedEOF)
 		}
 		top := len(stack) - 1
 		_, closing := tok.(json.Delim)
@@ -297,7 +319,7 @@ func jsonQueryMembers(body []byte) (out []string, key bool) {
 		case json.Delim('}'), json.Delim(']'):
 			stack = stack[:len(stack)-1]
 			if len(stack) == 0 {
-				return out, key // the first value only
+				return out, key, false // the first value only
 			}
 		}
 		if top := len(stack) - 1; top >= 0 && stack[top].object {
@@ -403,7 +425,12 @@ func looksAliased(doc string) bool {
 		if !strings.HasPrefix(t, "#") {
 			break
 		}
-		_, t, _ = strings.Cut(t, "\n") // a comment, ignored as white space is
+		// A comment, ignored as white space is, to the line's end.
+		if i := strings.IndexAny(t, "\r\n"); i >= 0 {
+			t = t[i:]
+		} else {
+			t = ""
+		}
 	}
 	if !strings.HasPrefix(t, "{") && !hasKeyword(t) {
 		return false
@@ -412,7 +439,7 @@ func looksAliased(doc string) bool {
 	for i := 0; i < len(t); i++ {
 		switch c := t[i]; {
 		case c == '#':
-			for i < len(t) && t[i] != '\n' {
+			for i < len(t) && t[i] != '\n' && t[i] != '\r' {
 				i++
 			}
 		case c == '"':
@@ -442,7 +469,13 @@ func looksAliased(doc string) bool {
 				j++
 			}
 			k := j
-			for k < len(t) && (t[k] == ' ' || t[k] == '\t' || t[k] == '\r' || t[k] == '\n' || t[k] == ',') {
+			for k < len(t) && (t[k] == ' ' || t[k] == '\t' || t[k] == '\r' || t[k] == '\n' || t[k] == ',' || t[k] == '#') {
+				if t[k] == '#' { // a comment between the name and its colon
+					for k < len(t) && t[k] != '\n' && t[k] != '\r' {
+						k++
+					}
+					continue
+				}
 				k++
 			}
 			if k < len(t) && t[k] == ':' {

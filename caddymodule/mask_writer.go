@@ -347,11 +347,38 @@ func isFrame(s string) bool {
 	if strings.HasPrefix(s, "a[") || strings.HasPrefix(s, "c[") {
 		return json.Valid([]byte(s[1:]))
 	}
+	// Engine.IO: a payload's length (90:) and the packet's type; then
+	// Socket.IO's: its type, attachments (451-), a namespace (/admin,)
+	// and an ack id, before the JSON.
 	i := 0
-	for i < len(s) && (s[i] >= '0' && s[i] <= '9' || s[i] == ':') {
+	digits := func() int {
+		j := i
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		return i - j
+	}
+	if digits() == 0 {
+		return false
+	}
+	if i < len(s) && s[i] == ':' {
+		i++
+		if digits() == 0 {
+			return false
+		}
+	}
+	if i < len(s) && s[i] == '-' {
 		i++
 	}
-	if i == 0 || i >= len(s) || s[i] != '[' && s[i] != '{' {
+	if i < len(s) && s[i] == '/' {
+		j := strings.IndexByte(s[i:], ',')
+		if j < 0 {
+			return false
+		}
+		i += j + 1
+	}
+	digits()
+	if i >= len(s) || s[i] != '[' && s[i] != '{' {
 		return false
 	}
 	// A payload may hold several packets: the first one's JSON decides.

@@ -152,6 +152,10 @@ func TestReview55aGraphQLPeekBlocksStreamingRequest(t *testing.T) {
 // the limit and a top-level key so far (or the key cut at the limit)
 // could be "query"; drop "%" for non-form bodies and test `\u` escapes
 // only for the letters of query.
+//
+// (Since the fifty-sixth review a JSON body still open at max_body is
+// refused whatever it held so far: a query member may follow the limit.
+// Files and logs that are no JSON pass, as here.)
 func TestReview55aOversizeBodyRefusedAsGraphQL(t *testing.T) {
 	m := agentMask52(t, &Mask{MaxBody: 4096, Fields: []config.Field{{Path: "data.customer.name", Type: "person_name"}}})
 	for _, c := range []struct{ name, ct, body string }{
@@ -159,10 +163,6 @@ func TestReview55aOversizeBodyRefusedAsGraphQL(t *testing.T) {
 			`{\rtf1\ansi\deff0{\fonttbl{\f0 SimSun;}}` + strings.Repeat(`\pard \u24352?\u19977? 50\% done\par`+"\n", 200) + "}"},
 		{"log file", "application/octet-stream",
 			strings.Repeat("[2026-11-28 09:00:00] WARN disk /var at 91% full\n", 120)},
-		{"JSON with percentages", "application/json",
-			"[" + strings.Repeat(`{"sku":"A-1","discount":"50%"},`, 200) + `{"sku":"A-2"}]`},
-		{"JSON with escaped Chinese (json.dumps)", "application/json",
-			"[" + strings.Repeat(`{"city":"\u5317\u4eac","note":"ok"},`, 200) + `{"city":""}]`},
 	} {
 		if len(c.body) <= 4096 {
 			t.Fatalf("%s: body of %d bytes is not over max_body", c.name, len(c.body))

@@ -29,7 +29,7 @@ func (st *scan) number() int {
 			return end
 		}
 	}
-	if w.n < 8 && !groupGoesOn(s, w.end) {
+	if w.n < 8 && !groupGoesOn(s, w.end) && !(w.n == 4 && string(w.c[:4]) == "0086" && w.end < len(s) && s[w.end] == '(') {
 		return w.end // a short number on its own: an amount, a date part, a time
 	}
 
@@ -257,10 +257,14 @@ func (st *scan) classify(a, b, k, plusAt int) bool {
 		if nat[0] == '0' {
 			nat = nat[1:]
 		}
+		groups := rs[1:]
+		if len(groups) > 1 && groups[0].len() == 1 {
+			groups = groups[1:] // the trunk 0 in its brackets: 0086 (0)10 …
+		}
 		switch {
-		case isCNMobile(nat) && (single || phoneGrouping(rs[1:])):
+		case isCNMobile(nat) && (single || phoneGrouping(groups)):
 			return st.found(CNMobile, start, end, confStrong)
-		case isCNFixed(nat) && (single || intlLandlineGrouping(rs[1:])):
+		case isCNFixed(nat) && (single || intlLandlineGrouping(groups)):
 			return st.found(CNLandline, start, end, confStrong)
 		}
 	case d[0] == '0':

@@ -35,6 +35,9 @@ type actor struct {
 	// customEmail and customName are set when an admin mask replaces the
 	// built-in e-mail or name mask (table.Mask), for walker.actString.
 	customEmail, customName bool
+	// customMobileMask: an admin mask replaces the mobile's, and applies
+	// to whatever a mobile's key types (landlines under phone too).
+	customMobileMask bool
 }
 
 func newActor(table *config.Table, hashKey []byte, tok Tokenizer) *actor {
@@ -46,6 +49,7 @@ func newActor(table *config.Table, hashKey []byte, tok Tokenizer) *actor {
 	}
 	_, a.customEmail = table.Mask(detectors.Email)
 	_, a.customName = table.Mask(detectors.PersonName)
+	_, a.customMobileMask = table.Mask(detectors.CNMobile)
 	if len(hashKey) > 0 {
 		key := append([]byte(nil), hashKey...)
 		a.hashPool = &sync.Pool{New: func() any { return hmac.New(sha256.New, key) }}
@@ -67,7 +71,7 @@ func (a *actor) applyFound(dst []byte, t detectors.Type, act config.Action, valu
 }
 
 func (a *actor) applyTo(dst []byte, t detectors.Type, act config.Action, value []byte, found bool) ([]byte, error) {
-	if t == detectors.CNMobile && (act == config.Mask || act == config.Hash) && !(len(value) == 11 && allDigits(value)) {
+	if t == detectors.CNMobile && (act == config.Hash || act == config.Mask && !a.customMobileMask) && !(len(value) == 11 && allDigits(value)) {
 		// A landline under a key that types mobiles (phone, 电话): the
 		// mobile's action, with a landline's mask and pseudonym (its
 		// shape, and the one it has under landline or in text).
@@ -279,6 +283,11 @@ func dateDigits(v []byte) (out [8]byte, ok bool) {
 		}
 		if j > i {
 			if n == 3 {
+				// A time of day after the date (1990-03-07T00:00:00Z,
+				// 1990-03-07 00:00): the date is the first three.
+				if c := v[i-1]; c == 'T' || c == 't' || c == ' ' {
+					break
+				}
 				return out, false
 			}
 			parts[n] = v[i:j]
@@ -476,10 +485,31 @@ func maskBirthDate(dst, v []byte, n int) []byte {
 		return maskRange(dst, v, halve(keep{4, 0}, n), n)
 	case runs >= 2 && last == 4:
 		return maskRange(dst, v, halve(keep{0, 4}, n), n)
-	case runs == 1 && first == 8 && n == 8 && (lead == '1' || lead == '2'):
-		return maskRange(dst, v, keep{4, 0}, n) // 19900307
+	case runs == 1 && first == 8 && n == 8:
+		var d [8]byte
+		for i, j := 0, 0; i < len(v) && j < 8; {
+			r, w := utf8.DecodeRune(v[i:])
+			i += w
+			if r = fold(r); r >= '0' && r <= '9' {
+				d[j] = byte(r)
+				j++
+			}
+		}
+		switch {
+		case (lead == '1' || lead == '2') && monthDay(d[4:6], d[6:8]):
+			return maskRange(dst, v, keep{4, 0}, n) // 19900307
+		case monthDay(d[2:4], d[0:2]) && (d[4] == '1' || d[4] == '2'):
+			return maskRange(dst, v, keep{0, 4}, n) // 07031990
+		}
 	}
 	return maskRange(dst, v, keep{}, n)
+}
+
+// monthDay reports whether two two-digit fields are a month and a day.
+func monthDay(m, d []byte) bool {
+	mm := int(m[0]-'0')*10 + int(m[1]-'0')
+	dd := int(d[0]-'0')*10 + int(d[1]-'0')
+	return mm >= 1 && mm <= 12 && dd >= 1 && dd <= 31
 }
 
 // oneValue reports whether v, typed t, can be a single value of its type:
