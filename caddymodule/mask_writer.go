@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -398,23 +399,37 @@ func jsonpEchoed(r *http.Request, body []byte) bool {
 	if r.URL.RawQuery == "" {
 		return false
 	}
+	// The distinct names asked for (a few at most: more are checked up
+	// to a bound), then one walk of the body: at each "(" followed by
+	// "{" or "[", whether a name ends just before it.
+	var names [][]byte
 	for k, vs := range r.URL.Query() {
 		if !jsonpParams[strings.ToLower(k)] {
 			continue
 		}
 		for _, v := range vs {
-			for rest := body; v != ""; {
-				i := bytes.Index(rest, []byte(v))
-				if i < 0 {
-					break
-				}
-				rest = rest[i+len(v):]
-				j := skipSpace(rest)
-				if j < len(rest) && rest[j] == '(' {
-					if k := j + 1 + skipSpace(rest[j+1:]); k < len(rest) && (rest[k] == '{' || rest[k] == '[') {
-						return true
-					}
-				}
+			if v != "" && len(names) < 32 && !slices.ContainsFunc(names, func(n []byte) bool { return string(n) == v }) {
+				names = append(names, []byte(v))
+			}
+		}
+	}
+	if len(names) == 0 {
+		return false
+	}
+	for i := 0; i < len(body); {
+		j := bytes.IndexByte(body[i:], '(')
+		if j < 0 {
+			return false
+		}
+		at := i + j
+		i = at + 1
+		if k := i + skipSpace(body[i:]); k >= len(body) || body[k] != '{' && body[k] != '[' {
+			continue
+		}
+		before := bytes.TrimRight(body[:at], " \t\r\n")
+		for _, n := range names {
+			if bytes.HasSuffix(before, n) {
+				return true
 			}
 		}
 	}

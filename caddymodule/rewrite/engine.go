@@ -576,10 +576,10 @@ var xssiPrefixes = []string{")]}',\n", ")]}'\n", ")]}',", ")]}'", "while(1);", "
 // xssiStatements are the prefixes that are JavaScript statements, which
 // APIs also write with white space between their tokens (Facebook's
 // "for (;;);").
-var xssiStatements = [][]string{{"while", "(", "1", ")", ";"}, {"for", "(", ";", ";", ")", ";"}}
+var xssiStatements = [][]string{{"while", "(", "1", ")", ";"}, {"for", "(", ";", ";", ")", ";"}, {"{", "}", "&&"}}
 
 func xssiLen(b []byte) int {
-	for _, toks := range xssiStatements {
+	for n, toks := range xssiStatements {
 		i := 0
 		for k, t := range toks {
 			if k > 0 {
@@ -590,6 +590,13 @@ func xssiLen(b []byte) int {
 				break
 			}
 			i += len(t)
+		}
+		if i > 0 && n == 2 {
+			// {} && (Spring's prefixJson writes "{} && "): only before
+			// an object or array, or it is the JSON itself ({}).
+			if j := skipWS(b, i); j >= len(b) || b[j] != '{' && b[j] != '[' {
+				i = -1
+			}
 		}
 		if i > 0 {
 			return i
