@@ -8,6 +8,8 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 
 	"golang.org/x/text/encoding"
@@ -52,7 +54,7 @@ func graphQLRequest(r *http.Request, limit int64) graphQLCheck {
 		docs = append(docs, looseParams(r.URL.RawQuery)...)
 	}
 	if r.Body != nil && r.Body != http.NoBody {
-		media, params := requestMedia(r.Header.Get("Content-Type"))
+		media, _, boundaries := requestMedia(r.Header.Get("Content-Type"))
 		ce := strings.Join(r.Header.Values("Content-Encoding"), ",")
 		coded := strings.TrimSpace(ce) != "" && !strings.EqualFold(strings.TrimSpace(ce), "identity")
 		form := media == "application/graphql" || media == "application/x-www-form-urlencoded" || media == "multipart/form-data"
@@ -96,8 +98,10 @@ func graphQLRequest(r *http.Request, limit int64) graphQLCheck {
 			case !whole && media == "multipart/form-data":
 				// (The spec puts the operations first: a large upload
 				// without them is no GraphQL request.)
-				if firstPartIsQuery(body, params["boundary"]) {
-					return graphQLTooLarge
+				for _, b := range boundaries {
+					if firstPartIsQuery(body, b) {
+						return graphQLTooLarge
+					}
 				}
 			case !whole && media == "application/graphql":
 				return graphQLTooLarge
@@ -107,6 +111,12 @@ func graphQLRequest(r *http.Request, limit int64) graphQLCheck {
 			case !whole:
 				// JSON still open at the limit may hold a query member
 				// after it; a body that is no JSON (a file, a log) is not.
+				// (What was read is cut to the limit; one in UTF-16 or
+				// UTF-32, cut inside a character, is taken to be open.)
+				body = body[:min(int64(len(body)), limit)]
+				if wide(body) && startsLikeJSONBytes(body) {
+					return graphQLTooLarge
+				}
 				if _, key, open := jsonQueryScan(body); key || open {
 					return graphQLTooLarge
 				}
@@ -115,7 +125,11 @@ func graphQLRequest(r *http.Request, limit int64) graphQLCheck {
 			case media == "application/x-www-form-urlencoded":
 				docs = append(docs, looseParams(string(body))...)
 			case media == "multipart/form-data":
-				docs = append(docs, multipartQueries(body, params["boundary"])...)
+				// Every boundary given (PHP takes the first of two,
+				// Django the last).
+				for _, b := range boundaries {
+					docs = append(docs, multipartQueries(body, b)...)
+				}
 			default:
 				q, _ := jsonQueryMembers(body)
 				docs = append(docs, q...)
@@ -132,25 +146,71 @@ func graphQLRequest(r *http.Request, limit int64) graphQLCheck {
 
 // requestMedia reads a request's Content-Type as servers do: its first
 // type when it is a list (GraphQL Yoga takes what stands before the
-// first comma), lower case, with that type's parameters.
-func requestMedia(ct string) (string, map[string]string) {
-	if media, params, err := mime.ParseMediaType(ct); err == nil {
-		return media, params
-	}
-	first, _, _ := strings.Cut(ct, ",")
-	if media, params, err := mime.ParseMediaType(first); err == nil {
-		return media, params
-	}
-	// A parameter that does not parse: the others are read as servers
-	// read them (Django, Starlette and PHP skip the bad one).
-	media, rest, _ := strings.Cut(first, ";")
-	params := map[string]string{}
-	for p := range strings.SplitSeq(rest, ";") {
-		if k, v, ok := strings.Cut(p, "="); ok {
-			params[strings.ToLower(strings.TrimSpace(k))] = strings.Trim(strings.TrimSpace(v), `"`)
+// first comma outside quotes), lower case, with that type's parameters
+// (read leniently when one does not parse: Django, Starlette and PHP
+// skip it), and every boundary given.
+func requestMedia(ct string) (string, map[string]string, []string) {
+	first := ct
+	quoted := false
+	for i := 0; i < len(ct); i++ {
+		switch c := ct[i]; {
+		case c == '\\' && quoted:
+			i++
+		case c == '"':
+			quoted = !quoted
+		case c == ',' && !quoted:
+			first = ct[:i]
+			i = len(ct)
 		}
 	}
-	return strings.ToLower(strings.TrimSpace(media)), params
+	media, rest, _ := strings.Cut(first, ";")
+	params := map[string]string{}
+	var boundaries []string
+	for p := range splitOutsideQuotes(rest, ';') {
+		k, v, ok := strings.Cut(p, "=")
+		if !ok {
+			continue
+		}
+		k = strings.ToLower(strings.TrimSpace(k))
+		v = strings.TrimSpace(v)
+		if u, err := strconv.Unquote(v); err == nil && strings.HasPrefix(v, `"`) {
+			v = u
+		}
+		if _, seen := params[k]; !seen {
+			params[k] = v
+		}
+		if k == "boundary" && !slices.Contains(boundaries, v) {
+			boundaries = append(boundaries, v)
+		}
+	}
+	return strings.ToLower(strings.TrimSpace(media)), params, boundaries
+}
+
+// splitOutsideQuotes yields the parts of s between seps outside quotes.
+func splitOutsideQuotes(s string, sep byte) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		quoted, start := false, 0
+		for i := 0; i < len(s); i++ {
+			switch c := s[i]; {
+			case c == '\\' && quoted:
+				i++
+			case c == '"':
+				quoted = !quoted
+			case c == sep && !quoted:
+				if !yield(s[start:i]) {
+					return
+				}
+				start = i + 1
+			}
+		}
+		yield(s[start:])
+	}
+}
+
+// wide reports whether b is in UTF-16 or UTF-32 (toUTF8 reads it).
+func wide(b []byte) bool {
+	return bytes.HasPrefix(b, []byte{0xFF, 0xFE}) || bytes.HasPrefix(b, []byte{0xFE, 0xFF}) ||
+		bytes.HasPrefix(b, []byte{0, 0, 0xFE, 0xFF}) || len(b) >= 2 && (b[0] == 0) != (b[1] == 0)
 }
 
 // toUTF8 reads a body in UTF-16 (a byte-order mark, or the zero bytes of

@@ -106,7 +106,7 @@ func FuzzReview56bGraphQLRequest(f *testing.F) {
 		renames(string(body))
 		renames(rawQuery)
 		toUTF8(body)
-		_, params := requestMedia(ct)
+		_, params, _ := requestMedia(ct)
 		multipartQueries(body, params["boundary"])
 		firstPartIsQuery(body, params["boundary"])
 		if d := time.Since(start); d > 2*time.Second {

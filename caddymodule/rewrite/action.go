@@ -38,6 +38,9 @@ type actor struct {
 	// customMobileMask: an admin mask replaces the mobile's, and applies
 	// to whatever a mobile's key types (landlines under phone too).
 	customMobileMask bool
+	// customLandlineMask: an admin mask for landlines, which applies to a
+	// landline under a mobile's key even when the mobile has one too.
+	customLandlineMask bool
 }
 
 func newActor(table *config.Table, hashKey []byte, tok Tokenizer) *actor {
@@ -50,6 +53,7 @@ func newActor(table *config.Table, hashKey []byte, tok Tokenizer) *actor {
 	_, a.customEmail = table.Mask(detectors.Email)
 	_, a.customName = table.Mask(detectors.PersonName)
 	_, a.customMobileMask = table.Mask(detectors.CNMobile)
+	_, a.customLandlineMask = table.Mask(detectors.CNLandline)
 	if len(hashKey) > 0 {
 		key := append([]byte(nil), hashKey...)
 		a.hashPool = &sync.Pool{New: func() any { return hmac.New(sha256.New, key) }}
@@ -71,7 +75,7 @@ func (a *actor) applyFound(dst []byte, t detectors.Type, act config.Action, valu
 }
 
 func (a *actor) applyTo(dst []byte, t detectors.Type, act config.Action, value []byte, found bool) ([]byte, error) {
-	if t == detectors.CNMobile && (act == config.Hash || act == config.Mask && !a.customMobileMask) && !(len(value) == 11 && allDigits(value)) {
+	if t == detectors.CNMobile && (act == config.Hash || act == config.Mask && (!a.customMobileMask || a.customLandlineMask)) && !(len(value) == 11 && allDigits(value)) {
 		// A landline under a key that types mobiles (phone, 电话): the
 		// mobile's action, with a landline's mask and pseudonym (its
 		// shape, and the one it has under landline or in text).
@@ -282,10 +286,11 @@ func dateDigits(v []byte) (out [8]byte, ok bool) {
 			j++
 		}
 		if j > i {
-			if n == 3 {
+			if n == 3 || n == 1 && len(parts[0]) == 8 {
 				// A time of day after the date (1990-03-07T00:00:00Z,
-				// 1990-03-07 00:00): the date is the first three.
-				if c := v[i-1]; c == 'T' || c == 't' || c == ' ' {
+				// 1990-03-07 00:00, 19900307T000000Z): the date is what
+				// came before. Anything else is another value.
+				if timeAt(v, i) {
 					break
 				}
 				return out, false
@@ -310,6 +315,33 @@ func dateDigits(v []byte) (out [8]byte, ok bool) {
 		return out, true
 	}
 	return out, false
+}
+
+// timeAt reports whether a time of day starts at v[i] after a T or a
+// space: hh:mm (seconds, fraction and zone may follow) or ISO 8601's
+// basic hhmm or hhmmss, with nothing after it but a fraction and a zone.
+func timeAt(v []byte, i int) bool {
+	if c := v[i-1]; c != 'T' && c != 't' && c != ' ' {
+		return false
+	}
+	j := i
+	for j < len(v) && v[j] >= '0' && v[j] <= '9' {
+		j++
+	}
+	switch n := j - i; {
+	case n <= 2 && j+2 < len(v) && v[j] == ':' && v[j+1] >= '0' && v[j+1] <= '9' && v[j+2] >= '0' && v[j+2] <= '9':
+	case (n == 4 || n == 6) && v[i-1] != ' ': // the basic form after its T only
+	default:
+		return false
+	}
+	for ; j < len(v); j++ {
+		switch c := v[j]; {
+		case c >= '0' && c <= '9', c == ':', c == '.', c == ',', c == 'Z', c == 'z', c == '+', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // parseIP reads an IP address as the detectors find it (full-width forms
