@@ -7,6 +7,7 @@ import (
 	"compress/zlib"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -17,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -392,6 +394,13 @@ func get(t *testing.T, tc *caddytest.Tester, path, role string, header ...string
 		req.Header.Set(header[i], header[i+1])
 	}
 	resp, err := tc.Client.Do(req)
+	if err != nil && errors.Is(err, syscall.ECONNRESET) {
+		// A connection the previous configuration's server accepted
+		// while caddytest's reload shut it down: once more, on a new
+		// connection (the GET is idempotent).
+		tc.Client.CloseIdleConnections()
+		resp, err = tc.Client.Do(req)
+	}
 	if err != nil {
 		t.Fatalf("GET %s: %v", path, err)
 	}
