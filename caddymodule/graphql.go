@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 
 	"golang.org/x/text/encoding"
@@ -55,6 +54,11 @@ func graphQLRequest(r *http.Request, limit int64) graphQLCheck {
 	}
 	if r.Body != nil && r.Body != http.NoBody {
 		media, _, boundaries := requestMedia(r.Header.Get("Content-Type"))
+		if media == "multipart/form-data" && len(boundaries) > 1 {
+			// Servers would read the parts under different boundaries:
+			// what one of them reads may be no part for the check.
+			return graphQLUnreadable
+		}
 		ce := strings.Join(r.Header.Values("Content-Encoding"), ",")
 		coded := strings.TrimSpace(ce) != "" && !strings.EqualFold(strings.TrimSpace(ce), "identity")
 		form := media == "application/graphql" || media == "application/x-www-form-urlencoded" || media == "multipart/form-data"
@@ -114,8 +118,11 @@ func graphQLRequest(r *http.Request, limit int64) graphQLCheck {
 				// (What was read is cut to the limit; one in UTF-16 or
 				// UTF-32, cut inside a character, is taken to be open.)
 				body = body[:min(int64(len(body)), limit)]
-				if wide(body) && startsLikeJSONBytes(body) {
-					return graphQLTooLarge
+				if wide(body) {
+					body = wholeUnits(body)
+					if u := toUTF8(body); bytes.IndexByte(u, 0) >= 0 && startsLikeJSONBytes(body) {
+						return graphQLTooLarge // not read as text: taken as open
+					}
 				}
 				if _, key, open := jsonQueryScan(body); key || open {
 					return graphQLTooLarge
@@ -148,7 +155,11 @@ func graphQLRequest(r *http.Request, limit int64) graphQLCheck {
 // type when it is a list (GraphQL Yoga takes what stands before the
 // first comma outside quotes), lower case, with that type's parameters
 // (read leniently when one does not parse: Django, Starlette and PHP
-// skip it), and every boundary given.
+// skip it), and the boundaries servers may read from it: Go's mime
+// reading (RFC 2231 continuations too), the first and every later
+// boundary parameter, a quoted value with its backslashes undone or
+// kept, an unquoted one with its commas, and PHP's first "boundary"
+// anywhere in the header. More than one is an ambiguous request.
 func requestMedia(ct string) (string, map[string]string, []string) {
 	first := ct
 	quoted := false
@@ -163,9 +174,18 @@ func requestMedia(ct string) (string, map[string]string, []string) {
 			i = len(ct)
 		}
 	}
+	var boundaries []string
+	add := func(b string) {
+		if b != "" && !slices.Contains(boundaries, b) {
+			boundaries = append(boundaries, b)
+		}
+	}
 	media, rest, _ := strings.Cut(first, ";")
 	params := map[string]string{}
-	var boundaries []string
+	if m, p, err := mime.ParseMediaType(first); err == nil {
+		media, params = m, p
+		add(p["boundary"])
+	}
 	for p := range splitOutsideQuotes(rest, ';') {
 		k, v, ok := strings.Cut(p, "=")
 		if !ok {
@@ -173,17 +193,49 @@ func requestMedia(ct string) (string, map[string]string, []string) {
 		}
 		k = strings.ToLower(strings.TrimSpace(k))
 		v = strings.TrimSpace(v)
-		if u, err := strconv.Unquote(v); err == nil && strings.HasPrefix(v, `"`) {
-			v = u
+		raw := v
+		if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
+			v = unquoteHTTP(v[1 : len(v)-1])
 		}
 		if _, seen := params[k]; !seen {
 			params[k] = v
 		}
-		if k == "boundary" && !slices.Contains(boundaries, v) {
-			boundaries = append(boundaries, v)
+		if k == "boundary" {
+			add(v)
+			if len(raw) >= 2 && raw[0] == '"' {
+				add(raw[1 : len(raw)-1]) // backslashes kept, as Go's mime and PHP read them
+			}
+		}
+	}
+	// Django reads an unquoted boundary up to its ";", commas and all.
+	if i := strings.Index(strings.ToLower(ct), "boundary="); i >= 0 {
+		v := ct[i+len("boundary="):]
+		if !strings.HasPrefix(v, `"`) {
+			v, _, _ = strings.Cut(v, ";")
+			add(strings.TrimSpace(v))
+		}
+		// PHP: the first "boundary" anywhere in the header.
+		if j := strings.Index(strings.ToLower(ct), "boundary"); j >= 0 && j != i {
+			add("\x00ambiguous")
 		}
 	}
 	return strings.ToLower(strings.TrimSpace(media)), params, boundaries
+}
+
+// unquoteHTTP undoes a quoted-string's quoted-pairs (RFC 9110: a
+// backslash and the character after it stand for that character).
+func unquoteHTTP(s string) string {
+	if !strings.Contains(s, "\\") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+1 < len(s) {
+			i++
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
 }
 
 // splitOutsideQuotes yields the parts of s between seps outside quotes.
@@ -210,7 +262,18 @@ func splitOutsideQuotes(s string, sep byte) func(func(string) bool) {
 // wide reports whether b is in UTF-16 or UTF-32 (toUTF8 reads it).
 func wide(b []byte) bool {
 	return bytes.HasPrefix(b, []byte{0xFF, 0xFE}) || bytes.HasPrefix(b, []byte{0xFE, 0xFF}) ||
-		bytes.HasPrefix(b, []byte{0, 0, 0xFE, 0xFF}) || len(b) >= 2 && (b[0] == 0) != (b[1] == 0)
+		bytes.HasPrefix(b, []byte{0, 0, 0xFE, 0xFF}) || len(b) >= 2 && (b[0] == 0) != (b[1] == 0) ||
+		len(b) >= 4 && b[0] == 0 && b[1] == 0 && b[2] == 0 && b[3] != 0
+}
+
+// wholeUnits cuts b, in UTF-16 or UTF-32, to whole characters' units.
+func wholeUnits(b []byte) []byte {
+	n := 2
+	if bytes.HasPrefix(b, []byte{0xFF, 0xFE, 0, 0}) || bytes.HasPrefix(b, []byte{0, 0, 0xFE, 0xFF}) ||
+		len(b) >= 4 && (b[1] == 0 && b[2] == 0 && b[3] == 0 || b[0] == 0 && b[1] == 0 && b[2] == 0) {
+		n = 4
+	}
+	return b[:len(b)/n*n]
 }
 
 // toUTF8 reads a body in UTF-16 (a byte-order mark, or the zero bytes of

@@ -75,7 +75,7 @@ func (a *actor) applyFound(dst []byte, t detectors.Type, act config.Action, valu
 }
 
 func (a *actor) applyTo(dst []byte, t detectors.Type, act config.Action, value []byte, found bool) ([]byte, error) {
-	if t == detectors.CNMobile && (act == config.Hash || act == config.Mask && (!a.customMobileMask || a.customLandlineMask)) && !(len(value) == 11 && allDigits(value)) {
+	if t == detectors.CNMobile && (act == config.Hash || act == config.Mask && a.landlineMaskApplies()) && !(len(value) == 11 && allDigits(value)) {
 		// A landline under a key that types mobiles (phone, 电话): the
 		// mobile's action, with a landline's mask and pseudonym (its
 		// shape, and the one it has under landline or in text).
@@ -107,6 +107,21 @@ func (a *actor) applyTo(dst []byte, t detectors.Type, act config.Action, value [
 	default:
 		return redact(dst, t), nil
 	}
+}
+
+// landlineMaskApplies reports whether a landline under a mobile's key is
+// masked as a landline: unless an admin set the mobile's mask and not a
+// landline's that keeps as little (the stricter admin mask wins).
+func (a *actor) landlineMaskApplies() bool {
+	if !a.customMobileMask {
+		return true
+	}
+	if !a.customLandlineMask {
+		return false
+	}
+	m, _ := a.table.Mask(detectors.CNMobile)
+	l, _ := a.table.Mask(detectors.CNLandline)
+	return l.KeepFirst+l.KeepLast <= m.KeepFirst+m.KeepLast
 }
 
 // redactedJSON holds each built-in type's redaction as a JSON string:
@@ -334,9 +349,12 @@ func timeAt(v []byte, i int) bool {
 	default:
 		return false
 	}
+	// Seconds, a fraction and a zone may follow: Z, ±hh[:mm], a name
+	// (UTC, CST), a region in brackets ([Asia/Shanghai]).
 	for ; j < len(v); j++ {
 		switch c := v[j]; {
-		case c >= '0' && c <= '9', c == ':', c == '.', c == ',', c == 'Z', c == 'z', c == '+', c == '-':
+		case c >= '0' && c <= '9', c == ':', c == '.', c == ',', c == '+', c == '-', c == ' ',
+			c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c == '[', c == ']', c == '/', c == '_':
 		default:
 			return false
 		}
