@@ -394,10 +394,11 @@ func get(t *testing.T, tc *caddytest.Tester, path, role string, header ...string
 		req.Header.Set(header[i], header[i+1])
 	}
 	resp, err := tc.Client.Do(req)
-	if err != nil && errors.Is(err, syscall.ECONNRESET) {
+	if err != nil && (errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)) {
 		// A connection the previous configuration's server accepted
-		// while caddytest's reload shut it down: once more, on a new
-		// connection (the GET is idempotent).
+		// while caddytest's reload shut it down (reset, or closed with
+		// no answer): once more, on a new connection (the GET is
+		// idempotent).
 		tc.Client.CloseIdleConnections()
 		resp, err = tc.Client.Do(req)
 	}
