@@ -275,7 +275,7 @@ http://localhost:9080 {
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://localhost:9080/api/c", nil)
 	req.Header.Set("X-Test-Role", "online_agent")
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := client.Do(req)
+	resp, err := retryDo(client, req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -605,7 +605,7 @@ func TestMaskAsksStreamsUncompressed(t *testing.T) {
 	req.Header.Set("X-Test-Role", "online_agent")
 	req.Header.Set("Accept", "text/event-stream")
 	req.Header.Set("Accept-Encoding", "gzip")
-	resp, err := tc.Client.Do(req)
+	resp, err := tcDo(tc, req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -859,7 +859,7 @@ func TestMaskDropsTrailers(t *testing.T) {
 	for _, ct := range []string{"application/json", "application/x-ndjson"} {
 		req, _ := http.NewRequest(http.MethodGet, "http://localhost:9080/api/trailers?ct="+url.QueryEscape(ct), nil)
 		req.Header.Set("X-Test-Role", "online_agent")
-		resp, err := tc.Client.Do(req)
+		resp, err := tcDo(tc, req)
 		if err != nil {
 			t.Fatal(err)
 		}

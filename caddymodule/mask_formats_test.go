@@ -211,7 +211,7 @@ http://localhost:9080 {
 	r.Header.Set("X-Test-Role", "online_agent")
 	r.Header.Set("X-Remote-User", "forged-in-header")
 	r.Trailer = http.Header{"X-Remote-User": {"admin"}, "X-Checksum": {"1"}}
-	resp, err := tc.Client.Do(r)
+	resp, err := tcDo(tc, r)
 	if err != nil {
 		t.Fatal(err)
 	}

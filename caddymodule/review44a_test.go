@@ -283,7 +283,7 @@ http://127.0.0.1:9080 {
 	tc.InitServer(cf, "caddyfile")
 	req, _ := http.NewRequest(http.MethodGet, "http://127.0.0.1:9080/api/customers", nil)
 	req.Header.Set("X-Test-Role", "online_agent")
-	resp, err := tc.Client.Do(req)
+	resp, err := tcDo(tc, req)
 	if err != nil {
 		t.Fatal(err)
 	}

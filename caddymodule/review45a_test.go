@@ -147,7 +147,7 @@ func r45aDo(t *testing.T, client *http.Client, req *http.Request) string {
 	t.Helper()
 	req.Header.Set("X-Test-Role", "online_agent")
 	req.Header.Set("Accept-Encoding", "identity")
-	resp, err := client.Do(req)
+	resp, err := retryDo(client, req)
 	if err != nil {
 		t.Fatal(err)
 	}

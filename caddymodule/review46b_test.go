@@ -340,7 +340,7 @@ func TestReview46bScanProtocolMatcherNoNote(t *testing.T) {
 	for i := 0; i < 50; i++ {
 		req, _ := http.NewRequest(http.MethodGet, "https://localhost:9443/api/customers", nil)
 		req.Header.Set("X-Test-Role", "online_agent")
-		if resp, err := tc.Client.Do(req); err == nil {
+		if resp, err := tcDo(tc, req); err == nil {
 			b, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
 			got = string(b)

@@ -46,7 +46,7 @@ func TestReview48bCompressedStreamKeepsFlowing(t *testing.T) {
 	req.Header.Set("Accept-Encoding", "gzip")
 	first := make(chan string, 1)
 	go func() {
-		resp, err := tc.Client.Do(req)
+		resp, err := tcDo(tc, req)
 		if err != nil {
 			first <- "error: " + err.Error()
 			return
@@ -94,7 +94,7 @@ func TestReview48bHeadMatchesGetOnCompressedUpstream(t *testing.T) {
 		req, _ := http.NewRequest(method, "http://localhost:9080/api/enc/gzip", nil)
 		req.Header.Set("X-Test-Role", "online_agent")
 		req.Header.Set("Accept-Encoding", "gzip")
-		resp, err := tc.Client.Do(req)
+		resp, err := tcDo(tc, req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -131,7 +131,7 @@ func TestReview48bHeadStatusMatchesGetWhenRefused(t *testing.T) {
 		req, _ := http.NewRequest(method, "http://localhost:9080/api/enc/compress", nil)
 		req.Header.Set("X-Test-Role", "online_agent")
 		req.Header.Set("Accept-Encoding", "identity")
-		resp, err := tc.Client.Do(req)
+		resp, err := tcDo(tc, req)
 		if err != nil {
 			t.Fatal(err)
 		}
