@@ -7,7 +7,6 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 
@@ -329,19 +328,8 @@ func looseParams(raw string) []string {
 // and a bad escape kept as written.
 func looseUnescape(s string) string {
 	s = strings.ReplaceAll(s, "+", " ")
-	if u, err := url.PathUnescape(s); err == nil {
-		return u
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]) {
-			b.WriteByte(unhex(s[i+1])<<4 | unhex(s[i+2]))
-			i += 2
-			continue
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
+	d, _ := percentDecode(s) // a bad escape kept as written
+	return d
 }
 
 // startsLikeJSON reports whether r's body starts, after white space and
