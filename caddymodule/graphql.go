@@ -117,8 +117,8 @@ func graphQLRequest(r *http.Request, limit int64) graphQLCheck {
 				// (What was read is cut to the limit; one in UTF-16 or
 				// UTF-32, cut inside a character, is taken to be open.)
 				body = body[:min(int64(len(body)), limit)]
-				if wide(body) {
-					body = wholeUnits(body)
+				if _, unit := wideEncoding(body); unit > 0 {
+					body = body[:len(body)/unit*unit] // whole code units
 					if u := toUTF8(body); bytes.IndexByte(u, 0) >= 0 && startsLikeJSONBytes(body) {
 						return graphQLTooLarge // not read as text: taken as open
 					}
@@ -258,39 +258,30 @@ func splitOutsideQuotes(s string, sep byte) func(func(string) bool) {
 	}
 }
 
-// wide reports whether b is in UTF-16 or UTF-32 (toUTF8 reads it).
-func wide(b []byte) bool {
-	return bytes.HasPrefix(b, []byte{0xFF, 0xFE}) || bytes.HasPrefix(b, []byte{0xFE, 0xFF}) ||
-		bytes.HasPrefix(b, []byte{0, 0, 0xFE, 0xFF}) || len(b) >= 2 && (b[0] == 0) != (b[1] == 0) ||
-		len(b) >= 4 && b[0] == 0 && b[1] == 0 && b[2] == 0 && b[3] != 0
-}
-
-// wholeUnits cuts b, in UTF-16 or UTF-32, to whole characters' units.
-func wholeUnits(b []byte) []byte {
-	n := 2
-	if bytes.HasPrefix(b, []byte{0xFF, 0xFE, 0, 0}) || bytes.HasPrefix(b, []byte{0, 0, 0xFE, 0xFF}) ||
-		len(b) >= 4 && (b[1] == 0 && b[2] == 0 && b[3] == 0 || b[0] == 0 && b[1] == 0 && b[2] == 0) {
-		n = 4
-	}
-	return b[:len(b)/n*n]
-}
-
-// toUTF8 reads a body in UTF-16 (a byte-order mark, or the zero bytes of
-// ASCII text: Python's json.loads detects both, Express's body parser
-// follows the charset) as UTF-8.
-func toUTF8(b []byte) []byte {
-	var e encoding.Encoding
+// wideEncoding detects a body in UTF-32 or UTF-16 as Python's
+// json.detect_encoding does (UTF-32 first): by its byte-order mark, or
+// by the zero bytes of ASCII text. unit is the code unit's size, 0 for
+// UTF-8.
+func wideEncoding(b []byte) (e encoding.Encoding, unit int) {
 	switch {
-	// UTF-32 first, as Python's json.detect_encoding does.
 	case bytes.HasPrefix(b, []byte{0xFF, 0xFE, 0, 0}), len(b) >= 4 && b[0] != 0 && b[1] == 0 && b[2] == 0 && b[3] == 0:
-		e = utf32.UTF32(utf32.LittleEndian, utf32.UseBOM)
+		return utf32.UTF32(utf32.LittleEndian, utf32.UseBOM), 4
 	case bytes.HasPrefix(b, []byte{0, 0, 0xFE, 0xFF}), len(b) >= 4 && b[0] == 0 && b[1] == 0 && b[2] == 0 && b[3] != 0:
-		e = utf32.UTF32(utf32.BigEndian, utf32.UseBOM)
+		return utf32.UTF32(utf32.BigEndian, utf32.UseBOM), 4
 	case bytes.HasPrefix(b, []byte{0xFF, 0xFE}), len(b) >= 2 && b[0] != 0 && b[1] == 0:
-		e = unicode.UTF16(unicode.LittleEndian, unicode.UseBOM)
+		return unicode.UTF16(unicode.LittleEndian, unicode.UseBOM), 2
 	case bytes.HasPrefix(b, []byte{0xFE, 0xFF}), len(b) >= 2 && b[0] == 0 && b[1] != 0:
-		e = unicode.UTF16(unicode.BigEndian, unicode.UseBOM)
-	default:
+		return unicode.UTF16(unicode.BigEndian, unicode.UseBOM), 2
+	}
+	return nil, 0
+}
+
+// toUTF8 reads a body in UTF-16 or UTF-32 (wideEncoding: Python's
+// json.loads detects them, Express's body parser follows the charset) as
+// UTF-8; b itself when it is neither, or does not decode.
+func toUTF8(b []byte) []byte {
+	e, _ := wideEncoding(b)
+	if e == nil {
 		return b
 	}
 	if u, err := e.NewDecoder().Bytes(b); err == nil {

@@ -369,12 +369,7 @@ func parseIP(v []byte) (netip.Addr, bool) {
 		a, err := netip.ParseAddr(strings.TrimSpace(view(v))) // a zone is copied (unique.Make)
 		return a, err == nil
 	}
-	folded := make([]byte, 0, len(v))
-	for i := 0; i < len(v); {
-		r, w := utf8.DecodeRune(v[i:])
-		folded = utf8.AppendRune(folded, fold(r)) // full-width forms, as everywhere
-		i += w
-	}
+	folded := appendFolded(make([]byte, 0, len(v)), v) // full-width forms, as everywhere
 	a, err := netip.ParseAddr(strings.TrimSpace(string(folded)))
 	return a, err == nil
 }
